@@ -1,0 +1,223 @@
+"""Command line: ``python -m pose_demo.cli {infer,evaluate,bench} ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import cv2
+from tqdm import tqdm
+
+from pose_demo.image_input import ImageInputError, load_image
+from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
+from pose_demo.models.store import ModelStoreError
+from pose_demo.rules import RuleError, RuleSet, catalog_table
+from pose_demo.solution import UniModel
+from pose_demo.visualization.draw import DrawOptions, draw_result
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("models")
+    group.add_argument("--det-model", default=DEFAULT_DETECTOR, help="detector name or folder")
+    group.add_argument("--kp-model", default=DEFAULT_KEYPOINTS, help="keypoint model name or folder")
+    group.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
+    group.add_argument("--runtime", choices=["openvino", "paddle"], default="openvino")
+    group.add_argument("--device", default="cpu", help="cpu, or gpu with --runtime paddle")
+    group.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32")
+    group.add_argument("--threads", type=int, default=0, help="inference threads (0: runtime default)")
+
+
+def model_from_args(args: argparse.Namespace) -> UniModel:
+    return UniModel(
+        det_model=args.det_model,
+        kp_model=args.kp_model,
+        runtime=args.runtime,
+        device=args.device,
+        precision=args.precision,
+        threads=args.threads,
+        model_dir=args.model_dir,
+    )
+
+
+def image_paths(inputs: Iterable[str]) -> list[Path]:
+    """Files as given, and the images inside given folders (sorted)."""
+    paths: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            paths += sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            paths.append(item)
+    return paths
+
+
+def cmd_infer(args: argparse.Namespace) -> int:
+    paths = image_paths(args.paths)
+    if not paths:
+        print("No images found in the given paths.", file=sys.stderr)
+        return 2
+    model = model_from_args(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    options = DrawOptions(keypoint_threshold=args.kp_threshold)
+    rules = RuleSet.load(args.rules) if args.rules else None
+    used: set[str] = set()
+    failed: list[str] = []
+    persons = 0
+    for path in tqdm(paths, desc="images", unit="img"):
+        try:
+            image = load_image(path)
+        except ImageInputError as e:
+            tqdm.write(f"skipped {path}: {e}")
+            failed.append(str(path))
+            continue
+        result = model.predict(image, args.det_threshold)
+        if rules is not None:
+            for person in result.persons:
+                person.rules = rules.evaluate(person)
+        persons += len(result)
+        name = path.stem
+        while name in used:
+            name += "_"
+        used.add(name)
+        cv2.imwrite(str(out / f"{name}.jpg"), draw_result(image, result, options))
+        payload = {"file": str(path), **result.to_dict()}
+        (out / f"{name}.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    print(
+        f"{len(paths) - len(failed)} images, {persons} persons -> {out}"
+        + (f"; {len(failed)} failed" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from pose_demo.evaluation import evaluate
+
+    model = model_from_args(args)
+    bar = tqdm(desc="images", unit="img")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    stats = evaluate(model, args.ann, args.images, args.gt_boxes, args.flip, args.det_threshold, progress)
+    bar.close()
+    boxes = "ground-truth boxes" if args.gt_boxes else f"{args.det_model} @ {args.det_threshold}"
+    print(f"{args.kp_model} with {boxes}{' + flip' if args.flip else ''}:")
+    print("  " + "  ".join(f"{k} {v:.3f}" for k, v in stats.items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(stats, indent=1), encoding="utf-8")
+    return 0
+
+
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    print(catalog_table(args.catalog))
+    return 0
+
+
+def _median(samples: Sequence[float]) -> float:
+    return round(statistics.median(samples), 3)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    model = model_from_args(args)
+    data = Path(args.image).read_bytes()
+    image = load_image(data)
+    for _ in range(args.warmup):
+        model.predict(image)
+    model.timer.enabled = True
+    stages: dict[str, list[float]] = {}
+    predict, e2e, model_time = [], [], []
+    persons = 0
+    for _ in range(args.repeat):
+        model.timer.reset()
+        start = time.perf_counter()
+        result = model.predict(image)
+        predict.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        draw_result(image, result)
+        stages.setdefault("draw", []).append((time.perf_counter() - start) * 1000)
+        for name, ms in model.timer.totals.items():
+            stages.setdefault(name, []).append(ms)
+        model_time.append(model.timer.totals["detect"] + model.timer.totals.get("keypoints", 0.0))
+        persons = len(result)
+    model.timer.enabled = False
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        draw_result(load_image(data), model.predict(load_image(data)))
+        e2e.append((time.perf_counter() - start) * 1000)
+    report = {
+        "image": str(args.image),
+        "models": [args.det_model, args.kp_model],
+        "precision": args.precision,
+        "predict_ms": _median(predict),
+        "e2e_ms": _median(e2e),
+        "model_ms": _median(model_time),
+        "persons": persons,
+        "stages": {name: _median(ms) for name, ms in stages.items()},
+    }
+    print(json.dumps(report, indent=1))
+    print(
+        f"predict / model time: {report['predict_ms'] / report['model_ms']:.2f}x; "
+        f"e2e / model time: {report['e2e_ms'] / report['model_ms']:.2f}x"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pose_demo.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("infer", help="images and folders -> annotated images + JSON")
+    p.add_argument("paths", nargs="+", help="image files or folders")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--det-threshold", type=float, default=0.5)
+    p.add_argument("--kp-threshold", type=float, default=0.3, help="hide joints below this score")
+    p.add_argument("--rules", help="rule set: a built-in name (default) or a YAML file")
+    add_model_args(p)
+    p.set_defaults(func=cmd_infer)
+
+    p = sub.add_parser("evaluate", help="COCO keypoint AP with pycocotools")
+    p.add_argument("--ann", required=True, help="COCO person_keypoints json")
+    p.add_argument("--images", required=True, help="folder of the annotated images")
+    p.add_argument("--gt-boxes", action="store_true", help="use ground-truth person boxes")
+    p.add_argument("--flip", action="store_true", help="flip test: average with mirrored heatmaps")
+    p.add_argument("--det-threshold", type=float, default=0.3)
+    p.add_argument("--json", help="write {AP, AP50, AP75, AR} here")
+    add_model_args(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("bench", help="median time per stage on one image")
+    p.add_argument("--image", required=True)
+    p.add_argument("--repeat", type=int, default=50)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--json", help="write the figures here")
+    add_model_args(p)
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("rules", help="posture rule catalogs")
+    rules_sub = p.add_subparsers(dest="rules_command", required=True)
+    p = rules_sub.add_parser("list", help="print the rules of a catalog")
+    p.add_argument("catalog", nargs="?", default="default", help="built-in name or YAML file")
+    p.set_defaults(func=cmd_rules_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ModelStoreError, ImageInputError, RuleError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

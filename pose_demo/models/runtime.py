@@ -1,0 +1,161 @@
+"""Inference runtimes: OpenVINO (default) and Paddle Inference (optional).
+
+Both expose the same small interface: ``infer({input_name: array}) -> {output_name: array}``.
+Each is safe to call from several threads at once: requests come from a pool, one per caller.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from pose_demo.models.store import ModelFolder
+
+PRECISIONS = ("f32", "bf16", "f16")
+
+
+class ModelRunError(RuntimeError):
+    """A model could not be loaded or run."""
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How to run models.
+
+    runtime: ``openvino`` or ``paddle``. device: ``cpu`` or ``gpu`` (Paddle only) / an OpenVINO
+    device name. precision: OpenVINO ``INFERENCE_PRECISION_HINT`` (f32 keeps keypoints exact;
+    see README). threads: inference threads per request (0 = the runtime's choice).
+    """
+
+    runtime: str = "openvino"
+    device: str = "cpu"
+    precision: str = "f32"
+    threads: int = 0
+
+
+class Runtime(Protocol):
+    input_shapes: dict[str, list[int]]  # -1 for dynamic dimensions
+    output_names: list[str]
+
+    def infer(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+
+class _Pool:
+    """A pool of per-caller objects (infer requests, predictors), created on demand."""
+
+    def __init__(self, make: Any, *ready: Any) -> None:
+        self._make = make
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for item in ready:
+            self._free.put(item)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def take(self) -> Iterator[Any]:
+        try:
+            item = self._free.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                item = self._make()
+        try:
+            yield item
+        finally:
+            self._free.put(item)
+
+
+class OpenVINORuntime:
+    """An OpenVINO compiled model. Reads IR, ONNX and Paddle legacy (.pdmodel) files."""
+
+    def __init__(self, folder: ModelFolder, options: RuntimeOptions, batch: int | None = 1) -> None:
+        import openvino as ov
+
+        if options.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {options.precision!r}")
+        core = ov.Core()
+        model = core.read_model(str(folder.model_file))
+        if batch != 1 or any(i.partial_shape.is_dynamic for i in model.inputs):
+            first = model.inputs[0]
+            shape = first.partial_shape
+            shape[0] = -1 if batch is None else batch
+            model.reshape({first: shape})
+        config: dict[str, Any] = {
+            "INFERENCE_PRECISION_HINT": options.precision,
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        if options.threads:
+            config["INFERENCE_NUM_THREADS"] = options.threads
+        device = "CPU" if options.device.lower() == "cpu" else options.device.upper()
+        self._compiled = core.compile_model(model, device, config)
+        self.input_shapes = {
+            i.any_name: [d.get_length() if d.is_static else -1 for d in i.partial_shape]
+            for i in self._compiled.inputs
+        }
+        self.output_names = [o.any_name for o in self._compiled.outputs]
+        self._pool = _Pool(self._compiled.create_infer_request)
+
+    def infer(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with self._pool.take() as request:
+            result = request.infer(inputs)
+            return {o.any_name: np.array(v, copy=True) for o, v in result.items()}
+
+
+class PaddleRuntime:
+    """Paddle Inference (``paddlepaddle`` / ``paddlepaddle-gpu``), imported only when chosen."""
+
+    def __init__(self, folder: ModelFolder, options: RuntimeOptions) -> None:
+        try:
+            from paddle import inference
+        except ImportError as e:
+            raise ModelRunError(
+                "The Paddle runtime needs paddlepaddle: pip install -r requirements-paddle.txt "
+                "(or paddlepaddle-gpu for NVIDIA GPUs)."
+            ) from e
+        if folder.weights_file is None:
+            raise ModelRunError(f"{folder.path} has no .pdiparams weights for the Paddle runtime.")
+        config = inference.Config(str(folder.model_file), str(folder.weights_file))
+        if options.device.lower() == "gpu":
+            config.enable_use_gpu(256, 0)
+        else:
+            config.disable_gpu()
+            config.set_cpu_math_library_num_threads(options.threads or os.cpu_count() or 1)
+        config.disable_glog_info()
+        config.switch_ir_optim(True)
+        predictor = inference.create_predictor(config)
+        self.input_shapes = {
+            name: list(predictor.get_input_handle(name).shape()) for name in predictor.get_input_names()
+        }
+        self.output_names = list(predictor.get_output_names())
+        self._pool = _Pool(predictor.clone, predictor)
+
+    def infer(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with self._pool.take() as predictor:
+            for name, value in inputs.items():
+                predictor.get_input_handle(name).copy_from_cpu(np.ascontiguousarray(value))
+            predictor.run()
+            return {name: predictor.get_output_handle(name).copy_to_cpu() for name in self.output_names}
+
+
+def load_runtime(folder: ModelFolder, options: RuntimeOptions, batch: int | None = 1) -> Runtime:
+    """Open a model folder with the chosen runtime.
+
+    Paddle Inference reads only Paddle formats: with ``runtime="paddle"``, OpenVINO IR and ONNX
+    models still run on OpenVINO. Paddle 3 (.json) models need the Paddle runtime. ``batch``
+    fixes the first input dimension for OpenVINO (None = dynamic).
+    """
+    if options.runtime not in ("openvino", "paddle"):
+        raise ValueError(f"runtime must be 'openvino' or 'paddle', not {options.runtime!r}")
+    if options.runtime == "paddle" and folder.format in ("paddle_legacy", "paddle3"):
+        return PaddleRuntime(folder, options)
+    if folder.format == "paddle3":
+        raise ModelRunError(
+            f"{folder.model_file.name} is a Paddle 3 model: run it with --runtime paddle "
+            "(pip install -r requirements-paddle.txt), or export it to ONNX/OpenVINO."
+        )
+    return OpenVINORuntime(folder, options, batch)

@@ -1,0 +1,205 @@
+"""Find a model folder on disk, or download a known model into the cache with checked hashes.
+
+Resolution order of :func:`resolve_model`: an existing folder (or model file) path, then
+``<model_dir>/<name>`` (``model_dir`` argument, else env ``POSE_DEMO_MODEL_DIR``), then the cache
+``<cache_dir>/<name>``, then a download of a known model into the cache. A download is written
+to ``<cache_dir>/.<name>.partial-XXXX`` and renamed to ``<cache_dir>/<name>`` only when every
+file matched its sha256, so a failed download never leaves a usable-looking folder behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pose_demo.models.registry import MODELS, ModelSpec, RemoteFile
+
+MODEL_DIR_ENV = "POSE_DEMO_MODEL_DIR"
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "output_inference"
+# model file suffix -> (format, weights file suffix), in order of preference
+FORMATS: dict[str, tuple[str, str | None]] = {
+    ".xml": ("openvino", ".bin"),
+    ".onnx": ("onnx", None),
+    ".pdmodel": ("paddle_legacy", ".pdiparams"),
+    ".json": ("paddle3", ".pdiparams"),
+}
+_EXPECTED = (
+    "model.xml + model.bin (OpenVINO IR), *.onnx, *.pdmodel + *.pdiparams (Paddle)"
+    " or *.json + *.pdiparams (Paddle 3)"
+)
+
+Progress = Callable[[int, int], None]
+
+
+class ModelStoreError(RuntimeError):
+    """A model could not be found, read or downloaded."""
+
+
+class ModelNotFoundError(ModelStoreError):
+    """No usable local copy of the model, and it could not be downloaded."""
+
+
+class ModelDownloadError(ModelStoreError):
+    """A downloaded file failed its check; nothing was cached."""
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """A model on disk. ``spec`` is None for a folder that is not a known model."""
+
+    path: Path
+    spec: ModelSpec | None
+    format: str
+    model_file: Path
+    weights_file: Path | None
+    infer_cfg: dict | None
+
+
+def resolve_model(
+    name_or_path: str | os.PathLike[str],
+    *,
+    model_dir: str | Path | None = None,
+    cache_dir: str | Path = DEFAULT_CACHE_DIR,
+    download: bool = True,
+    progress: Progress | None = None,
+) -> ModelFolder:
+    """Find the model folder for a registry name or a path, downloading a known model if needed."""
+    path = Path(name_or_path).expanduser().absolute()
+    if path.is_file():
+        return read_model_folder(path.parent, model_file=path)
+    if path.is_dir():
+        return read_model_folder(path)
+    name = str(name_or_path)
+    spec = MODELS.get(name)
+    search_dir = model_dir or os.environ.get(MODEL_DIR_ENV)
+    folders = ([Path(search_dir) / name] if search_dir else []) + [Path(cache_dir) / name]
+    for folder in folders:
+        if folder.is_dir():
+            return read_model_folder(folder, spec)
+    if spec is None:
+        raise ModelNotFoundError(
+            f"{name!r} is neither a model folder nor a known model; looked in {', '.join(map(str, folders))}."
+            f" Known models: {', '.join(MODELS)}"
+        )
+    if not download:
+        raise ModelNotFoundError(_missing_message(spec, Path(cache_dir), "downloads are turned off"))
+    return read_model_folder(download_model(spec, cache_dir, progress), spec)
+
+
+def read_model_folder(
+    folder: Path, spec: ModelSpec | None = None, model_file: Path | None = None
+) -> ModelFolder:
+    """Describe the model in ``folder`` (its ``model_file`` if given, else the preferred one found)."""
+    model_file = model_file or find_model_file(folder)
+    if model_file is None:
+        content = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+        raise ModelNotFoundError(f"No model file in {folder} (it holds: {content}); expected {_EXPECTED}.")
+    if model_file.suffix not in FORMATS:
+        raise ModelStoreError(f"{model_file} is not a model file; expected {_EXPECTED}.")
+    model_format, weights_suffix = FORMATS[model_file.suffix]
+    weights_file = model_file.with_suffix(weights_suffix) if weights_suffix else None
+    if weights_file and not weights_file.is_file():
+        raise ModelNotFoundError(f"{model_file} needs its weights {weights_file.name} beside it.")
+    cfg_file = folder / "infer_cfg.yml"
+    infer_cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8")) if cfg_file.is_file() else None
+    return ModelFolder(folder, spec, model_format, model_file, weights_file, infer_cfg)
+
+
+def find_model_file(folder: Path) -> Path | None:
+    """The model file of the most preferred format in ``folder`` that has its weights beside it.
+
+    Among several of one format, ``model.<ext>`` or ``<folder name>.<ext>`` wins; otherwise the
+    choice is ambiguous and raises.
+    """
+    for suffix, (_, weights_suffix) in FORMATS.items():
+        candidates = folder.glob(f"*{suffix}")
+        found = sorted(p for p in candidates if not weights_suffix or p.with_suffix(weights_suffix).is_file())
+        preferred = [p for stem in ("model", folder.name) for p in found if p.stem == stem]
+        if len(found) > 1 and not preferred:
+            names = ", ".join(p.name for p in found)
+            raise ModelStoreError(f"Several model files in {folder} ({names}); pass the one to use.")
+        if found:
+            return (preferred or found)[0]
+    return None
+
+
+def download_model(
+    spec: ModelSpec, cache_dir: str | Path = DEFAULT_CACHE_DIR, progress: Progress | None = None
+) -> Path:
+    """Download ``spec`` into ``<cache_dir>/<name>``, checking every sha256, and return that folder.
+
+    ``progress(bytes_done, bytes_total)`` is called per file while it downloads (total 0 if unknown).
+    """
+    cache_dir = Path(cache_dir)
+    target = cache_dir / spec.name
+    if target.exists():
+        raise ModelStoreError(f"{target} already exists; remove it to download {spec.name} again.")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{spec.name}.partial-", dir=cache_dir))
+    try:
+        try:
+            for remote in (spec.archive,) if spec.archive else spec.files:
+                _fetch(remote, partial, progress)
+        except OSError as error:  # urllib's HTTP, connection and timeout errors are all OSErrors
+            raise ModelNotFoundError(_missing_message(spec, cache_dir, error)) from error
+        folder = _extract(partial / spec.archive.name, partial / "extracted") if spec.archive else partial
+        os.replace(folder, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _fetch(remote: RemoteFile, folder: Path, progress: Progress | None) -> None:
+    """Stream ``remote`` into ``folder``, hashing while writing; keep it only if the hash matches."""
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(remote.url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{remote.name}.", delete=False) as out:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                digest.update(chunk)
+                if progress:
+                    progress(out.tell(), total)
+    if digest.hexdigest() != remote.sha256:
+        raise ModelDownloadError(
+            f"{remote.name} from {remote.url} has sha256 {digest.hexdigest()}, expected {remote.sha256};"
+            " nothing was cached."
+        )
+    os.replace(out.name, folder / remote.name)
+
+
+def _extract(archive: Path, dest: Path) -> Path:
+    """Unzip ``archive`` into ``dest`` (refusing members that escape it); return the model's folder."""
+    with zipfile.ZipFile(archive) as zipped:
+        for member in zipped.namelist():
+            if not (dest / member).resolve().is_relative_to(dest.resolve()):
+                raise ModelDownloadError(
+                    f"{archive.name} has a member outside its folder ({member!r}): refused,"
+                    " nothing was cached."
+                )
+        zipped.extractall(dest)
+    folders = sorted((p for p in dest.rglob("*") if p.is_dir()), key=lambda p: (len(p.parts), p))
+    found = next((folder for folder in [dest, *folders] if find_model_file(folder)), None)
+    if found is None:
+        raise ModelDownloadError(f"{archive.name} holds no model file ({_EXPECTED}); nothing was cached.")
+    return found
+
+
+def _missing_message(spec: ModelSpec, cache_dir: Path, reason: object) -> str:
+    remotes = [spec.archive] if spec.archive else list(spec.files)
+    urls = "\n".join(f"  {remote.url}" for remote in remotes)
+    unzip = " (the model files inside the zip)" if spec.archive else ""
+    return (
+        f"Model {spec.name!r} is not available locally and could not be downloaded: {reason}.\n"
+        f"Put its files{unzip} into {cache_dir / spec.name}, or into <folder>/{spec.name} and set"
+        f" {MODEL_DIR_ENV}=<folder>. Get them from:\n{urls}"
+    )

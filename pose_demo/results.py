@@ -1,0 +1,100 @@
+"""Typed results of the pipeline: boxes, persons, frames. Plain dataclasses with JSON/COCO export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pose_demo.skeleton import COCO17
+
+
+def _r(x: float, nd: int = 2) -> float:
+    return round(float(x), nd)
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in original-image pixels with its detector score."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    score: float = 1.0
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    def as_xyxy(self) -> np.ndarray:
+        return np.array([self.x1, self.y1, self.x2, self.y2], dtype=np.float32)
+
+    def to_list(self) -> list[float]:
+        return [_r(self.x1), _r(self.y1), _r(self.x2), _r(self.y2)]
+
+
+@dataclass
+class Person:
+    """One person: detection box, person score, COCO-17 keypoints as (17, 3) rows of x, y, score.
+
+    ``track_id`` is set by the tracker in videos and streams; ``rules`` holds rule verdicts
+    (objects with a ``to_dict()``) when a rule set is evaluated.
+    """
+
+    box: Box
+    score: float
+    keypoints: np.ndarray
+    track_id: int | None = None
+    rules: list[Any] = field(default_factory=list)
+
+    def keypoint(self, name: str) -> np.ndarray:
+        return self.keypoints[COCO17.index(name)]
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "box": self.box.to_list(),
+            "score": _r(self.score, 4),
+            "keypoints": [[_r(x), _r(y), _r(s, 4)] for x, y, s in self.keypoints],
+        }
+        if self.track_id is not None:
+            d = {"track_id": self.track_id, **d}
+        if self.rules:
+            d["rules"] = [v.to_dict() for v in self.rules]
+        return d
+
+    def to_coco(self, image_id: int, category_id: int = 1) -> dict[str, Any]:
+        """One entry of a COCO keypoint results file."""
+        kps = self.keypoints.astype(np.float64)
+        flat = np.column_stack([kps[:, 0], kps[:, 1], kps[:, 2]]).reshape(-1)
+        return {
+            "image_id": image_id,
+            "category_id": category_id,
+            "keypoints": [float(v) for v in flat],
+            "score": float(self.score),
+            "bbox": [float(self.box.x1), float(self.box.y1), float(self.box.width), float(self.box.height)],
+        }
+
+
+@dataclass
+class FrameResult:
+    """Everything found in one image or video frame."""
+
+    persons: list[Person]
+    image_size: tuple[int, int]  # (width, height) of the original image
+
+    def __len__(self) -> int:
+        return len(self.persons)
+
+    def to_dict(self) -> dict[str, Any]:
+        w, h = self.image_size
+        return {"image": {"width": w, "height": h}, "persons": [p.to_dict() for p in self.persons]}

@@ -1,0 +1,160 @@
+"""Pure, vectorised geometry on COCO-17 keypoints.
+
+Points are arrays whose last axis is ``(x, y, score)`` in image pixels: one point ``(3,)`` or many
+``(..., 3)``; keypoints are ``(17, 3)`` or ``(N, 17, 3)``. Image y grows downward. Every measure is
+NaN ("unknown") where a point it needs has a score below ``min_score``: no verdict from guessed joints.
+
+Body-scale units divide a length by the torso (mid-shoulder to mid-hip), or by the shoulder width
+times ``SHOULDER_TO_TORSO`` when the hips are not visible, so they do not depend on image size or on
+the distance to the camera.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pose_demo.skeleton import COCO17
+
+DEFAULT_MIN_SCORE = 0.3
+SHOULDER_TO_TORSO = 1.3  # an adult torso is about 1.3 shoulder widths long
+
+# Points made from keypoints: "mid" averages them (score: the lowest), "best" takes the most confident.
+VIRTUAL_POINTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "neck": ("mid", ("left_shoulder", "right_shoulder")),
+    "mid_hip": ("mid", ("left_hip", "right_hip")),
+    "mid_knee": ("mid", ("left_knee", "right_knee")),
+    "mid_ankle": ("mid", ("left_ankle", "right_ankle")),
+    "head": ("best", ("nose", "left_eye", "right_eye", "left_ear", "right_ear")),
+    "ear": ("best", ("left_ear", "right_ear")),
+}
+POINT_NAMES: tuple[str, ...] = COCO17.keypoints + tuple(VIRTUAL_POINTS)
+
+
+def make_keypoints(points: dict[str, tuple[float, float]], score: float = 1.0) -> np.ndarray:
+    """(17, 3) keypoints from named (x, y) positions with the given score; missing keypoints get score 0.
+
+    Handy to try a rule on a hand-made skeleton.
+    """
+    keypoints = np.zeros((len(COCO17.keypoints), 3))
+    for name, (x, y) in points.items():
+        keypoints[COCO17.index(name)] = (x, y, score)
+    return keypoints
+
+
+def point_indices(name: str) -> tuple[int, ...]:
+    """Indices of the keypoints a (virtual) point is made of."""
+    if name in VIRTUAL_POINTS:
+        return tuple(COCO17.index(n) for n in VIRTUAL_POINTS[name][1])
+    return (COCO17.index(name),)
+
+
+def point(keypoints: np.ndarray, name: str) -> np.ndarray:
+    """The ``(..., 3)`` point called ``name`` (a COCO-17 keypoint or one of ``VIRTUAL_POINTS``)."""
+    kps = np.asarray(keypoints, dtype=np.float64)
+    if name not in VIRTUAL_POINTS:
+        return kps[..., COCO17.index(name), :]
+    how, _ = VIRTUAL_POINTS[name]
+    parts = kps[..., list(point_indices(name)), :]
+    if how == "mid":
+        return np.concatenate([parts[..., :2].mean(axis=-2), parts[..., 2:].min(axis=-2)], axis=-1)
+    best = parts[..., 2].argmax(axis=-1)[..., None, None]
+    return np.take_along_axis(parts, best, axis=-2)[..., 0, :]
+
+
+def _gated(value: np.ndarray, min_score: float, *points: np.ndarray) -> np.ndarray:
+    visible = np.logical_and.reduce([np.asarray(p)[..., 2] >= min_score for p in points])
+    return np.where(visible, value, np.nan)
+
+
+def body_scale(keypoints: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> np.ndarray:
+    """Torso length in pixels; shoulder width x ``SHOULDER_TO_TORSO`` when the torso is not visible."""
+    neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
+    left, right = point(keypoints, "left_shoulder"), point(keypoints, "right_shoulder")
+    torso = _gated(np.linalg.norm(neck[..., :2] - hip[..., :2], axis=-1), min_score, neck, hip)
+    shoulders = _gated(np.linalg.norm(left[..., :2] - right[..., :2], axis=-1), min_score, left, right)
+    return np.where(np.isnan(torso), shoulders * SHOULDER_TO_TORSO, torso)
+
+
+def frontality(keypoints: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> np.ndarray:
+    """Horizontal shoulder width over torso length: about 0.6-0.8 facing the camera, near 0 side-on."""
+    neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
+    left, right = point(keypoints, "left_shoulder"), point(keypoints, "right_shoulder")
+    torso = np.linalg.norm(neck[..., :2] - hip[..., :2], axis=-1)
+    return _gated(np.abs(left[..., 0] - right[..., 0]) / torso, min_score, neck, hip)
+
+
+def segment_angle(
+    a: np.ndarray, b: np.ndarray, reference: str = "horizontal", min_score: float = DEFAULT_MIN_SCORE
+) -> np.ndarray:
+    """Signed angle of the line a->b in degrees.
+
+    ``horizontal``: elevation of b seen from a, in [-90, 90], positive when b is higher than a
+    (whichever side b is on, so a person facing away gives the same tilt).
+    ``vertical``: angle from "b straight above a", in (-180, 180], positive when b leans to the
+    image right.
+    """
+    dx, dy = b[..., 0] - a[..., 0], b[..., 1] - a[..., 1]
+    if reference == "horizontal":
+        angle = np.degrees(np.arctan2(-dy, np.abs(dx)))
+    elif reference == "vertical":
+        angle = np.degrees(np.arctan2(dx, -dy))
+    else:
+        raise ValueError(f"reference must be 'horizontal' or 'vertical', not {reference!r}")
+    return _gated(angle, min_score, a, b)
+
+
+def joint_angle(
+    a: np.ndarray, vertex: np.ndarray, c: np.ndarray, min_score: float = DEFAULT_MIN_SCORE
+) -> np.ndarray:
+    """Inner angle a-vertex-c in degrees, 0 to 180."""
+    u, w = a[..., :2] - vertex[..., :2], c[..., :2] - vertex[..., :2]
+    cross = u[..., 0] * w[..., 1] - u[..., 1] * w[..., 0]
+    dot = (u * w).sum(axis=-1)
+    return _gated(np.degrees(np.arctan2(np.abs(cross), dot)), min_score, a, vertex, c)
+
+
+def relative_position(
+    a: np.ndarray, b: np.ndarray, scale: np.ndarray, axis: str = "y", min_score: float = DEFAULT_MIN_SCORE
+) -> np.ndarray:
+    """Offset of a from b in body-scale units (``scale`` from ``body_scale``).
+
+    ``y``: how far a is above b (image y grows downward, so this is ``(b.y - a.y) / scale``).
+    ``x``: how far a is to the image right of b, ``(a.x - b.x) / scale``.
+    "a above b by a margin" is ``relative_position(a, b, scale) > margin``.
+    """
+    if axis == "y":
+        offset = b[..., 1] - a[..., 1]
+    elif axis == "x":
+        offset = a[..., 0] - b[..., 0]
+    else:
+        raise ValueError(f"axis must be 'x' or 'y', not {axis!r}")
+    return _gated(offset / scale, min_score, a, b)
+
+
+def distance_ratio(
+    a: np.ndarray,
+    b: np.ndarray,
+    scale: np.ndarray,
+    axis: str | None = None,
+    min_score: float = DEFAULT_MIN_SCORE,
+) -> np.ndarray:
+    """Distance a-b in body-scale units; only its horizontal (``x``) or vertical (``y``) part if asked."""
+    d = a[..., :2] - b[..., :2]
+    if axis is None:
+        length = np.linalg.norm(d, axis=-1)
+    elif axis in ("x", "y"):
+        length = np.abs(d[..., "xy".index(axis)])
+    else:
+        raise ValueError(f"axis must be None, 'x' or 'y', not {axis!r}")
+    return _gated(length / scale, min_score, a, b)
+
+
+def symmetry(left_value: np.ndarray, right_value: np.ndarray) -> np.ndarray:
+    """Left minus right (NaN when either is unknown)."""
+    return np.asarray(left_value, dtype=np.float64) - np.asarray(right_value, dtype=np.float64)
+
+
+def facing(keypoints: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> np.ndarray:
+    """+1 when the face points to the image right, -1 to the left (nose ahead of the ear); side views."""
+    nose, ear = point(keypoints, "nose"), point(keypoints, "ear")
+    return _gated(np.where(nose[..., 0] >= ear[..., 0], 1.0, -1.0), min_score, nose, ear)

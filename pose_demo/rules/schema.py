@@ -1,0 +1,383 @@
+"""Rule files: YAML data checked and turned into small frozen dataclasses (evaluation is in ``ruleset``).
+
+Every mistake raises ``RuleError`` naming the file, the rule and the field, e.g.
+``my_rules.yaml: rule 'arms_up', field 'condition.any[1].above': unknown keypoint 'left_hnd' ...``.
+The format is documented in ``docs/rules.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pose_demo.rules.geometry import (
+    DEFAULT_MIN_SCORE,
+    POINT_NAMES,
+    VIRTUAL_POINTS,
+    point_indices,
+)
+
+# primitive -> number of points; symmetry takes two measures instead of points
+PRIMITIVES = {
+    "joint_angle": 3,
+    "segment_angle": 2,
+    "relative_position": 2,
+    "distance_ratio": 2,
+    "symmetry": 2,
+}
+# primitive -> (option name, allowed values, default)
+OPTIONS: dict[str, tuple[str, tuple[str | None, ...], str | None]] = {
+    "segment_angle": ("reference", ("horizontal", "vertical"), "horizontal"),
+    "relative_position": ("axis", ("y", "x", "forward"), "y"),
+    "distance_ratio": ("axis", (None, "x", "y"), None),
+}
+POSITIONS = ("above", "below")
+COMPARISONS = ("greater_than", "less_than", "between", "outside")
+COMBINATORS = ("all", "any", "at_least")
+KINDS = ("measurement", "screening", "action")
+VIEWS = ("front", "side", "any")
+DIRECTIONS = ("both", "high", "low")
+RULE_KEYS = (
+    "id",
+    "title",
+    "view",
+    "kind",
+    "note",
+    "measure",
+    "thresholds",
+    "condition",
+    "debounce",
+    "min_score",
+)
+FILE_KEYS = ("name", "min_score", "debounce", "rules")
+_CONDITION_KEYS = (
+    *COMBINATORS,
+    "of",
+    *POSITIONS,
+    "margin",
+    *PRIMITIVES,
+    *(o for o, _, _ in OPTIONS.values()),
+    *COMPARISONS,
+)
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names the file, rule and field."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One primitive applied to named points (or, for ``symmetry``, to two measures)."""
+
+    primitive: str
+    points: tuple[str, ...] = ()
+    option: str | None = None  # reference of segment_angle, axis of relative_position / distance_ratio
+    parts: tuple[Measure, ...] = ()
+
+    @property
+    def unit(self) -> str:
+        if self.primitive == "symmetry":
+            return self.parts[0].unit
+        return "deg" if self.primitive in ("joint_angle", "segment_angle") else "body"
+
+    @property
+    def keypoints(self) -> tuple[int, ...]:
+        names = self.points + (("nose", "ear") if self.option == "forward" else ())
+        indices = [i for n in names for i in point_indices(n)] + [i for p in self.parts for i in p.keypoints]
+        return tuple(dict.fromkeys(indices))
+
+
+@dataclass(frozen=True)
+class Test:
+    """A measure compared with bounds: ``greater_than`` / ``less_than`` use ``bounds[0]``."""
+
+    measure: Measure
+    op: str
+    bounds: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Combinator:
+    """Holds when at least ``n`` of its items hold (``all``: n = len(items), ``any``: n = 1)."""
+
+    mode: str
+    n: int
+    items: tuple[Condition, ...]
+
+
+Condition = Test | Combinator
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Severity grades: ``both`` grades |value|, ``high`` large values, ``low`` small values."""
+
+    mild: float
+    severe: float
+    direction: str = "both"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: dict[str, str]
+    view: str
+    kind: str
+    measure: Measure | None = None
+    thresholds: Thresholds | None = None
+    condition: Condition | None = None
+    debounce: tuple[int, int] | None = None  # (n, m): holds in n of the last m frames
+    min_score: float = DEFAULT_MIN_SCORE
+    note: str = ""
+
+    @property
+    def unit(self) -> str:
+        if self.measure is not None:
+            return self.measure.unit
+        return self.condition.measure.unit if isinstance(self.condition, Test) else ""
+
+    @property
+    def keypoints(self) -> tuple[int, ...]:
+        if self.measure is not None:
+            return self.measure.keypoints
+        return tuple(dict.fromkeys(_condition_keypoints(self.condition)))
+
+    @property
+    def joint(self) -> tuple[int, int, int] | None:
+        """(a, vertex, c) keypoint indices when the rule measures a joint angle between real keypoints."""
+        m = self.measure
+        if m is None or m.primitive != "joint_angle" or any(n in VIRTUAL_POINTS for n in m.points):
+            return None
+        a, vertex, c = m.keypoints
+        return a, vertex, c
+
+
+def _condition_keypoints(condition: Condition | None) -> list[int]:
+    if isinstance(condition, Test):
+        return list(condition.measure.keypoints)
+    return [i for item in condition.items for i in _condition_keypoints(item)] if condition else []
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a value came from, to build error messages."""
+
+    source: str
+    rule: str = ""
+
+    def error(self, field: str, message: str) -> RuleError:
+        rule = f"rule {self.rule!r}, " if self.rule else ""
+        return RuleError(f"{self.source}: {rule}field {field!r}: {message}")
+
+
+def _mapping(where: _Where, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise where.error(field, f"expected a mapping, got {type(value).__name__}")
+    for key in value:
+        if key not in allowed:
+            raise where.error(field, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
+    return value
+
+
+def _number(where: _Where, field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise where.error(field, f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _choice(where: _Where, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
+    if value not in allowed:
+        raise where.error(field, f"{value!r} is not one of {', '.join(str(a) for a in allowed)}")
+    return value
+
+
+def _points(where: _Where, field: str, value: Any, count: int) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) != count:
+        raise where.error(field, f"expected a list of {count} keypoint names, got {value!r}")
+    for name in value:
+        if name not in POINT_NAMES:
+            raise where.error(field, f"unknown keypoint {name!r} (known: {', '.join(POINT_NAMES)})")
+    return tuple(value)
+
+
+def _measure(where: _Where, field: str, spec: Any) -> Measure:
+    """A mapping with exactly one primitive key and, for some primitives, its option."""
+    options = tuple(dict.fromkeys(o for o, _, _ in OPTIONS.values()))
+    if not isinstance(spec, dict):
+        raise where.error(field, f"expected a mapping such as {{joint_angle: [a, vertex, c]}}, got {spec!r}")
+    for key in spec:
+        if key not in PRIMITIVES and key not in options:
+            raise where.error(
+                field,
+                f"unknown primitive {key!r} (primitives: {', '.join(PRIMITIVES)}; "
+                f"options: {', '.join(options)})",
+            )
+    found = [k for k in spec if k in PRIMITIVES]
+    if len(found) != 1:
+        raise where.error(field, f"needs exactly one primitive of {', '.join(PRIMITIVES)}; found {found}")
+    primitive = found[0]
+    args = spec[primitive]
+    field = f"{field}.{primitive}"
+    option_name, allowed, default = OPTIONS.get(primitive, ("", (), None))
+    for name in options:
+        if name in spec and name != option_name:
+            raise where.error(field, f"{primitive} takes no option {name!r}")
+    option = (
+        _choice(where, f"{field}.{option_name}", spec.get(option_name, default), allowed) if allowed else None
+    )
+    if primitive != "symmetry":
+        return Measure(primitive, _points(where, field, args, PRIMITIVES[primitive]), option)
+    if not isinstance(args, list) or len(args) != 2:
+        raise where.error(field, "expected a list of two measures [left, right]")
+    parts = tuple(_measure(where, f"{field}[{i}]", a) for i, a in enumerate(args))
+    if parts[0].unit != parts[1].unit:
+        raise where.error(field, f"compares {parts[0].unit!r} with {parts[1].unit!r}")
+    return Measure(primitive, parts=parts)
+
+
+def _condition(where: _Where, field: str, spec: Any) -> Condition:
+    """A combinator (all / any / at_least + of), a position test (above / below) or a compared primitive."""
+    if not isinstance(spec, dict):
+        raise where.error(field, f"expected a condition mapping, got {spec!r}")
+    for key in spec:
+        if key not in _CONDITION_KEYS:
+            raise where.error(
+                field,
+                f"unknown key {key!r}: a condition is a combinator (all, any, at_least with of), "
+                f"a position test (above, below, with an optional margin) or a primitive "
+                f"({', '.join(PRIMITIVES)}) with one comparison ({', '.join(COMPARISONS)})",
+            )
+    modes = [k for k in spec if k in COMBINATORS]
+    if modes:
+        return _combinator(where, field, spec, modes)
+    positions = [k for k in spec if k in POSITIONS]
+    if positions:
+        spec = _mapping(where, field, spec, (positions[0], "margin"))
+        a, b = _points(where, f"{field}.{positions[0]}", spec[positions[0]], 2)
+        margin = _number(where, f"{field}.margin", spec.get("margin", 0.0))
+        pair = (a, b) if positions[0] == "above" else (b, a)
+        return Test(Measure("relative_position", pair, "y"), "greater_than", (margin,))
+    ops = [k for k in spec if k in COMPARISONS]
+    if len(ops) != 1:
+        raise where.error(field, f"needs exactly one comparison of {', '.join(COMPARISONS)}; found {ops}")
+    measure = _measure(where, field, {k: v for k, v in spec.items() if k != ops[0]})
+    value = spec[ops[0]]
+    if ops[0] in ("between", "outside"):
+        if not isinstance(value, list) or len(value) != 2:
+            raise where.error(f"{field}.{ops[0]}", f"expected [low, high], got {value!r}")
+        bounds = tuple(_number(where, f"{field}.{ops[0]}", v) for v in value)
+        if bounds[0] > bounds[1]:
+            raise where.error(f"{field}.{ops[0]}", f"low {bounds[0]} is above high {bounds[1]}")
+    else:
+        bounds = (_number(where, f"{field}.{ops[0]}", value),)
+    return Test(measure, ops[0], bounds)
+
+
+def _combinator(where: _Where, field: str, spec: dict[str, Any], modes: list[str]) -> Combinator:
+    mode = modes[0]
+    if mode == "at_least":
+        spec = _mapping(where, field, spec, ("at_least", "of"))
+        n, items, items_field = spec["at_least"], spec.get("of"), f"{field}.of"
+    else:
+        spec = _mapping(where, field, spec, (mode,))
+        n, items, items_field = None, spec[mode], f"{field}.{mode}"
+    if not isinstance(items, list) or not items:
+        raise where.error(items_field, f"{mode} needs a non-empty list of conditions, got {items!r}")
+    if mode == "at_least" and (isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(items)):
+        raise where.error(f"{field}.at_least", f"expected a whole number from 1 to {len(items)}, got {n!r}")
+    parsed = tuple(_condition(where, f"{items_field}[{i}]", item) for i, item in enumerate(items))
+    return Combinator(mode, {"all": len(parsed), "any": 1}.get(mode, n), parsed)
+
+
+def _thresholds(where: _Where, spec: Any) -> Thresholds:
+    spec = _mapping(where, "thresholds", spec, ("mild", "severe", "direction"))
+    for key in ("mild", "severe"):
+        if key not in spec:
+            raise where.error(f"thresholds.{key}", "missing threshold")
+    mild, severe = (_number(where, f"thresholds.{k}", spec[k]) for k in ("mild", "severe"))
+    direction = _choice(where, "thresholds.direction", spec.get("direction", "both"), DIRECTIONS)
+    if (severe < mild) if direction != "low" else (severe > mild):
+        order = "at most" if direction == "low" else "at least"
+        raise where.error("thresholds.severe", f"must be {order} mild ({mild}) for direction {direction!r}")
+    return Thresholds(mild, severe, direction)
+
+
+def _debounce(where: _Where, field: str, spec: Any) -> tuple[int, int]:
+    spec = _mapping(where, field, spec, ("n", "m"))
+    n, m = spec.get("n"), spec.get("m")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, m)) or not 1 <= n <= m:
+        raise where.error(field, f"expected whole numbers 1 <= n <= m, got n={n!r}, m={m!r}")
+    return n, m
+
+
+def _min_score(where: _Where, spec: Any) -> float:
+    value = _number(where, "min_score", spec)
+    if not 0.0 <= value <= 1.0:
+        raise where.error("min_score", f"expected a score from 0 to 1, got {value}")
+    return value
+
+
+def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[int, int] | None) -> Rule:
+    rule_id = spec.get("id") if isinstance(spec, dict) else None
+    where = _Where(source, rule_id if isinstance(rule_id, str) else f"#{index + 1}")
+    spec = _mapping(where, "rule", spec, RULE_KEYS)
+    if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
+        raise where.error("id", f"expected a lower_case_name, got {rule_id!r}")
+    if "title" not in spec:
+        raise where.error("title", "missing: expected {en: English title, zh: Chinese title}")
+    title = _mapping(where, "title", spec["title"], ("en", "zh"))
+    if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
+        raise where.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
+    kind = _choice(where, "kind", spec.get("kind"), KINDS)
+    view = _choice(where, "view", spec.get("view", "any"), VIEWS)
+    note = spec.get("note", "")
+    if not isinstance(note, str):
+        raise where.error("note", "expected text")
+    needed = {"measurement": ("measure",), "action": ("condition",)}.get(kind) or (
+        ("condition",) if "condition" in spec else ("measure", "thresholds")
+    )
+    for key in needed:
+        if key not in spec:
+            raise where.error(key, f"missing: a {kind} rule needs {' and '.join(needed)}")
+    for key in ("measure", "thresholds", "condition"):
+        if key in spec and key not in needed:
+            raise where.error(key, f"not used by a {kind} rule with {' and '.join(needed)}")
+    if kind == "measurement" and "debounce" in spec:
+        raise where.error("debounce", "measurements are not debounced (only screening and action rules)")
+    if "debounce" in spec:
+        debounce = _debounce(where, "debounce", spec["debounce"])
+    return Rule(
+        id=rule_id,
+        title={"en": title["en"], "zh": title.get("zh") or title["en"]},
+        view=view,
+        kind=kind,
+        measure=_measure(where, "measure", spec["measure"]) if "measure" in spec else None,
+        thresholds=_thresholds(where, spec["thresholds"]) if "thresholds" in spec else None,
+        condition=_condition(where, "condition", spec["condition"]) if "condition" in spec else None,
+        debounce=None if kind == "measurement" else debounce,
+        min_score=_min_score(where, spec["min_score"]) if "min_score" in spec else min_score,
+        note=note,
+    )
+
+
+def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
+    """The name and rules of a loaded rule file (``source`` names it in error messages)."""
+    where = _Where(source)
+    data = _mapping(where, "file", data, FILE_KEYS)
+    min_score = _min_score(where, data["min_score"]) if "min_score" in data else DEFAULT_MIN_SCORE
+    debounce = _debounce(where, "debounce", data["debounce"]) if "debounce" in data else None
+    specs = data.get("rules")
+    if not isinstance(specs, list) or not specs:
+        raise where.error("rules", "expected a non-empty list of rules")
+    rules = tuple(_rule(source, i, spec, min_score, debounce) for i, spec in enumerate(specs))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise _Where(source, rule.id).error("id", "duplicate rule id")
+        seen.add(rule.id)
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise where.error("name", f"expected text, got {name!r}")
+    return name, rules

@@ -1,0 +1,197 @@
+"""SORT-style multi-person tracker: a constant-velocity Kalman filter per box, Hungarian matching on IoU.
+
+Follows SORT (Bewley et al., 2016): the box state is (cx, cy, area, aspect) plus the velocities of the
+first three, with SORT's noise settings. Time comes from real timestamps: the filters predict over
+``(t - t_prev) / frame_time`` steps, so SORT's per-frame noise tuning holds at any frame rate.
+
+Track life cycle:
+
+- a detection that matches no track starts a *tentative* track; it is confirmed (and gets an id) after
+  ``min_hits`` consecutive detection-frame hits, or at once during the first ``min_hits`` detection
+  frames of the video (as SORT reports tracks there); a tentative track dies on its first miss;
+- a confirmed track survives up to ``max_age`` consecutive misses, then dies; its id is listed in
+  ``dead_ids`` after that ``update`` so smoothers and rule debouncers can drop their state.
+
+``update`` returns every input person, in input order, as a new ``Person``: those matched to a confirmed
+track carry its ``track_id``; the others (tentative tracks, one-off detections) keep ``track_id=None``.
+Ids are consecutive (1, 2, ...) and given only at confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from filterpy.kalman import KalmanFilter
+from scipy.optimize import linear_sum_assignment
+
+from pose_demo.results import Box, Person
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), both as x1, y1, x2, y2."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0.0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0.0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0.0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def box_from_keypoints(keypoints: np.ndarray, score_thr: float = 0.3, pad: float = 0.1) -> Box | None:
+    """The extent of the keypoints scoring at least ``score_thr``, padded by ``pad`` x its size per side.
+
+    Used to re-anchor a track's box on frames where detection is skipped. Returns None when fewer than
+    three keypoints are confident or their extent is degenerate. The box score is their mean score.
+    """
+    good = keypoints[keypoints[:, 2] >= score_thr]
+    if len(good) < 3:
+        return None
+    (x1, y1), (x2, y2) = good[:, :2].min(axis=0), good[:, :2].max(axis=0)
+    w, h = x2 - x1, y2 - y1
+    if w <= 0 or h <= 0:
+        return None
+    return Box(
+        float(x1 - pad * w),
+        float(y1 - pad * h),
+        float(x2 + pad * w),
+        float(y2 + pad * h),
+        float(good[:, 2].mean()),
+    )
+
+
+def _box_to_z(box: Box) -> np.ndarray:
+    w, h = max(box.width, 1e-3), max(box.height, 1e-3)
+    return np.array([box.x1 + w / 2, box.y1 + h / 2, w * h, w / h])
+
+
+def _x_to_box(x: np.ndarray) -> Box:
+    cx, cy, area, aspect = x[:4]
+    w = np.sqrt(max(area * aspect, 1e-6))
+    h = max(area, 1e-6) / w
+    return Box(float(cx - w / 2), float(cy - h / 2), float(cx + w / 2), float(cy + h / 2))
+
+
+def _new_filter(box: Box) -> KalmanFilter:
+    """SORT's box filter: state (cx, cy, area, aspect, vcx, vcy, varea), measurement the first four."""
+    kf = KalmanFilter(dim_x=7, dim_z=4)
+    kf.F = np.eye(7) + np.eye(7, k=4)
+    kf.H = np.eye(4, 7)
+    kf.R[2:, 2:] *= 10.0
+    kf.P[4:, 4:] *= 1000.0  # unobserved initial velocities
+    kf.P *= 10.0
+    kf.Q[-1, -1] *= 0.01
+    kf.Q[4:, 4:] *= 0.01
+    kf.x[:4, 0] = _box_to_z(box)
+    return kf
+
+
+@dataclass
+class _Track:
+    kf: KalmanFilter
+    time: float
+    hits: int = 1
+    misses: int = 0
+    track_id: int | None = None
+
+    def advance(self, timestamp: float, frame_time: float) -> None:
+        steps = (timestamp - self.time) / frame_time
+        if steps <= 0:
+            return
+        x = self.kf.x[:, 0]
+        if x[2] + steps * x[6] <= 0:  # the area would turn negative: stop shrinking
+            x[6] = 0.0
+        f = np.eye(7) + steps * np.eye(7, k=4)
+        self.kf.predict(F=f, Q=self.kf.Q * steps)
+        self.time = timestamp
+
+    @property
+    def box(self) -> Box:
+        return _x_to_box(self.kf.x[:, 0])
+
+
+class Tracker:
+    """Assigns stable ``track_id`` values to persons across frames (see the module docstring).
+
+    iou_threshold: minimum IoU between a track's predicted box and a detection to match them.
+    min_hits: consecutive detection-frame hits before a tentative track is confirmed.
+    max_age: consecutive misses after which a confirmed track dies.
+    frame_time: seconds per filter step (SORT's noise settings are per frame at about 30 fps).
+    """
+
+    def __init__(
+        self, iou_threshold: float = 0.3, min_hits: int = 3, max_age: int = 30, frame_time: float = 1 / 30
+    ) -> None:
+        self.iou_threshold = iou_threshold
+        self.min_hits = min_hits
+        self.max_age = max_age
+        self.frame_time = frame_time
+        self.dead_ids: list[int] = []
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self._detection_frames = 0
+
+    def predict_boxes(self, timestamp: float) -> list[tuple[int, Box]]:
+        """Boxes predicted at ``timestamp`` for frames where detection is skipped.
+
+        Only confirmed tracks matched in the last update are given: a track that lost its person waits for
+        the next detection, so that keypoints found on background cannot keep it alive. Crop keypoints
+        from these boxes, re-anchor each box with ``box_from_keypoints`` and pass the persons to
+        ``update(..., detected=False)`` at the same timestamp.
+        """
+        self._advance(timestamp)
+        return [(t.track_id, t.box) for t in self._tracks if t.track_id is not None and t.misses == 0]
+
+    def update(self, persons: list[Person], timestamp: float, detected: bool = True) -> list[Person]:
+        """Match ``persons`` to the tracks at ``timestamp`` and return them with their track ids.
+
+        ``detected=False`` marks persons re-anchored from ``predict_boxes``: then only confirmed tracks
+        take part, tentative ones are left as they are, and unmatched persons start no track.
+        """
+        self._advance(timestamp)
+        self.dead_ids = []
+        if detected:
+            self._detection_frames += 1
+        tracks = [t for t in self._tracks if detected or t.track_id is not None]
+        det_boxes = np.array([p.box.as_xyxy() for p in persons], dtype=np.float64).reshape(-1, 4)
+        trk_boxes = np.array([t.box.as_xyxy() for t in tracks], dtype=np.float64).reshape(-1, 4)
+        iou = iou_matrix(trk_boxes, det_boxes)
+        rows, cols = linear_sum_assignment(-iou)
+        matched = {c: tracks[r] for r, c in zip(rows, cols, strict=True) if iou[r, c] >= self.iou_threshold}
+
+        for track in tracks:
+            track.misses += 1
+        for det, track in matched.items():
+            track.kf.update(_box_to_z(persons[det].box))
+            track.hits += 1
+            track.misses = 0
+        if detected:
+            for d, person in enumerate(persons):
+                if d not in matched:
+                    matched[d] = _Track(_new_filter(person.box), timestamp)
+                    self._tracks.append(matched[d])
+        early = self._detection_frames <= self.min_hits
+        for track in matched.values():
+            if track.track_id is None and (track.hits >= self.min_hits or early):
+                track.track_id = self._next_id
+                self._next_id += 1
+        self._remove_dead()
+        return [
+            replace(p, track_id=matched[d].track_id if d in matched else None) for d, p in enumerate(persons)
+        ]
+
+    def _advance(self, timestamp: float) -> None:
+        for track in self._tracks:
+            track.advance(timestamp, self.frame_time)
+
+    def _remove_dead(self) -> None:
+        alive = []
+        for track in self._tracks:
+            if track.track_id is None and track.misses > 0:
+                continue
+            if track.track_id is not None and track.misses > self.max_age:
+                self.dead_ids.append(track.track_id)
+                continue
+            alive.append(track)
+        self._tracks = alive

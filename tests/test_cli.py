@@ -1,0 +1,68 @@
+"""The command line, run as a user would: python -m pose_demo.cli ..."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import COCO_ANN, COCO_IMAGES, IMAGES, REPO
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pose_demo.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_infer_folder_with_a_bad_file(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(IMAGES / "front_ochuman_000817_three_people_walking.jpg", inputs / "walkers.jpg")
+    shutil.copy(IMAGES / "side_frame_squat_f0030_standing.jpg", inputs / "standing.jpg")
+    (inputs / "broken.jpg").write_bytes(b"not really a jpeg")
+    out = tmp_path / "out"
+    proc = run("infer", str(inputs), "--out", str(out))
+    assert proc.returncode == 1, proc.stderr  # one file failed, the others were written
+    assert "2 images, 4 persons" in proc.stdout
+    assert "broken.jpg" in proc.stdout + proc.stderr
+    walkers = json.loads((out / "walkers.json").read_text())
+    assert len(walkers["persons"]) == 3
+    assert (out / "walkers.jpg").stat().st_size > 10_000 and (out / "standing.jpg").exists()
+    assert not (out / "broken.json").exists()
+
+
+def test_evaluate_writes_json(tmp_path: Path) -> None:
+    ann = json.loads(COCO_ANN.read_text())
+    ann["images"] = [i for i in ann["images"] if i["id"] in (785, 196141)]
+    ann["annotations"] = [a for a in ann["annotations"] if a["image_id"] in (785, 196141)]
+    small = tmp_path / "ann.json"
+    small.write_text(json.dumps(ann))
+    out = tmp_path / "ap.json"
+    proc = run(
+        "evaluate", "--ann", str(small), "--images", str(COCO_IMAGES), "--gt-boxes", "--json", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(out.read_text())
+    assert set(stats) == {"AP", "AP50", "AP75", "AR"}
+    assert 0.3 < stats["AP"] <= 1.0
+
+
+def test_bench_writes_figures(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    image = IMAGES / "side_frame_squat_f0030_standing.jpg"
+    proc = run("bench", "--image", str(image), "--repeat", "3", "--warmup", "1", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["persons"] == 1
+    assert set(report["stages"]) == {"preprocess", "detect", "postprocess", "keypoints", "draw"}
+    assert 0 < report["model_ms"] <= report["predict_ms"] <= report["e2e_ms"]
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    image = IMAGES / "side_frame_squat_f0030_standing.jpg"
+    proc = run("infer", str(image), "--out", str(tmp_path), "--kp-model", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2
+    assert "error:" in proc.stderr and "Traceback" not in proc.stderr
