@@ -54,12 +54,14 @@ class InputConfig:
         std = tuple(norm.get("std", IMAGENET_STD))
         return cls(size, mean, std, interpolation)  # type: ignore[arg-type]
 
-    def to_blob(self, images_bgr: np.ndarray) -> np.ndarray:
-        """(N, H, W, 3) BGR uint8 -> (N, 3, H, W) float32 RGB, /255 and normalised."""
-        rgb = images_bgr[..., ::-1].astype(np.float32)
+    def to_blob(self, images_bgr: np.ndarray | list[np.ndarray]) -> np.ndarray:
+        """BGR uint8 images of the input size -> (N, 3, H, W) float32 RGB, /255 and normalised."""
+        params = cv2.dnn.Image2BlobParams()
+        params.swapRB = True
+        params.ddepth = cv2.CV_32F
         if self.mean is None or self.std is None:
-            blob = rgb * np.float32(1 / 255)
-        else:
-            std = np.asarray(self.std, np.float32)
-            blob = rgb * (1 / (255 * std)) - np.asarray(self.mean, np.float32) / std
-        return np.ascontiguousarray(blob.transpose(0, 3, 1, 2))
+            params.scalefactor = (1 / 255,) * 3
+        else:  # blob = scalefactor * (pixel - mean), per RGB channel
+            params.scalefactor = tuple(1 / (255 * s) for s in self.std)
+            params.mean = tuple(255 * m for m in self.mean)
+        return cv2.dnn.blobFromImagesWithParams(list(images_bgr), params)
