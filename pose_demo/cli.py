@@ -18,6 +18,7 @@ from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.store import ModelStoreError
 from pose_demo.rules import RuleError, RuleSet, catalog_table
 from pose_demo.solution import UniModel
+from pose_demo.video.commands import add_video_commands
 from pose_demo.visualization.draw import DrawOptions, draw_result
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -207,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = rules_sub.add_parser("list", help="print the rules of a catalog")
     p.add_argument("catalog", nargs="?", default="default", help="built-in name or YAML file")
     p.set_defaults(func=cmd_rules_list)
+
+    add_video_commands(sub, add_model_args, model_from_args)
     return parser
 
 
