@@ -151,7 +151,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     model.timer.enabled = False
     for _ in range(args.repeat):
         start = time.perf_counter()
-        draw_result(load_image(data), model.predict(load_image(data)))
+        decoded = load_image(data)
+        draw_result(decoded, model.predict(decoded))
         e2e.append((time.perf_counter() - start) * 1000)
     report = {
         "image": str(args.image),

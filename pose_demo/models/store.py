@@ -148,7 +148,7 @@ def download_model(
     try:
         try:
             for remote in (spec.archive,) if spec.archive else spec.files:
-                _fetch(remote, partial, progress)
+                fetch_file(remote, partial, progress)
         except OSError as error:  # urllib's HTTP, connection and timeout errors are all OSErrors
             raise ModelNotFoundError(_missing_message(spec, cache_dir, error)) from error
         folder = _extract(partial / spec.archive.name, partial / "extracted") if spec.archive else partial
@@ -158,8 +158,9 @@ def download_model(
     return target
 
 
-def _fetch(remote: RemoteFile, folder: Path, progress: Progress | None) -> None:
-    """Stream ``remote`` into ``folder``, hashing while writing; keep it only if the hash matches."""
+def fetch_file(remote: RemoteFile, folder: Path, progress: Progress | None) -> None:
+    """Stream ``remote`` into ``folder``, hashing while writing; keep it only if the hash matches
+    (otherwise the partial file is removed and ``ModelDownloadError`` raised)."""
     digest = hashlib.sha256()
     with urllib.request.urlopen(remote.url, timeout=60) as response:
         total = int(response.headers.get("Content-Length") or 0)
@@ -170,6 +171,7 @@ def _fetch(remote: RemoteFile, folder: Path, progress: Progress | None) -> None:
                 if progress:
                     progress(out.tell(), total)
     if digest.hexdigest() != remote.sha256:
+        Path(out.name).unlink()
         raise ModelDownloadError(
             f"{remote.name} from {remote.url} has sha256 {digest.hexdigest()}, expected {remote.sha256};"
             " nothing was cached."
