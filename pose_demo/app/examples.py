@@ -1,0 +1,102 @@
+"""Example media for the galleries: a manifest of pinned URLs + sha256, fetched once into a cache.
+
+``POSE_DEMO_EXAMPLES_DIR`` replaces downloads by a local folder laid out like the manifest's paths.
+Nothing here ever stops the app: an example that is missing, or fails to download or its check, is
+logged and left out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pose_demo.models.registry import RemoteFile
+from pose_demo.models.store import DEFAULT_CACHE_DIR, ModelStoreError, fetch_file
+
+EXAMPLES_DIR_ENV = "POSE_DEMO_EXAMPLES_DIR"
+MANIFEST = Path(__file__).resolve().parents[2] / "assets" / "examples.yaml"
+DEFAULT_EXAMPLES_CACHE = DEFAULT_CACHE_DIR / "examples"
+KINDS = ("image", "video")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One manifest entry. ``path`` is where the file sits, relative to the cache or the local folder."""
+
+    name: str
+    kind: str
+    path: str
+    url: str
+    sha256: str
+
+
+def load_manifest(manifest: Path = MANIFEST) -> list[Example]:
+    """The manifest's entries; an unreadable manifest, or a bad entry, is logged and skipped."""
+    try:
+        entries = yaml.safe_load(manifest.read_text(encoding="utf-8"))["examples"]
+    except (OSError, yaml.YAMLError, TypeError, KeyError) as e:
+        log.warning("No examples: cannot read %s (%s)", manifest, e)
+        return []
+    examples = []
+    for entry in entries:
+        try:
+            example = Example(**entry)
+        except TypeError as e:
+            log.warning("Skipped a bad example entry in %s: %s (%s)", manifest, entry, e)
+            continue
+        if example.kind not in KINDS or Path(example.path).is_absolute() or ".." in Path(example.path).parts:
+            log.warning("Skipped example %r in %s: bad kind or path", example.name, manifest)
+            continue
+        examples.append(example)
+    return examples
+
+
+def fetch_example(example: Example, cache_dir: Path = DEFAULT_EXAMPLES_CACHE) -> Path | None:
+    """The cached file of ``example``, downloaded (and checked) first if needed; None if that fails."""
+    target = cache_dir / example.path
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Fetched into a scratch folder that is always removed, so a failed download leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=target.parent) as scratch:
+        try:
+            fetch_file(RemoteFile(target.name, example.url, example.sha256), Path(scratch), None)
+        except (OSError, ModelStoreError) as e:  # network errors are OSErrors; a bad hash a ModelStoreError
+            log.warning("Example %r left out: %s", example.name, e)
+            return None
+        os.replace(Path(scratch) / target.name, target)
+    return target
+
+
+def resolve_examples(
+    kind: str,
+    manifest: Path = MANIFEST,
+    local_dir: str | os.PathLike[str] | None = None,
+    cache_dir: Path = DEFAULT_EXAMPLES_CACHE,
+) -> list[tuple[str, Path]]:
+    """(name, file) of every available example of ``kind`` (image or video), in manifest order.
+
+    ``local_dir`` (default: env ``POSE_DEMO_EXAMPLES_DIR``) is used instead of the cache when set.
+    """
+    local_dir = local_dir or os.environ.get(EXAMPLES_DIR_ENV)
+    found = []
+    for example in load_manifest(manifest):
+        if example.kind != kind:
+            continue
+        if local_dir:
+            path: Path | None = Path(local_dir) / example.path
+            if not path.is_file():
+                log.warning("Example %r left out: no file %s", example.name, path)
+                path = None
+        else:
+            path = fetch_example(example, cache_dir)
+        if path is not None:
+            found.append((example.name, path))
+    return found

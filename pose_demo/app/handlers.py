@@ -1,0 +1,293 @@
+"""The app's event handlers: library calls in, Gradio values out, library errors turned into plain messages.
+
+Settings arrive as keyword arguments named like ``Settings``' fields (Gradio's ``inputs_kwargs``), which
+also names the API parameters; ``rule_file`` is spelt out with its None default, which makes it optional
+for API clients (the other settings are optional through their components' initial values).
+
+Events that take files skip Gradio's preprocessing, so that the library's own readers (``load_image``,
+the video probe) judge the upload and explain what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from pose_demo.app.models import ModelCache
+from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.render import angle_series, render, verdict_table
+from pose_demo.app.settings import Settings, SettingsError
+from pose_demo.enhance import enhance_dark
+from pose_demo.focus import focus_persons
+from pose_demo.image_input import ImageInputError, load_image
+from pose_demo.models.store import ModelStoreError
+from pose_demo.results import FrameResult
+from pose_demo.rules import RuleError, RuleSet
+from pose_demo.stream import PoseStream
+from pose_demo.video import VideoInputError, VideoOptions, VideoRun, check_video, process_video
+from pose_demo.video.exports import angle_columns, write_csv, write_gif, write_json
+
+log = logging.getLogger(__name__)
+
+# Errors whose message is written for the user (what was wrong, what to do).
+USER_ERRORS = (ImageInputError, VideoInputError, RuleError, SettingsError, ModelStoreError)
+
+
+@contextmanager
+def user_errors(task: str) -> Iterator[None]:
+    """Re-raise the library's user-facing errors as ``gr.Error``; log anything else and say so plainly."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except USER_ERRORS as e:
+        raise gr.Error(str(e)) from e
+    except Exception as e:
+        log.exception("%s failed", task)
+        raise gr.Error(f"Something went wrong while {task}; please try again, or try another file.") from e
+
+
+Upload = dict[str, Any] | str | None  # a Gradio file payload (unprocessed), or a path
+
+
+def _file(upload: Upload) -> Upload:
+    """The file of an upload: gr.Video nests it as ``{"video": file, "subtitles": ...}``."""
+    return upload["video"] if isinstance(upload, dict) and "video" in upload else upload
+
+
+def upload_path(upload: Upload, what: str) -> Path:
+    """The uploaded file's path, or a gr.Error asking for one."""
+    file = _file(upload)
+    path = file.get("path") if isinstance(file, dict) else file
+    if not path:
+        raise gr.Error(f"No {what} was given: upload one (or pick an example) first.")
+    return Path(path)
+
+
+def upload_name(upload: Upload) -> str:
+    """The uploaded file's own name without suffix (Gradio keeps it as ``orig_name``)."""
+    file = _file(upload)
+    if isinstance(file, dict):
+        file = file.get("orig_name") or file.get("path")
+    return Path(file or "result").stem
+
+
+def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image_bgr[..., ::-1])
+
+
+@dataclass
+class ImageAnalysis:
+    """The last prediction of a session's Image tab, kept to redraw without running the models again."""
+
+    image_bgr: np.ndarray  # as analysed: enhanced when that was chosen
+    result: FrameResult
+    name: str  # the upload's name, for the download
+
+
+@dataclass
+class VideoAnalysis:
+    """The last processed video of a session's Video tab: for the summary, downloads and plot."""
+
+    run: VideoRun
+    folder: Path  # where its files are
+    name: str  # the upload's name, for the downloads
+
+    @property
+    def tracks(self) -> list[int]:
+        """Track ids, the longest-followed first."""
+        counts = Counter(p.track_id for f in self.run.frames for p in f.persons if p.track_id is not None)
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
+
+@dataclass
+class LiveSession:
+    """A webcam session: its own stream (tracker, smoothers, rule debounce) and the settings that made it."""
+
+    key: tuple[Any, ...]
+    stream: PoseStream
+
+
+class PoseApp:
+    """What the tabs do. One instance serves every session; per-session data lives in ``gr.State``."""
+
+    def __init__(self, models: ModelCache, outputs: OutputFolders, catalog: RuleSet) -> None:
+        self.models = models
+        self.outputs = outputs
+        self.catalog = catalog
+
+    def settings(self, **values: Any) -> Settings:
+        return Settings.parse(self.catalog, **values)
+
+    def save_image(self, image_bgr: np.ndarray, name: str) -> str:
+        """The picture as a JPEG file of its own, for Gradio to serve.
+
+        Not handed to Gradio as an array: Gradio saves arrays at a path named by their content and
+        rewrites that file in place, so two requests with the same result (the same photo sent twice at
+        once) could serve each other a half-written file.
+        """
+        path = self.outputs.new() / f"{name}_pose.jpg"
+        if not cv2.imwrite(str(path), image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+            raise OSError(f"could not write {path}")
+        return str(path)
+
+    def analyse(self, image_bgr: np.ndarray, settings: Settings) -> tuple[np.ndarray, FrameResult]:
+        """(The image as analysed, the result): enhance, detect + keypoints, focus, rule verdicts."""
+        if settings.enhance:
+            image_bgr = enhance_dark(image_bgr)
+        result = self.models.get(*settings.models).predict(image_bgr, settings.det_threshold)
+        persons = focus_persons(result.persons, result.image_size, settings.focus)
+        rules = settings.rule_set(self.catalog)
+        if rules is not None:
+            persons = [replace(p, rules=rules.evaluate(p)) for p in persons]
+        return image_bgr, FrameResult(persons, result.image_size)
+
+    def predict_image(
+        self,
+        image: Upload,
+        *,
+        rule_file: Upload = None,
+        **settings: Any,
+    ) -> tuple[str, dict[str, Any], ImageAnalysis]:
+        """Find the people in an image.
+
+        Returns the annotated image and the result in the CLI's JSON schema: ``{"image": {"width",
+        "height"}, "persons": [{"box", "score", "keypoints": 17 x [x, y, score], "rules"}]}``.
+        """
+        with user_errors("analysing the image"):
+            s = self.settings(rule_file=rule_file, **settings)
+            source = load_image(upload_path(image, "image"))
+            analysed, result = self.analyse(source, s)
+            name = upload_name(image)
+            return (
+                self.save_image(render(analysed, result, s), name),
+                result.to_dict(),
+                ImageAnalysis(analysed, result, name),
+            )
+
+    def image_details(self, analysis: ImageAnalysis | None) -> tuple[int, pd.DataFrame, str | None]:
+        """Person count, verdict table and the JSON file of the last analysis."""
+        if analysis is None:
+            return 0, verdict_table(FrameResult([], (0, 0))), None
+        path = self.outputs.new() / f"{analysis.name}_poses.json"
+        path.write_text(json.dumps(analysis.result.to_dict(), indent=1), encoding="utf-8")
+        return len(analysis.result), verdict_table(analysis.result), str(path)
+
+    def redraw(self, analysis: ImageAnalysis | None, **settings: Any) -> str:
+        """The last analysis drawn again with the current drawing options (no model runs)."""
+        if analysis is None:
+            raise gr.Error("Nothing to redraw yet: analyse an image first.")
+        with user_errors("redrawing"):
+            annotated = render(analysis.image_bgr, analysis.result, self.settings(**settings))
+            return self.save_image(annotated, analysis.name)
+
+    def webcam_frame(
+        self,
+        frame: np.ndarray | None,
+        session: LiveSession | None,
+        *,
+        rule_file: str | None = None,
+        **settings: Any,
+    ) -> tuple[Any, Any, LiveSession | None]:
+        """One webcam frame (RGB) through the session's own stream: annotated frame, verdicts, session."""
+        if frame is None:
+            return gr.skip(), gr.skip(), session
+        with user_errors("following the webcam"):
+            s = self.settings(rule_file=rule_file, **settings)
+            key = (s.models, s.smoothing, s.strength, s.rules, s.rule_file)
+            if session is None or session.key != key:
+                stream = PoseStream(
+                    self.models.get(*s.models), s.smoothing, s.strength, s.rule_set(self.catalog)
+                )
+                session = LiveSession(key, stream)
+            image_bgr = np.ascontiguousarray(frame[..., ::-1])
+            if s.enhance:
+                image_bgr = enhance_dark(image_bgr)
+            _, result = session.stream.process(image_bgr, time.monotonic())
+            result = FrameResult(focus_persons(result.persons, result.image_size, s.focus), result.image_size)
+            return bgr_to_rgb(render(image_bgr, result, s)), verdict_table(result), session
+
+    def predict_video(
+        self,
+        video: Upload,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
+        *,
+        rule_file: Upload = None,
+        **settings: Any,
+    ) -> tuple[str, str, VideoAnalysis]:
+        """Find, track and smooth everyone in a video, with rule verdicts per frame.
+
+        Returns the annotated H.264 video and the per-frame JSON file: ``{"video": {...}, "frames":
+        [{"index", "time", "persons": [...]}]}``, one entry per processed frame, persons as in
+        ``/predict_image`` plus their ``track_id``. ``max_duration`` (s) refuses longer videos;
+        ``frame_stride`` keeps every n-th frame.
+        """
+        with user_errors("analysing the video"):
+            s = self.settings(rule_file=rule_file, **settings)
+            source = upload_path(video, "video")
+            check_video(source, s.max_duration)  # a bad or long file is refused before any work
+            options = VideoOptions(
+                max_duration_s=s.max_duration,
+                frame_stride=s.frame_stride,
+                smoothing=s.smoothing,
+                strength=s.strength,
+                rules=s.rule_set(self.catalog),
+                draw_options=s.draw_options(),
+            )
+            name = upload_name(video)
+            folder = self.outputs.new()
+            progress(0, desc="Loading the models")
+            model = self.models.get(*s.models)
+
+            def report(done: int, total: int) -> None:
+                progress((done, total), desc="Analysing frames", unit="frames")
+
+            run = process_video(model, source, folder / f"{name}_pose.mp4", options, report)
+            json_path = folder / f"{name}_poses.json"
+            write_json(run, json_path)
+            return str(run.output), str(json_path), VideoAnalysis(run, folder, name)
+
+    def video_details(self, analysis: VideoAnalysis | None) -> tuple[Any, Any, Any, Any, Any]:
+        """Summary, CSV and GIF downloads, and the plot's choices (tracks, measurements) and first plot."""
+        if analysis is None:
+            return "", None, gr.update(choices=[], value=None), gr.update(choices=[], value=[]), None
+        with user_errors("preparing the downloads"):
+            run = analysis.run
+            csv_path = analysis.folder / f"{analysis.name}_poses.csv"
+            gif_path = analysis.folder / f"{analysis.name}_preview.gif"
+            write_csv(run, csv_path)
+            write_gif(run.output, gif_path)
+            tracks = analysis.tracks
+            persons = max((len(f.persons) for f in run.frames), default=0)
+            summary = (
+                f"**{len(run.frames)} frames** ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) "
+                f"analysed at **{run.fps:.1f} frames/s**; up to **{persons} persons** per frame, "
+                f"**{len(tracks)} tracks**."
+            )
+            angles = angle_columns(run)
+            track = tracks[0] if tracks else None
+            return (
+                summary,
+                [str(csv_path), str(gif_path)],
+                gr.update(choices=tracks, value=track),
+                gr.update(choices=angles, value=angles),
+                angle_series(run, track, angles),
+            )
+
+    def angle_plot(self, analysis: VideoAnalysis | None, track: int | None, measurements: list[str]) -> Any:
+        """The plot's data for another track or set of measurements (no model runs)."""
+        if analysis is None:
+            return None
+        return angle_series(analysis.run, track, measurements or [])

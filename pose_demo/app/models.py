@@ -1,0 +1,36 @@
+"""The app's models: each (detector, keypoint model) pair is loaded once and shared by every session."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from pose_demo.solution import UniModel
+
+
+class ModelCache:
+    """Loads a model pair on first use and keeps it; safe to call from many threads at once.
+
+    A pair is loaded by one thread only; others asking for it meanwhile wait for that load. Pairs
+    already loaded are returned without waiting for a load of another pair.
+    """
+
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None) -> None:
+        self.model_dir = model_dir
+        self._models: dict[tuple[str, str], UniModel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, detector: str, keypoint_model: str) -> UniModel:
+        key = (detector, keypoint_model)
+        model = self._models.get(key)
+        if model is None:
+            with self._lock:
+                model = self._models.get(key)
+                if model is None:
+                    model = UniModel(detector, keypoint_model, model_dir=self.model_dir)
+                    self._models[key] = model
+        return model
+
+    @property
+    def loaded(self) -> list[tuple[str, str]]:
+        return list(self._models)

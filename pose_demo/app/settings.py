@@ -1,0 +1,154 @@
+"""The settings shared by the app's tabs and its API: choices, defaults, and checks of what a client sends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pose_demo.focus import FOCUS_MODES
+from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
+from pose_demo.rules import RuleError, RuleSet
+from pose_demo.tracking import SMOOTHING_KINDS
+from pose_demo.visualization.draw import DrawOptions
+
+# value -> label shown in the UI (the values are what API clients send)
+DETECTORS = {
+    "picodet_s_192_lcnet_pedestrian": "Fast: PicoDet 192",
+    "picodet_s_320_lcnet_pedestrian": "Accurate: PicoDet 320",
+}
+KEYPOINT_MODELS = {
+    "tinypose_128x96": "Fast: TinyPose 128x96",
+    "tinypose_256x192": "Accurate: TinyPose 256x192",
+}
+SMOOTHING = dict(zip(SMOOTHING_KINDS, ("OneEuro", "EMA", "Kalman", "Off"), strict=True))
+FOCUS = dict(zip(FOCUS_MODES, ("Everyone", "Largest person only", "Most central person only"), strict=True))
+SHOW = ("boxes", "scores", "track ids", "angles", "rule labels")
+DEFAULT_SHOW = ("boxes", "track ids", "angles", "rule labels")
+# Joint angles drawn as arcs, and the two screening rules that read well on any photo.
+DEFAULT_RULES = (
+    "left_knee_angle",
+    "right_knee_angle",
+    "left_elbow_angle",
+    "right_elbow_angle",
+    "trunk_lean",
+    "shoulder_level",
+    "hand_over_head",
+)
+THICKNESS_RANGE = (0.25, 4.0)
+MAX_DURATION_RANGE = (1.0, 600.0)  # seconds of video
+FRAME_STRIDE_RANGE = (1, 30)
+
+
+class SettingsError(ValueError):
+    """A setting a client sent is not one of the allowed values; the message says which are."""
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise SettingsError(f"The {name} {value!r} is not available: choose one of {', '.join(allowed)}.")
+    return value
+
+
+def _number(name: str, value: Any, low: float, high: float, whole: bool = False) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not low <= value <= high
+        or (whole and not float(value).is_integer())
+    ):
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"The {name} must be {kind} from {low} to {high}, not {value!r}.")
+    return float(value)
+
+
+def _subset(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
+    values = [] if values is None else [values] if isinstance(values, str) else list(values)
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise SettingsError(f"Unknown {name} {unknown}: choose from {', '.join(allowed)}.")
+    return tuple(values)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the settings panel, checked. Each tab reads the ones it needs.
+
+    ``rules`` are ids of the built-in catalog; a ``rule_file`` (path of an uploaded YAML), when given,
+    replaces them with all of its own rules.
+    """
+
+    detector: str = DEFAULT_DETECTOR
+    keypoint_model: str = DEFAULT_KEYPOINTS
+    det_threshold: float = 0.5
+    kp_threshold: float = 0.3
+    smoothing: str = "oneeuro"
+    strength: float = 0.5
+    rules: tuple[str, ...] = DEFAULT_RULES
+    rule_file: str | None = None
+    thickness: float = 1.0
+    show: tuple[str, ...] = DEFAULT_SHOW
+    focus: str = "everyone"
+    enhance: bool = False
+    max_duration: float = 60.0
+    frame_stride: int = 1
+
+    @classmethod
+    def parse(cls, catalog: RuleSet, **values: Any) -> Settings:
+        """Settings from the values a tab or an API client sent (missing ones take their defaults).
+
+        Raises SettingsError naming the setting and its allowed values.
+        """
+        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise SettingsError(f"Unknown settings {unknown}.")
+        s = cls(**values)
+        rule_file = s.rule_file
+        if isinstance(rule_file, dict):  # a Gradio file payload, from an event that skips preprocessing
+            rule_file = rule_file.get("path")
+        return cls(
+            detector=_choice("detector", s.detector, list(DETECTORS)),
+            keypoint_model=_choice("keypoint model", s.keypoint_model, list(KEYPOINT_MODELS)),
+            det_threshold=_number("detection threshold", s.det_threshold, 0.0, 1.0),
+            kp_threshold=_number("keypoint threshold", s.kp_threshold, 0.0, 1.0),
+            smoothing=_choice("smoothing", s.smoothing, SMOOTHING_KINDS),
+            strength=_number("smoothing strength", s.strength, 0.0, 1.0),
+            rules=_subset("rules", s.rules, catalog.ids),
+            rule_file=rule_file or None,
+            thickness=_number("line thickness", s.thickness, *THICKNESS_RANGE),
+            show=_subset("drawing options", s.show, SHOW),
+            focus=_choice("focus", s.focus, FOCUS_MODES),
+            enhance=bool(s.enhance),
+            max_duration=_number("maximum duration", s.max_duration, *MAX_DURATION_RANGE),
+            frame_stride=int(_number("frame stride", s.frame_stride, *FRAME_STRIDE_RANGE, whole=True)),
+        )
+
+    @property
+    def models(self) -> tuple[str, str]:
+        return self.detector, self.keypoint_model
+
+    def draw_options(self) -> DrawOptions:
+        return DrawOptions(
+            keypoint_threshold=self.kp_threshold,
+            thickness=self.thickness,
+            show_boxes="boxes" in self.show,
+            show_labels="scores" in self.show,
+            show_track_ids="track ids" in self.show,
+        )
+
+    def rule_set(self, catalog: RuleSet) -> RuleSet | None:
+        """The rules to evaluate: all of the uploaded file's, else the chosen built-in ones (None: none)."""
+        if self.rule_file:
+            return load_rule_file(self.rule_file)
+        return catalog.select(self.rules) if self.rules else None
+
+
+def load_rule_file(path: str) -> RuleSet:
+    """An uploaded rule file; errors name the file as uploaded, not its temporary path."""
+    try:
+        return RuleSet.load(path)
+    except RuleError as e:
+        raise RuleError(str(e).replace(str(path), Path(path).name)) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise RuleError(f"{Path(path).name}: cannot be read as a text rule file ({e}).") from e

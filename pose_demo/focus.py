@@ -1,0 +1,28 @@
+"""Keeping only the main person of a frame: the largest one, or the one nearest the image centre."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pose_demo.results import Person
+
+FOCUS_MODES = ("everyone", "largest", "central")
+
+
+def focus_persons(persons: list[Person], image_size: tuple[int, int], mode: str) -> list[Person]:
+    """The persons to keep under ``mode``: everyone, or a list holding only the main person.
+
+    ``largest`` keeps the person with the largest box; ``central`` the one whose box centre is nearest
+    the image centre, distances measured in image widths and heights so that both axes count alike.
+    """
+    if mode not in FOCUS_MODES:
+        raise ValueError(f"focus must be one of {', '.join(FOCUS_MODES)}, not {mode!r}")
+    if mode == "everyone" or not persons:
+        return list(persons)
+    boxes = np.array([p.box.as_xyxy() for p in persons], dtype=np.float64)
+    if mode == "largest":
+        sizes = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0.0, None), axis=1)
+        return [persons[int(np.argmax(sizes))]]
+    size = np.asarray(image_size, dtype=np.float64)
+    offsets = ((boxes[:, :2] + boxes[:, 2:]) / 2 - size / 2) / size
+    return [persons[int(np.argmin(np.hypot(offsets[:, 0], offsets[:, 1])))]]

@@ -1,0 +1,157 @@
+"""PoseStream: the stateful per-session pipeline for live streams and video files.
+
+detect (or follow the tracks) -> track -> smooth per track -> rules debounced per track -> draw.
+Every session owns its tracker, smoothers and rule history; nothing is shared between instances.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from pose_demo.results import Box, FrameResult, Person
+from pose_demo.rules import RuleSet, RuleTracker
+from pose_demo.solution import StageTimer, UniModel
+from pose_demo.tracking import Tracker, box_from_keypoints, make_smoother
+from pose_demo.visualization.draw import DrawOptions, draw_result
+from pose_demo.visualization.rule_overlay import draw_verdicts
+
+
+class PoseStream:
+    """Turns a sequence of timestamped BGR frames into annotated frames and per-person results.
+
+    det_interval: run the detector on every k-th frame only; in between, keypoints are found in the
+        boxes the tracker predicts, and each box is re-anchored on the keypoints found (the track's last
+        detected box, moved with the centre of their extent). A frame with no track to follow runs the
+        detector anyway.
+    smoothing, strength: the keypoint filter per track (see ``pose_demo.tracking.make_smoother``).
+    rules: a rule set evaluated on every person, debounced per track.
+    max_latency_s: live streams drop late frames instead of queueing them. ``timestamp_s`` is the
+        capture time on the sender's clock (any origin); a frame is late when it arrives more than
+        ``max_latency_s`` later, relative to its capture time, than the quickest frame so far did (so
+        clock offsets and the usual transport delay cancel out). None processes every frame (files).
+        Frames whose timestamp does not increase are dropped too. A dropped frame returns the previous
+        output again (or the frame itself with no persons before the first output); ``dropped`` counts them.
+    clock: the receiver's clock in seconds, for the latency rule.
+    """
+
+    def __init__(
+        self,
+        model: UniModel,
+        smoothing: str = "oneeuro",
+        strength: float = 0.5,
+        rules: RuleSet | None = None,
+        det_interval: int = 1,
+        draw_options: DrawOptions | None = None,
+        max_latency_s: float | None = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if det_interval < 1:
+            raise ValueError(f"det_interval must be at least 1, not {det_interval}")
+        self.model = model
+        self.det_interval = det_interval
+        self.draw_options = draw_options or DrawOptions()
+        self.max_latency_s = max_latency_s
+        self.clock = clock
+        self.tracker = Tracker()
+        self.smoother = make_smoother(smoothing, strength)
+        self.rules = RuleTracker(rules) if rules is not None else None
+        self.timer = StageTimer()
+        self.dropped = 0
+        self._processed = 0
+        self._last_time = -math.inf
+        self._min_delay = math.inf
+        self._last_output: tuple[np.ndarray, FrameResult] | None = None
+        self._anchors: dict[int, np.ndarray] = {}  # per track: last detected box relative to keypoints
+
+    def process(self, frame_bgr: np.ndarray, timestamp_s: float) -> tuple[np.ndarray, FrameResult]:
+        """The annotated frame and the persons found (smoothed, with track ids and rule verdicts)."""
+        if self._is_late(timestamp_s):
+            self.dropped += 1
+            return self._last_output or (frame_bgr, FrameResult([], (frame_bgr.shape[1], frame_bgr.shape[0])))
+        result = self.analyse(frame_bgr, timestamp_s)
+        with self.timer.stage("draw"):
+            self._last_output = self.draw(frame_bgr, result), result
+        return self._last_output
+
+    def analyse(self, frame_bgr: np.ndarray, timestamp_s: float) -> FrameResult:
+        """The persons in a frame, without drawing nor dropping: timestamps must increase.
+
+        ``process`` is ``analyse`` then ``draw``; a video pipeline may draw in another thread.
+        """
+        self._last_time = timestamp_s
+        persons = self._find(frame_bgr, timestamp_s)
+        dead = self.tracker.dead_ids
+        for track_id in dead:
+            self._anchors.pop(track_id, None)
+        with self.timer.stage("smooth"):
+            persons = self.smoother.apply(persons, timestamp_s)
+            self.smoother.forget(dead)
+        if self.rules is not None:
+            with self.timer.stage("rules"):
+                persons = [replace(p, rules=self.rules.evaluate(p)) for p in persons]
+                self.rules.forget(dead)
+        return FrameResult(persons, (frame_bgr.shape[1], frame_bgr.shape[0]))
+
+    def draw(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
+        """A copy of the frame with the skeletons, boxes, track ids and rule verdicts drawn."""
+        annotated = draw_result(frame_bgr, result, self.draw_options)
+        for person in result.persons:
+            draw_verdicts(annotated, person, person.rules)
+        return annotated
+
+    def _is_late(self, timestamp_s: float) -> bool:
+        if timestamp_s <= self._last_time:
+            return True
+        if self.max_latency_s is None:
+            return False
+        delay = self.clock() - timestamp_s
+        self._min_delay = min(self._min_delay, delay)
+        return delay - self._min_delay > self.max_latency_s
+
+    def _find(self, frame_bgr: np.ndarray, timestamp_s: float) -> list[Person]:
+        """Persons with track ids: detected, or followed from the tracks' predicted boxes."""
+        follow = self._processed % self.det_interval != 0
+        self._processed += 1
+        tracked = self.tracker.predict_boxes(timestamp_s) if follow else []
+        if not tracked:
+            with self.timer.stage("pose"):
+                found = self.model.predict(frame_bgr).persons
+            with self.timer.stage("track"):
+                persons = self.tracker.update(found, timestamp_s)
+                for p in persons:
+                    centre = keypoint_centre(p.keypoints)
+                    if p.track_id is not None and centre is not None:
+                        self._anchors[p.track_id] = p.box.as_xyxy() - np.tile(centre, 2)
+                return persons
+        with self.timer.stage("pose"):
+            found = self.model.predict_with_boxes(frame_bgr, [box for _, box in tracked]).persons
+        with self.timer.stage("track"):
+            persons = [
+                replace(p, box=self._reanchor(track_id, p))
+                for (track_id, _), p in zip(tracked, found, strict=True)
+                if p.score >= self.model.min_person_score
+            ]
+            return self.tracker.update(persons, timestamp_s, detected=False)
+
+    def _reanchor(self, track_id: int, person: Person) -> Box:
+        """The track's last detected box, moved with the centre of the keypoints' extent.
+
+        The keypoints' extent itself is narrower than a detector box (much so in side view): feeding the
+        tracker both kinds of box would make its size estimate swing, and lose the person.
+        """
+        centre = keypoint_centre(person.keypoints)
+        if centre is None or track_id not in self._anchors:
+            return person.box
+        x1, y1, x2, y2 = self._anchors[track_id] + np.tile(centre, 2)
+        return Box(float(x1), float(y1), float(x2), float(y2), person.score)
+
+
+def keypoint_centre(keypoints: np.ndarray) -> np.ndarray | None:
+    """Centre (x, y) of the confident keypoints' extent, None when there are too few."""
+    box = box_from_keypoints(keypoints)
+    return None if box is None else np.array([box.x1 + box.x2, box.y1 + box.y2]) / 2

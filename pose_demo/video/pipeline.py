@@ -1,0 +1,209 @@
+"""A video file end to end: probe -> decode -> PoseStream (detect, track, smooth, rules, draw) -> H.264.
+
+Decoding and encoding run in ffmpeg processes fed by worker threads (the encoding thread also draws),
+overlapped with inference in the calling thread through bounded queues, so that inference sets the pace.
+Nothing is drawn when no video is written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, nullcontext
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from pose_demo.results import FrameResult, Person
+from pose_demo.rules import RuleSet
+from pose_demo.solution import StageTimer, UniModel
+from pose_demo.stream import PoseStream
+from pose_demo.video.io import X264_PRESET, H264Writer, VideoInfo, VideoInputError, decode, even_size, probe
+from pose_demo.visualization.draw import DrawOptions
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+_END = object()
+
+
+@dataclass
+class VideoOptions:
+    """How to process a video.
+
+    max_duration_s: longer videos are refused (VideoInputError) before any work.
+    max_frames: process only the first frames (after the stride); None: all.
+    frame_stride: keep every n-th frame; the output plays at the source rate / n, so durations match.
+    output_scale: frames are scaled by this at decoding: inference, drawing, output and exported
+        coordinates are all in the scaled pixels.
+    preset: the x264 speed preset, trading encoding time (CPU taken from inference) for file size.
+    """
+
+    max_duration_s: float = 600.0
+    max_frames: int | None = None
+    frame_stride: int = 1
+    output_scale: float = 1.0
+    det_interval: int = 1
+    smoothing: str = "oneeuro"
+    strength: float = 0.5
+    rules: RuleSet | None = None
+    draw_options: DrawOptions | None = None
+    preset: str = X264_PRESET
+    queue_size: int = 4  # frames decoded ahead, and frames waiting to be encoded
+
+    def __post_init__(self) -> None:
+        if self.frame_stride < 1 or self.det_interval < 1 or (self.max_frames or 1) < 1:
+            raise ValueError("frame_stride, det_interval and max_frames must be at least 1")
+        if self.output_scale <= 0 or self.max_duration_s <= 0:
+            raise ValueError("output_scale and max_duration_s must be positive")
+
+
+@dataclass
+class FrameRecord:
+    """One processed frame: its index in the source (at the source rate), its time, its persons."""
+
+    index: int
+    time: float
+    persons: list[Person]
+
+
+@dataclass
+class VideoRun:
+    """What ``process_video`` did: the source, the processed frames, timings."""
+
+    info: VideoInfo
+    size: tuple[int, int]  # (width, height) of the processed frames
+    rate: Fraction  # frames per second of the processed frames (and of the output video)
+    frame_stride: int
+    frames: list[FrameRecord] = field(default_factory=list)
+    output: Path | None = None
+    seconds: float = 0.0  # wall clock, decode to encode
+    # mean milliseconds per frame by stage, each in its own thread (decode and encode: waiting on ffmpeg)
+    stage_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        """Frames processed per second, end to end."""
+        return len(self.frames) / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The source and processing info (the ``video`` part of the JSON export)."""
+        return {
+            **self.info.to_dict(),
+            "processed": {
+                "width": self.size[0],
+                "height": self.size[1],
+                "fps": round(float(self.rate), 3),
+                "frame_stride": self.frame_stride,
+                "frames": len(self.frames),
+            },
+        }
+
+
+def prefetch(items: Iterator[T], ahead: int, pool: ThreadPoolExecutor) -> Iterator[T]:
+    """Iterate ``items`` in ``pool``'s single worker, up to ``ahead`` items in advance."""
+    pending = deque(pool.submit(next, items, _END) for _ in range(ahead))
+    while (item := pending.popleft().result()) is not _END:
+        pending.append(pool.submit(next, items, _END))
+        yield item
+
+
+def timed(items: Iterator[T], timer: StageTimer, stage: str) -> Iterator[T]:
+    """``items``, adding the time spent producing each to ``timer``'s ``stage``."""
+    while True:
+        with timer.stage(stage):
+            item = next(items, _END)
+        if item is _END:
+            return
+        yield item
+
+
+def check_video(source: str | os.PathLike[str], max_duration_s: float) -> VideoInfo:
+    """The video's properties; VideoInputError if it is no usable video or lasts over ``max_duration_s``."""
+    info = probe(source)
+    if info.duration > max_duration_s:
+        raise VideoInputError(
+            f"The video lasts {info.duration:.0f} s, longer than the {max_duration_s:.0f} s limit: "
+            "cut it shorter and try again."
+        )
+    return info
+
+
+def process_video(
+    model: UniModel,
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    options: VideoOptions | None = None,
+    progress: Progress | None = None,
+) -> VideoRun:
+    """Find, track, smooth (and judge) everyone in a video; write the annotated H.264 video to ``output``.
+
+    Raises VideoInputError for files that are not usable videos or are over the duration limit.
+    ``progress(done_frames, total_frames)`` is called after every frame.
+    """
+    options = options or VideoOptions()
+    info = check_video(source, options.max_duration_s)
+    size = even_size(info.width, info.height, options.output_scale)
+    run = VideoRun(info, size, info.rate / options.frame_stride, options.frame_stride)
+    total = -(-info.frames // options.frame_stride)
+    if options.max_frames is not None:
+        total = min(total, options.max_frames)
+    stream = PoseStream(
+        model,
+        options.smoothing,
+        options.strength,
+        options.rules,
+        options.det_interval,
+        options.draw_options,
+        max_latency_s=None,
+    )
+    decode_timer, encode_timer = StageTimer(), StageTimer()  # one per thread
+    for timer in (stream.timer, decode_timer, encode_timer):
+        timer.enabled = True
+    start = time.perf_counter()
+    frames = decode(info, size, run.rate, options.max_frames)
+    writer = None
+    if output is not None:
+        audio = info.path if info.audio_codec else None
+        writer = H264Writer(output, size, run.rate, audio, float(total / run.rate), options.preset)
+    with (
+        closing(frames),
+        writer or nullcontext(),
+        ThreadPoolExecutor(1) as reader,
+        ThreadPoolExecutor(1) as encoder,
+    ):
+        encoding: deque[Future[None]] = deque()
+        decoded = prefetch(timed(frames, decode_timer, "decode"), options.queue_size, reader)
+        for k, frame in enumerate(decoded):
+            timestamp = float(k / run.rate)
+            result = stream.analyse(frame, timestamp)
+            run.frames.append(FrameRecord(k * options.frame_stride, timestamp, result.persons))
+            if writer is not None:
+                encoding.append(encoder.submit(_draw_and_write, stream, frame, result, writer, encode_timer))
+                if len(encoding) > options.queue_size:
+                    encoding.popleft().result()
+            if progress is not None:
+                progress(k + 1, max(total, k + 1))
+        for job in encoding:
+            job.result()
+        if not run.frames:
+            raise VideoInputError("No frame of this video could be decoded: the file may be damaged.")
+    run.output = writer and writer.path
+    run.seconds = time.perf_counter() - start
+    totals = {**stream.timer.totals, **decode_timer.totals, **encode_timer.totals}
+    run.stage_ms = {name: ms / len(run.frames) for name, ms in totals.items()}
+    return run
+
+
+def _draw_and_write(
+    stream: PoseStream, frame: np.ndarray, result: FrameResult, writer: H264Writer, timer: StageTimer
+) -> None:
+    with timer.stage("draw"):
+        annotated = stream.draw(frame, result)
+    with timer.stage("encode"):
+        writer.write(annotated)

@@ -1,0 +1,491 @@
+"""The Gradio app: its pure helpers, its handlers in-process, and its API on a live server (gradio_client)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from pose_demo import UniModel, load_image
+from pose_demo.app.examples import load_manifest, resolve_examples
+from pose_demo.app.handlers import PoseApp
+from pose_demo.app.models import ModelCache
+from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
+from pose_demo.enhance import enhance_dark
+from pose_demo.focus import focus_persons
+from pose_demo.results import Box, Person
+from pose_demo.rules import RuleSet
+from pose_demo.tracking import iou_matrix
+from pose_demo.video import probe
+from tests.conftest import DATA_DIR, IMAGES, MODEL_DIR, REPO, VIDEOS
+
+WALKERS = IMAGES / "front_ochuman_000817_three_people_walking.jpg"  # 3 persons, 665 x 1000
+PLAYERS = IMAGES / "side_mhp_10084_basketball_two_players.jpg"  # 2 persons
+DARK = IMAGES / "dark_exlpose_0212_vid000020_exp400_000052.png"  # 1 person, walking on the right
+STREET = VIDEOS / "mmpose_demo_street_5frames.mp4"  # 5 frames at 5 fps, 960 x 540
+STARTUP_TIMEOUT_S = 240  # importing gradio and loading models on a busy 2-core machine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(workdir: Path) -> Iterator[str]:
+    """``python demo_app.py`` on a free port of 127.0.0.1, as a user starts it; yields its URL, stops it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "POSE_DEMO_MODEL_DIR": str(MODEL_DIR),
+        "POSE_DEMO_EXAMPLES_DIR": str(DATA_DIR),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(workdir / "gradio"),
+    }
+    log_path = workdir / "app.log"
+    url = f"http://127.0.0.1:{port}/"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "demo_app.py", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the app exited early:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the app did not answer within {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}"
+                )
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_app(tmp_path_factory.mktemp("app")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(app_url: str) -> Client:
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def pose_app(tmp_path_factory: pytest.TempPathFactory) -> PoseApp:
+    outputs = OutputFolders(tmp_path_factory.mktemp("outputs"))
+    return PoseApp(ModelCache(MODEL_DIR), outputs, RuleSet.load("default"))
+
+
+def person(x1: float, y1: float, x2: float, y2: float) -> Person:
+    return Person(Box(x1, y1, x2, y2), 0.9, np.zeros((17, 3), np.float32))
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def test_focus_keeps_the_largest_or_the_most_central_person() -> None:
+    small_centre = person(90, 90, 110, 110)  # 20 x 20 at the centre of a 200 x 200 image
+    big_corner = person(0, 0, 80, 80)
+    persons = [small_centre, big_corner]
+    assert focus_persons(persons, (200, 200), "everyone") == persons
+    assert focus_persons(persons, (200, 200), "largest") == [big_corner]
+    assert focus_persons(persons, (200, 200), "central") == [small_centre]
+    assert focus_persons([], (200, 200), "largest") == []
+    # "central" measures offsets in image widths / heights: 100 px off in x of a 1000 px wide image
+    # is nearer than 50 px off in y of a 100 px tall one.
+    wide_off = person(540, 40, 560, 60)
+    tall_off = person(490, 80, 510, 100)
+    assert focus_persons([tall_off, wide_off], (1000, 100), "central") == [wide_off]
+    with pytest.raises(ValueError, match="focus must be one of"):
+        focus_persons(persons, (200, 200), "tallest")
+
+
+def test_enhance_dark_finds_the_person_in_a_night_street(fast_model: UniModel) -> None:
+    image = load_image(DARK)
+    assert len(fast_model.predict(image)) == 0  # far too dark as it is
+    enhanced = enhance_dark(image)
+    assert enhanced.shape == image.shape and enhanced.dtype == np.uint8
+    assert enhanced.mean() > 10 * image.mean()
+    persons = fast_model.predict(enhanced).persons
+    assert len(persons) == 1
+    assert persons[0].box.x1 > image.shape[1] / 2  # the walker on the right
+    # A well-exposed photo keeps its overall brightness, and its colours (a, b of CIELAB) all but where
+    # the new luminance pushes a colour out of the RGB gamut.
+    photo = load_image(WALKERS)
+    out = enhance_dark(photo)
+    assert abs(float(out.mean()) - float(photo.mean())) < 25
+    hue_in = cv2.cvtColor(photo, cv2.COLOR_BGR2LAB)[..., 1:].astype(int)
+    hue_out = cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[..., 1:].astype(int)
+    assert np.percentile(np.abs(hue_in - hue_out), 95) <= 1
+
+
+def test_settings_are_checked_with_plain_messages() -> None:
+    catalog = RuleSet.load("default")
+    assert Settings.parse(catalog) == Settings()
+    s = Settings.parse(catalog, rules=["trunk_lean"], show=["boxes"], rule_file={"path": "/tmp/x.yaml"})
+    assert s.rules == ("trunk_lean",) and s.show == ("boxes",) and s.rule_file == "/tmp/x.yaml"
+    assert s.draw_options().show_boxes and not s.draw_options().show_track_ids
+    with pytest.raises(SettingsError, match=r"detector '/etc' is not available: choose one of picodet"):
+        Settings.parse(catalog, detector="/etc")
+    with pytest.raises(SettingsError, match=r"detection threshold must be a number from 0\.0 to 1\.0, not 2"):
+        Settings.parse(catalog, det_threshold=2)
+    with pytest.raises(SettingsError, match=r"Unknown rules \['slouch'\]"):
+        Settings.parse(catalog, rules=["trunk_lean", "slouch"])
+    with pytest.raises(SettingsError, match=r"Unknown settings \['colour'\]"):
+        Settings.parse(catalog, colour="red")
+    assert Settings().rule_set(catalog).ids == list(DEFAULT_RULES)
+    assert Settings(rules=()).rule_set(catalog) is None
+
+
+def test_model_cache_loads_each_pair_once_under_concurrent_calls() -> None:
+    cache = ModelCache(MODEL_DIR)
+    barrier = threading.Barrier(4)
+
+    def get(_: int) -> UniModel:
+        barrier.wait()
+        return cache.get("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")
+
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(get, range(4)))
+    assert all(m is models[0] for m in models)
+    assert cache.loaded == [("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")]
+
+
+def test_examples_manifest_matches_the_shared_files(tmp_path: Path) -> None:
+    examples = load_manifest()
+    assert {e.kind for e in examples} == {"image", "video"}
+    for e in examples:
+        local = DATA_DIR / e.path
+        assert hashlib.sha256(local.read_bytes()).hexdigest() == e.sha256, e.path
+        assert re.fullmatch(r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+", e.url)
+    images = resolve_examples("image", local_dir=DATA_DIR)
+    assert [name for name, _ in images] == [e.name for e in examples if e.kind == "image"]
+    assert all(path.is_file() for _, path in images)
+    assert resolve_examples("video", local_dir=tmp_path) == []  # a folder without them: no examples, no error
+
+
+def test_examples_download_once_and_refuse_a_bad_hash(tmp_path: Path) -> None:
+    """Downloads go through the model store's checked fetch (file:// URLs stand in for the network)."""
+    good = tmp_path / "src" / "a.jpg"
+    good.parent.mkdir()
+    good.write_bytes(WALKERS.read_bytes())
+    digest = hashlib.sha256(good.read_bytes()).hexdigest()
+    entries = [
+        {"name": "ok", "kind": "image", "path": "images/a.jpg", "url": good.as_uri(), "sha256": digest},
+        {"name": "bad", "kind": "image", "path": "images/b.jpg", "url": good.as_uri(), "sha256": "0" * 64},
+        {
+            "name": "gone",
+            "kind": "image",
+            "path": "images/c.jpg",
+            "url": (tmp_path / "no.jpg").as_uri(),
+            "sha256": digest,
+        },
+        {"name": "escape", "kind": "image", "path": "../d.jpg", "url": good.as_uri(), "sha256": digest},
+    ]
+    manifest = tmp_path / "examples.yaml"
+    manifest.write_text(yaml.safe_dump({"examples": entries}))
+    cache = tmp_path / "cache"
+    found = resolve_examples("image", manifest, cache_dir=cache)
+    assert found == [("ok", cache / "images" / "a.jpg")]
+    assert sorted(p.name for p in (cache / "images").iterdir()) == ["a.jpg"]  # nothing half-written left
+    good.unlink()  # cached now: no second download
+    assert resolve_examples("image", manifest, cache_dir=cache) == found
+    assert resolve_examples("image", tmp_path / "missing.yaml", cache_dir=cache) == []
+
+
+# ---------------------------------------------------------------- handlers, in-process
+
+
+def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
+    annotated_path, result, analysis = pose_app.predict_image(str(WALKERS))
+    assert Path(annotated_path).name == f"{WALKERS.stem}_pose.jpg"
+    annotated = load_image(annotated_path)
+    assert len(result["persons"]) == 3
+    count, table, json_path = pose_app.image_details(analysis)
+    assert count == 3
+    assert len(table) == 3 * len(DEFAULT_RULES)
+    assert set(table["person"]) == {1, 2, 3}
+    assert Path(json_path).name == f"{WALKERS.stem}_poses.json"
+    model = pose_app.models.get(*Settings().models)
+    model.timer.enabled = True
+    model.timer.reset()
+    try:
+        bare = load_image(pose_app.redraw(analysis, show=[], thickness=2.0))
+        assert not model.timer.totals  # no model ran
+    finally:
+        model.timer.enabled = False
+    assert bare.shape == annotated.shape
+    assert not np.array_equal(bare, annotated)
+    assert np.array_equal(load_image(pose_app.redraw(analysis)), annotated)  # same options: same picture
+
+
+def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
+    video, frames_json, analysis = pose_app.predict_video(str(STREET))
+    assert Path(video).name == "mmpose_demo_street_5frames_pose.mp4"
+    exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
+    summary, files, tracks, measurements, plot = pose_app.video_details(analysis)
+    assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
+    assert [Path(f).suffix for f in files] == [".csv", ".gif"]
+    persons = sum(len(f["persons"]) for f in exported["frames"])
+    assert len(Path(files[0]).read_text(encoding="utf-8").splitlines()) == 1 + persons  # header + a row each
+    counts = {
+        t: sum(any(p["track_id"] == t for p in f["persons"]) for f in exported["frames"])
+        for t in tracks["choices"]
+    }
+    assert tracks["value"] == max(counts, key=counts.get) and counts[tracks["value"]] == max(counts.values())
+    assert measurements["value"] == [r for r in DEFAULT_RULES if r not in ("hand_over_head",)]  # the angles
+    # The plot's points are the JSON's values of the chosen track and measurements.
+    track = tracks["choices"][-1]
+    plot = pose_app.angle_plot(analysis, track, ["left_knee_angle"])
+    expected = [
+        (f["time"], r["value"])
+        for f in exported["frames"]
+        for p in f["persons"]
+        if p["track_id"] == track
+        for r in p["rules"]
+        if r["id"] == "left_knee_angle" and r["value"] is not None
+    ]
+    assert expected
+    assert set(plot["measurement"]) <= {"left_knee_angle"}
+    assert [(round(t, 4), round(v, 2)) for t, v in zip(plot["time"], plot["value"], strict=True)] == expected
+
+
+def test_output_folders_are_removed_when_expired(tmp_path: Path) -> None:
+    folders = OutputFolders(tmp_path, max_age_s=60)
+    old, recent = folders.new(), folders.new()
+    os.utime(old, (time.time() - 120,) * 2)
+    newest = folders.new()
+    assert sorted(tmp_path.iterdir()) == sorted([recent, newest])
+
+
+def frames(video: Path, count: int, step: int) -> list[np.ndarray]:
+    """``count`` RGB frames, every ``step``-th, as the browser sends webcam frames."""
+    capture = cv2.VideoCapture(str(video))
+    out = []
+    for k in range(count * step):
+        ok, frame = capture.read()
+        assert ok
+        if k % step == 0:
+            out.append(cv2.cvtColor(cv2.resize(frame, (480, 270)), cv2.COLOR_BGR2RGB))
+    capture.release()
+    return out
+
+
+def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
+    """Two sessions streaming different scenes, frames interleaved: each keeps its own track and smoothing.
+
+    Shared state would make the second session's person a second track of the first session's tracker
+    (and smoother, and rule history).
+    """
+    squat = frames(VIDEOS / "squat_side_view.mp4", 6, 10)
+    raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 6, 10)
+    model = pose_app.models.get(*Settings().models)
+    sessions = {"squat": None, "raise": None}
+    last_tables = {}
+    for a, b in zip(squat, raise_, strict=True):
+        for name, frame in (("squat", a), ("raise", b)):
+            image, table, sessions[name] = pose_app.webcam_frame(frame, sessions[name], strength=1.0)
+            assert image.shape == frame.shape
+            last_tables[name] = table
+    assert sessions["squat"] is not sessions["raise"]
+    for name, scene in (("squat", squat), ("raise", raise_)):
+        stream = sessions[name].stream
+        assert stream.smoother.track_ids == [1]  # one person, one track, in each session
+        assert set(last_tables[name]["track"]) == {1}
+        # The session's tracker follows its own person only: one track, where its scene's person is.
+        raw = model.predict(np.ascontiguousarray(scene[-1][..., ::-1])).persons
+        ((track_id, box),) = stream.tracker.predict_boxes(time.monotonic())
+        assert track_id == 1 and len(raw) == 1
+        assert iou_matrix(box.as_xyxy()[None], raw[0].box.as_xyxy()[None])[0, 0] > 0.7
+
+
+# ---------------------------------------------------------------- the live app, through gradio_client
+
+
+def test_predict_image_returns_the_annotated_image_and_the_cli_json(client: Client) -> None:
+    annotated, result = client.predict(handle_file(str(WALKERS)), api_name="/predict_image")
+    image = load_image(annotated)
+    assert image.shape == (1000, 665, 3)
+    assert result["image"] == {"width": 665, "height": 1000}
+    assert len(result["persons"]) == 3
+    for p in result["persons"]:
+        assert len(p["box"]) == 4 and len(p["keypoints"]) == 17
+        assert [r["id"] for r in p["rules"]] == list(DEFAULT_RULES)
+    # Settings are optional keywords: the main person only, no rules.
+    _, main = client.predict(handle_file(str(WALKERS)), focus="largest", rules=[], api_name="/predict_image")
+    assert len(main["persons"]) == 1 and "rules" not in main["persons"][0]
+    areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in (p["box"] for p in result["persons"])]
+    assert main["persons"][0]["box"] == result["persons"][int(np.argmax(areas))]["box"]
+
+
+def test_docs_examples_run(app_url: str) -> None:
+    """The gradio_client examples of docs/app.md, run as written (only the URL and the files swapped in)."""
+    text = (REPO / "docs" / "app.md").read_text(encoding="utf-8")
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, re.S))
+    for placeholder in (
+        'Client("http://127.0.0.1:7860/")',
+        'handle_file("photo.jpg")',
+        'handle_file("clip.mp4")',
+    ):
+        assert placeholder in code
+    code = code.replace("http://127.0.0.1:7860/", app_url)
+    code = code.replace("photo.jpg", str(WALKERS)).replace("clip.mp4", str(STREET))
+    namespace: dict[str, object] = {}
+    exec(compile(code, "docs/app.md", "exec"), namespace)
+    result = namespace["result"]
+    assert isinstance(result, dict) and len(result["persons"]) == 1  # focus="largest"
+    assert Path(str(namespace["annotated"])).is_file()
+    frames = json.loads(Path(str(namespace["frames_json"])).read_text(encoding="utf-8"))["frames"]
+    assert [f["index"] for f in frames] == [0, 2, 4]  # frame_stride=2
+    assert probe(str(namespace["video"])).frames == 3
+
+
+def test_readme_client_example_runs(app_url: str) -> None:
+    """README's gradio_client snippet, run as written (only the URL and the photo swapped in)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "gradio_client" in b)
+    code = code.replace("http://127.0.0.1:7860/", app_url).replace("photo.jpg", str(WALKERS))
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert len(namespace["result"]["persons"]) == 1  # focus="largest"
+    assert Path(str(namespace["annotated"])).is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "settings", "message"),
+    [
+        (b"just some text", {}, "This file is not an image that can be read"),
+        (b"", {}, "The image file is empty (0 bytes)"),
+        (WALKERS.read_bytes()[:20000], {}, "The image is truncated or damaged"),
+        (None, {"detector": "yolo"}, "The detector 'yolo' is not available"),
+        (None, {"kp_threshold": 3}, "The keypoint threshold must be a number from 0.0 to 1.0"),
+        (None, {"rules": ["slouch"]}, "Unknown rules ['slouch']"),
+        (
+            None,
+            {"rule_file": b"rules:\n  - id: x\n    title: {en: X, zh: X}\n    kind: posture\n"},
+            "my_rules.yaml: rule 'x', field 'kind'",
+        ),
+    ],
+    ids=["text", "empty", "truncated", "detector", "threshold", "rule-id", "rule-file"],
+)
+def test_bad_inputs_get_a_plain_message(
+    client: Client, tmp_path: Path, content: bytes | None, settings: dict, message: str
+) -> None:
+    upload = tmp_path / "photo.jpg"
+    upload.write_bytes(WALKERS.read_bytes() if content is None else content)
+    if "rule_file" in settings:
+        rules = tmp_path / "my_rules.yaml"
+        rules.write_bytes(settings["rule_file"])
+        settings = {"rule_file": handle_file(str(rules))}
+    with pytest.raises(AppError) as error:
+        client.predict(handle_file(str(upload)), **settings, api_name="/predict_image")
+    text = str(error.value)
+    assert message in text
+    assert "Traceback" not in text and "/tmp/" not in text and str(tmp_path) not in text
+
+
+def test_predict_video_returns_the_video_and_a_json_entry_per_frame(client: Client) -> None:
+    video, frames_json = client.predict(handle_file(str(STREET)), api_name="/predict_video")
+    out = probe(video)
+    assert (out.codec, out.width, out.height, out.frames) == ("h264", 960, 540, 5)
+    exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
+    assert exported["video"]["processed"]["frames"] == 5
+    assert [f["index"] for f in exported["frames"]] == [0, 1, 2, 3, 4]
+    persons = [p for f in exported["frames"] for p in f["persons"]]
+    assert persons and all(len(p["keypoints"]) == 17 and "track_id" in p for p in persons)
+    assert any(p["track_id"] == 1 for p in persons)
+    assert all([r["id"] for r in p["rules"]] == list(DEFAULT_RULES) for p in persons)
+    # Every other frame, no rules.
+    video, frames_json = client.predict(
+        handle_file(str(STREET)), frame_stride=2, rules=[], api_name="/predict_video"
+    )
+    exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
+    assert [f["index"] for f in exported["frames"]] == [0, 2, 4]
+    assert probe(video).frames == 3
+    assert all(p["rules"] == [] for f in exported["frames"] for p in f["persons"])
+
+
+@pytest.mark.parametrize(
+    ("source", "settings", "message"),
+    [
+        (b"just some text", {}, "This file could not be read as a video"),
+        (b"", {}, "The video file is empty (0 bytes)"),
+        (WALKERS, {}, "This file is a still image, not a video"),
+        (
+            VIDEOS / "squat_side_view.mp4",
+            {"max_duration": 5},
+            "The video lasts 11 s, longer than the 5 s limit",
+        ),
+        (STREET, {"frame_stride": 0}, "The frame stride must be a whole number from 1 to 30"),
+    ],
+    ids=["text", "empty", "still-image", "too-long", "stride"],
+)
+def test_bad_videos_get_a_plain_message(
+    client: Client, tmp_path: Path, source: bytes | Path, settings: dict, message: str
+) -> None:
+    upload = tmp_path / "clip.mp4"
+    upload.write_bytes(source.read_bytes() if isinstance(source, Path) else source)
+    with pytest.raises(AppError) as error:
+        client.predict(handle_file(str(upload)), **settings, api_name="/predict_video")
+    assert message in str(error.value)
+    assert "Traceback" not in str(error.value) and "/tmp/" not in str(error.value)
+
+
+def test_load_8_clients_x_10_requests(app_url: str) -> None:
+    """8 concurrent clients, 10 requests each: every answer is complete and equals the answer alone."""
+    images = [WALKERS, PLAYERS]
+    alone = {}
+    solo = Client(app_url, verbose=False)
+    for path in images:
+        alone[path] = solo.predict(handle_file(str(path)), api_name="/predict_image")[1]
+    assert [len(alone[p]["persons"]) for p in images] == [3, 2]
+
+    def session(k: int) -> list[bool]:
+        c = Client(app_url, verbose=False)
+        answers = []
+        for i in range(10):
+            path = images[(k + i) % 2]
+            annotated, result = c.predict(handle_file(str(path)), api_name="/predict_image")
+            answers.append(result == alone[path] and Path(annotated).is_file())
+        return answers
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        answers = [a for client_answers in pool.map(session, range(8)) for a in client_answers]
+    assert len(answers) == 80 and all(answers)
+    assert time.monotonic() - start < 300

@@ -1,0 +1,194 @@
+"""The app in a real browser: Playwright drives Debian's Chromium against ``python demo_app.py`` on 127.0.0.1.
+
+Screenshots of each tab are saved in ``test-artifacts/`` (``<tab>.png`` full page, ``<tab>.jpg`` sized
+for the README, from which ``assets/screenshots/`` is refreshed by hand).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from pose_demo.video import probe
+from pose_demo.video.io import ffmpeg_exe
+from tests.conftest import IMAGES, REPO, VIDEOS
+from tests.test_app import running_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = REPO / "test-artifacts"
+VIEWPORT = {"width": 1280, "height": 1000}
+TIMEOUT_MS = 180_000  # a busy 2-core machine
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 2 s clip of the squat video for the Video tab, and a 2 s 320x240 y4m of the lateral raise for the
+    fake webcam (Chromium loops it)."""
+    folder = tmp_path_factory.mktemp("media")
+    clip, camera = folder / "squat_2s.mp4", folder / "camera.y4m"
+    ffmpeg(
+        "-ss",
+        "2",
+        "-t",
+        "2",
+        "-i",
+        str(VIDEOS / "squat_side_view.mp4"),
+        "-vf",
+        "scale=480:-2",
+        "-an",
+        str(clip),
+    )
+    source = VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4"
+    ffmpeg(
+        "-ss",
+        "9",
+        "-t",
+        "2",
+        "-i",
+        str(source),
+        "-vf",
+        "scale=320:240,fps=15",
+        "-pix_fmt",
+        "yuv420p",
+        str(camera),
+    )
+    return {"clip": clip, "camera": camera}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_app(tmp_path_factory.mktemp("app")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as p:
+        yield p
+
+
+def launch(playwright: Playwright, *extra_args: str) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+@pytest.fixture
+def page(playwright: Playwright, app_url: str) -> Iterator[Page]:
+    browser = launch(playwright)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app_url)
+        yield page
+    finally:
+        browser.close()
+
+
+def screenshots(page: Page, tab: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{tab}.png", full_page=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=ARTIFACTS / f"{tab}.jpg", type="jpeg", quality=70)
+    assert (ARTIFACTS / f"{tab}.jpg").stat().st_size < 300_000
+
+
+def rows(page: Page, table: str) -> int:
+    """Data rows of a gr.Dataframe (a virtualised grid: counted from its aria-rowcount, minus the header)."""
+    return int(page.locator(f"#{table} [role=grid]").get_attribute("aria-rowcount")) - 1
+
+
+def column(page: Page, table: str, index: int) -> list[str]:
+    """The texts of a gr.Dataframe column (``index`` from 0)."""
+    cells = page.locator(f"#{table} [role=gridcell][aria-colindex='{index + 1}']")
+    return [cells.nth(i).inner_text().strip() for i in range(cells.count())]
+
+
+def test_image_tab(page: Page) -> None:
+    page.locator("#image-input input[type=file]").set_input_files(
+        IMAGES / "front_ochuman_000817_three_people_walking.jpg"
+    )  # an upload starts the analysis
+    page.locator("#image-output img").wait_for()
+    page.wait_for_function("() => document.querySelector('#image-count input')?.value === '3'")
+    assert rows(page, "image-verdicts") == 3 * 7  # 3 persons x the 7 default rules
+    assert "Shoulder level" in page.locator("#image-verdicts").inner_text()
+    assert page.locator("#image-json a").first.inner_text().strip() != ""
+    screenshots(page, "image")
+
+
+def test_video_tab(page: Page, media: dict[str, Path]) -> None:
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-input input[type=file]").set_input_files(media["clip"])
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#video-output video');"
+        " return v && v.readyState >= 2 && v.duration > 0; }"
+    )
+    duration = page.evaluate("document.querySelector('#video-output video').duration")
+    assert duration == pytest.approx(2.0, abs=0.15)
+    page.locator("#video-summary strong").first.wait_for()
+    frames = probe(media["clip"]).frames
+    assert f"{frames} frames" in page.locator("#video-summary").inner_text()
+    href = page.locator("#video-json a").first.get_attribute("href")
+    exported = page.request.get(href).json()
+    assert len(exported["frames"]) == frames
+    assert [f["index"] for f in exported["frames"]] == list(range(frames))
+    tracked = sum(any(p["track_id"] == 1 for p in f["persons"]) for f in exported["frames"])
+    assert tracked >= frames - 3  # the squatting man is followed as track 1 throughout
+    names = [page.locator("#video-files a").nth(i).inner_text() for i in range(2)]
+    assert all(names)
+    page.locator(".vega-embed, canvas").first.wait_for()  # the angle plot
+    screenshots(page, "video")
+
+
+def test_webcam_tab(playwright: Playwright, app_url: str, media: dict[str, Path]) -> None:
+    browser = launch(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={media['camera']}",
+    )
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app_url)
+        page.get_by_role("tab", name="Webcam").click()
+        camera = page.locator("#webcam-input")
+        camera.get_by_text("Click to Access Webcam").click()
+        camera.get_by_role("button", name="capture photo").click()  # the record button
+        output = page.locator("#webcam-output img")
+        output.wait_for()
+        table = page.locator("#webcam-verdicts")
+        page.wait_for_function(
+            "() => document.querySelector('#webcam-verdicts [role=grid]')?.getAttribute('aria-rowcount') >= 8"
+        )
+        first_frame, first_table = output.get_attribute("src"), table.inner_text()
+        assert "Left elbow angle" in first_table
+        # New annotated frames keep arriving and the verdicts follow the moving arms.
+        page.wait_for_function(
+            "([src, text]) => document.querySelector('#webcam-output img').src !== src"
+            " && document.querySelector('#webcam-verdicts').innerText !== text",
+            arg=[first_frame, first_table],
+        )
+        assert set(column(page, "webcam-verdicts", 1)) == {"1"}  # one person, followed as track 1
+        screenshots(page, "webcam")
+    finally:
+        browser.close()

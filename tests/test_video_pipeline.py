@@ -1,0 +1,198 @@
+"""Video files end to end: H.264 with audio, exports, stride and scale, rotation, VFR, limits, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pose_demo import UniModel
+from pose_demo.rules import RuleSet
+from pose_demo.skeleton import COCO17
+from pose_demo.video.exports import video_json, write_csv, write_gif, write_json
+from pose_demo.video.io import VideoInputError, probe
+from pose_demo.video.pipeline import VideoOptions, VideoRun, process_video
+from tests.conftest import REPO
+from tests.test_video_io import ffmpeg, make_clip, make_phone_video, make_portrait, make_vfr
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1.5 s of the squat video (one man, side view), 320x182 at 30 fps, with its audio track."""
+    return make_clip(tmp_path_factory.mktemp("video") / "clip.mp4")
+
+
+@pytest.fixture(scope="module")
+def judged(fast_model: UniModel, clip: Path, tmp_path_factory: pytest.TempPathFactory) -> VideoRun:
+    """The clip processed with the default rules."""
+    out = tmp_path_factory.mktemp("out") / "judged.mp4"
+    return process_video(fast_model, clip, out, VideoOptions(rules=RuleSet.load("default")))
+
+
+def tracked_frames(run: VideoRun) -> int:
+    return sum(any(p.track_id == 1 for p in f.persons) for f in run.frames)
+
+
+def test_output_is_h264_with_audio_at_the_source_rate(judged: VideoRun) -> None:
+    assert judged.output is not None
+    log = ffmpeg("-i", judged.output)
+    assert "Video: h264" in log and "yuv420p" in log and "Audio: aac" in log and "30 fps" in log
+    out = probe(judged.output)
+    assert (out.width, out.height, out.frames) == (320, 182, 45)
+    assert out.duration == pytest.approx(1.5, abs=0.05)
+    assert [f.index for f in judged.frames] == list(range(45))
+    assert judged.frames[30].time == pytest.approx(1.0)
+    assert tracked_frames(judged) >= 43
+    assert {"decode", "pose", "track", "smooth", "rules", "draw", "encode"} <= set(judged.stage_ms)
+
+
+def test_json_export(judged: VideoRun, tmp_path: Path) -> None:
+    write_json(judged, tmp_path / "run.json")
+    data = json.loads((tmp_path / "run.json").read_text())
+    assert data == json.loads(json.dumps(video_json(judged)))
+    assert data["video"]["fps"] == 30 and data["video"]["audio_codec"] == "aac"
+    assert data["video"]["processed"] == {
+        "width": 320,
+        "height": 182,
+        "fps": 30,
+        "frame_stride": 1,
+        "frames": 45,
+    }
+    assert len(data["frames"]) == 45
+    frame = data["frames"][30]
+    assert (frame["index"], frame["time"]) == (30, 1.0)
+    person = frame["persons"][0]
+    assert list(person) == ["track_id", "box", "score", "keypoints", "rules"]
+    assert person["track_id"] == 1 and len(person["keypoints"]) == 17 and len(person["box"]) == 4
+    assert [r["id"] for r in person["rules"]] == RuleSet.load("default").ids
+    kps = np.array(person["keypoints"])
+    x1, _, x2, _ = person["box"]
+    confident = kps[kps[:, 2] > 0.5]
+    assert len(confident) >= 8
+    assert (confident[:, 0] > x1 - 20).all() and (confident[:, 0] < x2 + 20).all()
+
+
+def test_csv_export(judged: VideoRun, tmp_path: Path) -> None:
+    write_csv(judged, tmp_path / "run.csv")
+    with open(tmp_path / "run.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == sum(len(f.persons) for f in judged.frames)
+    header = list(rows[0])
+    assert header[:6] == ["frame", "time", "track_id", "nose_x", "nose_y", "nose_score"]
+    assert len([h for h in header if h.endswith("_score")]) == len(COCO17.keypoints)
+    angles = [f"{r.id}_deg" for r in RuleSet.load("default").rules if r.unit == "deg"]
+    assert "left_knee_angle_deg" in angles and header[3 + 3 * 17 :] == angles
+    last = judged.frames[-1].persons[0]
+    row = next(r for r in rows if r["frame"] == str(judged.frames[-1].index))
+    assert float(row["left_hip_x"]) == pytest.approx(last.keypoints[11, 0], abs=0.01)
+    knee = next(v for v in last.rules if v.id == "left_knee_angle")
+    assert knee.value is not None and float(row["left_knee_angle_deg"]) == pytest.approx(knee.value, abs=0.01)
+
+
+def test_gif_preview(judged: VideoRun, tmp_path: Path) -> None:
+    assert judged.output is not None
+    write_gif(judged.output, tmp_path / "preview.gif", width=160, fps=10)
+    with Image.open(tmp_path / "preview.gif") as gif:
+        assert gif.format == "GIF" and gif.width == 160 and 13 <= gif.n_frames <= 16
+
+
+def test_stride_scale_and_det_interval(fast_model: UniModel, clip: Path, tmp_path: Path) -> None:
+    options = VideoOptions(frame_stride=2, output_scale=0.5, det_interval=2, smoothing="kalman")
+    run = process_video(fast_model, clip, tmp_path / "out.mp4", options)
+    out = probe(tmp_path / "out.mp4")
+    assert (out.width, out.height, out.fps, out.frames) == (160, 92, 15, 23)
+    assert out.duration == pytest.approx(1.5, abs=0.1)
+    assert [f.index for f in run.frames] == list(range(0, 45, 2))
+    assert run.frames[3].time == pytest.approx(0.2)
+    assert tracked_frames(run) >= 20
+
+
+def test_rotated_video_comes_out_upright(fast_model: UniModel, tmp_path: Path) -> None:
+    phone = make_phone_video(make_portrait(tmp_path / "portrait.mp4"), tmp_path / "phone.mp4")
+    run = process_video(fast_model, phone, tmp_path / "out.mp4")
+    out = probe(tmp_path / "out.mp4")
+    assert (out.width, out.height, out.rotation) == (180, 320, 0)
+    assert tracked_frames(run) >= 40
+    person = run.frames[0].persons[0]
+    nose, ankles = person.keypoint("nose"), person.keypoints[[15, 16]]
+    assert person.box.height > 2 * person.box.width  # standing up
+    assert nose[1] < ankles[:, 1].min() - 100  # head above the feet
+
+
+def test_variable_frame_rate_keeps_its_duration(fast_model: UniModel, tmp_path: Path) -> None:
+    run = process_video(fast_model, make_vfr(tmp_path / "vfr.mp4"), tmp_path / "out.mp4")
+    out = probe(tmp_path / "out.mp4")
+    assert out.fps == 20 and 40 <= out.frames == len(run.frames) <= 42
+    assert out.duration == pytest.approx(2.0, abs=0.1)
+
+
+def test_max_frames_cuts_video_and_audio_and_progress_is_reported(
+    fast_model: UniModel, clip: Path, tmp_path: Path
+) -> None:
+    calls: list[tuple[int, int]] = []
+    options = VideoOptions(max_frames=10)
+    run = process_video(fast_model, clip, tmp_path / "out.mp4", options, lambda *call: calls.append(call))
+    assert calls == [(k, 10) for k in range(1, 11)]
+    log = ffmpeg("-i", tmp_path / "out.mp4")
+    out = probe(tmp_path / "out.mp4")
+    assert len(run.frames) == out.frames == 10 and "Audio: aac" in log
+    assert out.duration == pytest.approx(10 / 30, abs=0.05)
+
+
+def test_truncated_streamable_video_gives_its_first_frames(
+    fast_model: UniModel, clip: Path, tmp_path: Path
+) -> None:
+    ffmpeg("-i", clip, "-c", "copy", "-movflags", "+faststart", tmp_path / "whole.mp4")
+    data = (tmp_path / "whole.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
+    run = process_video(fast_model, tmp_path / "cut.mp4", tmp_path / "out.mp4")
+    assert 5 < len(run.frames) < 45 and probe(tmp_path / "out.mp4").frames == len(run.frames)
+
+
+def test_too_long_and_unreadable_videos_are_refused_before_any_output(
+    fast_model: UniModel, clip: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(VideoInputError, match=r"lasts 2 s, longer than the 1 s limit"):
+        process_video(fast_model, clip, tmp_path / "out.mp4", VideoOptions(max_duration_s=1.0))
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(VideoInputError, match="could not be read as a video"):
+        process_video(fast_model, tmp_path / "notes.mp4", tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "pose_demo.cli", *map(str, args)]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_video(clip: Path, tmp_path: Path) -> None:
+    outputs = ["--out", tmp_path / "o.mp4", "--json", tmp_path / "o.json", "--csv", tmp_path / "o.csv"]
+    options = ["--smoothing", "ema", "--det-interval", "2", "--rules", "default", "--stride", "2"]
+    proc = cli("video", clip, *outputs, *options)
+    assert proc.returncode == 0, proc.stderr
+    assert "23 frames (320x182 at 15.00 fps)" in proc.stdout and "1 tracks" in proc.stdout
+    assert probe(tmp_path / "o.mp4").frames == 23
+    assert len(json.loads((tmp_path / "o.json").read_text())["frames"]) == 23
+    assert "left_knee_angle_deg" in (tmp_path / "o.csv").read_text().splitlines()[0]
+    proc = cli("video", tmp_path / "o.csv")
+    assert proc.returncode == 2 and "error: This file could not be read as a video" in proc.stderr
+
+
+def test_cli_bench_video(clip: Path, tmp_path: Path) -> None:
+    proc = cli("bench-video", clip, "--max-frames", "40", "--json", tmp_path / "bench.json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert report["frames"] == 40 and report["fps"] > 0
+    assert {"decode", "pose", "draw", "encode"} <= set(report["stage_ms"])
+    assert {"detect", "keypoints"} <= set(report["model_ms"])
+    table = report["jitter_lag"]
+    assert list(table) == ["raw", "oneeuro", "ema", "kalman", "paddle_baseline"]
+    assert table["oneeuro"]["jitter"] < table["raw"]["jitter"]
+    assert abs(table["raw"]["lag_frames"]) < 0.5
+    assert "frames/s end to end" in proc.stdout
