@@ -199,8 +199,11 @@ def test_examples_manifest_matches_the_shared_files(tmp_path: Path) -> None:
     assert resolve_examples("video", local_dir=tmp_path) == []  # a folder without them: no examples, no error
 
 
-def test_examples_download_once_and_refuse_a_bad_hash(tmp_path: Path) -> None:
+def test_examples_download_once_and_refuse_a_bad_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Downloads go through the model store's checked fetch (file:// URLs stand in for the network)."""
+    monkeypatch.delenv("POSE_DEMO_EXAMPLES_DIR", raising=False)  # CI points it at ../shared/data
     good = tmp_path / "src" / "a.jpg"
     good.parent.mkdir()
     good.write_bytes(WALKERS.read_bytes())
