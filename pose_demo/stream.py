@@ -1,6 +1,7 @@
 """PoseStream: the stateful per-session pipeline for live streams and video files.
 
-detect (or follow the tracks) -> track -> smooth per track -> rules debounced per track -> draw.
+(enhance) -> detect (or follow the tracks) -> track -> (focus) -> smooth per track -> rules debounced per
+track -> draw.
 Every session owns its tracker, smoothers and rule history; nothing is shared between instances.
 """
 
@@ -13,12 +14,15 @@ from dataclasses import replace
 
 import numpy as np
 
+from pose_demo.enhance import enhance_dark
+from pose_demo.focus import FOCUS_MODES, focus_persons
 from pose_demo.results import Box, FrameResult, Person
 from pose_demo.rules import RuleSet, RuleTracker
 from pose_demo.solution import StageTimer, UniModel
 from pose_demo.tracking import Tracker, box_from_keypoints, make_smoother
-from pose_demo.visualization.draw import DrawOptions, draw_result
-from pose_demo.visualization.rule_overlay import draw_verdicts
+from pose_demo.visualization.draw import draw_result
+
+Renderer = Callable[[np.ndarray, FrameResult], np.ndarray]  # (frame, result) -> annotated copy
 
 
 class PoseStream:
@@ -30,6 +34,15 @@ class PoseStream:
         detector anyway.
     smoothing, strength: the keypoint filter per track (see ``pose_demo.tracking.make_smoother``).
     rules: a rule set evaluated on every person, debounced per track.
+    render: draws a result on its frame (default: ``draw_result`` with the default ``DrawOptions``, which
+        draws the rule verdicts too).
+    det_threshold: the person detection threshold; None: the model's own.
+    focus: "everyone", or keep only the main person (see ``pose_demo.focus``): among the tracked persons,
+        the largest or most central one is chosen when no one is followed, then followed by its track id
+        until its track ends (frames where it is missed show nobody), so that it keeps its id and the
+        choice does not flicker between persons of about the same size.
+    enhance: detect and find keypoints on ``enhance_dark`` of each frame (for low light); results are
+        drawn on the frame as given.
     max_latency_s: live streams drop late frames instead of queueing them. ``timestamp_s`` is the
         capture time on the sender's clock (any origin); a frame is late when it arrives more than
         ``max_latency_s`` later, relative to its capture time, than the quickest frame so far did (so
@@ -46,15 +59,23 @@ class PoseStream:
         strength: float = 0.5,
         rules: RuleSet | None = None,
         det_interval: int = 1,
-        draw_options: DrawOptions | None = None,
+        render: Renderer = draw_result,
         max_latency_s: float | None = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        det_threshold: float | None = None,
+        focus: str = "everyone",
+        enhance: bool = False,
     ) -> None:
         if det_interval < 1:
             raise ValueError(f"det_interval must be at least 1, not {det_interval}")
+        if focus not in FOCUS_MODES:
+            raise ValueError(f"focus must be one of {', '.join(FOCUS_MODES)}, not {focus!r}")
         self.model = model
         self.det_interval = det_interval
-        self.draw_options = draw_options or DrawOptions()
+        self.render = render
+        self.det_threshold = det_threshold
+        self.focus = focus
+        self.enhance = enhance
         self.max_latency_s = max_latency_s
         self.clock = clock
         self.tracker = Tracker()
@@ -67,6 +88,7 @@ class PoseStream:
         self._min_delay = math.inf
         self._last_output: tuple[np.ndarray, FrameResult] | None = None
         self._anchors: dict[int, np.ndarray] = {}  # per track: last detected box relative to keypoints
+        self._main: int | None = None  # the track id of the main person, when focusing
 
     def process(self, frame_bgr: np.ndarray, timestamp_s: float) -> tuple[np.ndarray, FrameResult]:
         """The annotated frame and the persons found (smoothed, with track ids and rule verdicts)."""
@@ -84,10 +106,16 @@ class PoseStream:
         ``process`` is ``analyse`` then ``draw``; a video pipeline may draw in another thread.
         """
         self._last_time = timestamp_s
+        size = (frame_bgr.shape[1], frame_bgr.shape[0])
+        if self.enhance:
+            with self.timer.stage("enhance"):
+                frame_bgr = enhance_dark(frame_bgr)
         persons = self._find(frame_bgr, timestamp_s)
         dead = self.tracker.dead_ids
         for track_id in dead:
             self._anchors.pop(track_id, None)
+        if self.focus != "everyone":
+            persons = self._focus(persons, size, dead)
         with self.timer.stage("smooth"):
             persons = self.smoother.apply(persons, timestamp_s)
             self.smoother.forget(dead)
@@ -95,14 +123,18 @@ class PoseStream:
             with self.timer.stage("rules"):
                 persons = [replace(p, rules=self.rules.evaluate(p)) for p in persons]
                 self.rules.forget(dead)
-        return FrameResult(persons, (frame_bgr.shape[1], frame_bgr.shape[0]))
+        return FrameResult(persons, size)
 
     def draw(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
-        """A copy of the frame with the skeletons, boxes, track ids and rule verdicts drawn."""
-        annotated = draw_result(frame_bgr, result, self.draw_options)
-        for person in result.persons:
-            draw_verdicts(annotated, person, person.rules)
-        return annotated
+        """A copy of the frame with the result drawn by ``render``."""
+        return self.render(frame_bgr, result)
+
+    def _focus(self, persons: list[Person], image_size: tuple[int, int], dead: list[int]) -> list[Person]:
+        """The main person only: chosen when no one is followed (or its track ended), then followed."""
+        if self._main is None or self._main in dead:
+            tracked = [p for p in persons if p.track_id is not None]
+            self._main = next((p.track_id for p in focus_persons(tracked, image_size, self.focus)), None)
+        return [p for p in persons if p.track_id is not None and p.track_id == self._main]
 
     def _is_late(self, timestamp_s: float) -> bool:
         if timestamp_s <= self._last_time:
@@ -120,7 +152,7 @@ class PoseStream:
         tracked = self.tracker.predict_boxes(timestamp_s) if follow else []
         if not tracked:
             with self.timer.stage("pose"):
-                found = self.model.predict(frame_bgr).persons
+                found = self.model.predict(frame_bgr, self.det_threshold).persons
             with self.timer.stage("track"):
                 persons = self.tracker.update(found, timestamp_s)
                 for p in persons:

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -26,14 +27,16 @@ from gradio_client.exceptions import AppError
 
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.handlers import ImageAnalysis, PoseApp, bgr_to_rgb
 from pose_demo.app.models import ModelCache
 from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.render import render
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
-from pose_demo.results import Box, Person
+from pose_demo.results import Box, FrameResult, Person
 from pose_demo.rules import RuleSet
+from pose_demo.stream import PoseStream
 from pose_demo.tracking import iou_matrix
 from pose_demo.video import probe
 from tests.conftest import DATA_DIR, IMAGES, MODEL_DIR, REPO, VIDEOS
@@ -255,6 +258,17 @@ def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
     assert bare.shape == annotated.shape
     assert not np.array_equal(bare, annotated)
     assert np.array_equal(load_image(pose_app.redraw(analysis)), annotated)  # same options: same picture
+    # Without "angles" and "rule labels", no verdict is drawn.
+    ruleless = ImageAnalysis(
+        analysis.image_bgr,
+        FrameResult([replace(p, rules=[]) for p in analysis.result.persons], analysis.result.image_size),
+        analysis.name,
+    )
+    assert analysis.result.persons[0].rules
+    assert np.array_equal(
+        load_image(pose_app.redraw(analysis, show=["boxes"])),
+        load_image(pose_app.redraw(ruleless, show=["boxes"])),
+    )
 
 
 def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
@@ -335,6 +349,21 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
         ((track_id, box),) = stream.tracker.predict_boxes(time.monotonic())
         assert track_id == 1 and len(raw) == 1
         assert iou_matrix(box.as_xyxy()[None], raw[0].box.as_xyxy()[None])[0, 0] > 0.7
+
+
+def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
+    """Threshold, focus and drawing options reach the session's stream, whose drawing is the one shown."""
+    (frame,) = frames(STREET, 1, 1)
+    settings = {"focus": "largest", "show": ["track ids", "angles"], "thickness": 2.0}
+    image, table, _ = pose_app.webcam_frame(frame, None, **settings)
+    s = pose_app.settings(**settings)
+    frame_bgr = np.ascontiguousarray(frame[..., ::-1])
+    fresh = PoseStream(pose_app.models.get(*s.models), **pose_app.stream_options(s))
+    result = fresh.analyse(frame_bgr, 0.0)
+    assert len(result) == 1 and set(table["track"]) == {result.persons[0].track_id}
+    assert np.array_equal(image, bgr_to_rgb(render(frame_bgr, result, s)))
+    image, table, _ = pose_app.webcam_frame(frame, None, det_threshold=0.99)
+    assert table.empty and np.array_equal(image, frame)
 
 
 # ---------------------------------------------------------------- the live app, through gradio_client
@@ -441,6 +470,11 @@ def test_predict_video_returns_the_video_and_a_json_entry_per_frame(client: Clie
     assert [f["index"] for f in exported["frames"]] == [0, 2, 4]
     assert probe(video).frames == 3
     assert all(p["rules"] == [] for f in exported["frames"] for p in f["persons"])
+    # The main person only, with the same track id throughout.
+    _, frames_json = client.predict(handle_file(str(STREET)), focus="largest", api_name="/predict_video")
+    exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
+    assert [len(f["persons"]) for f in exported["frames"]] == [1] * 5
+    assert len({f["persons"][0]["track_id"] for f in exported["frames"]}) == 1
 
 
 @pytest.mark.parametrize(

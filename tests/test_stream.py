@@ -1,4 +1,5 @@
-"""PoseStream on real frames: stable ids, detection every k-th frame, late frames dropped, no shared state."""
+"""PoseStream on real frames: stable ids, detection every k-th frame, late frames dropped, no shared state,
+detection threshold, focus on the main person, dark frames enhanced."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pose_demo import FrameResult, UniModel
 from pose_demo.results import Box
 from pose_demo.rules import RuleSet
 from pose_demo.stream import PoseStream
+from pose_demo.tracking import iou_matrix
 from pose_demo.video.io import decode, probe
 from tests.conftest import VIDEOS
 
@@ -22,6 +24,13 @@ def frames() -> list[np.ndarray]:
     return list(decode(info, (480, 272), info.rate, max_frames=24))
 
 
+@pytest.fixture(scope="module")
+def street() -> list[np.ndarray]:
+    """The 5 frames of the street video (two walkers found at this size), at half size."""
+    info = probe(VIDEOS / "mmpose_demo_street_5frames.mp4")
+    return list(decode(info, (480, 270), info.rate))
+
+
 class CountingModel:
     """The real model, counting how often the detector runs."""
 
@@ -30,9 +39,9 @@ class CountingModel:
         self.min_person_score = model.min_person_score
         self.detections = 0
 
-    def predict(self, image: np.ndarray) -> FrameResult:
+    def predict(self, image: np.ndarray, det_threshold: float | None = None) -> FrameResult:
         self.detections += 1
-        return self.model.predict(image)
+        return self.model.predict(image, det_threshold)
 
     def predict_with_boxes(self, image: np.ndarray, boxes: list[Box]) -> FrameResult:
         return self.model.predict_with_boxes(image, boxes)
@@ -103,3 +112,42 @@ def test_rules_are_judged_per_track_and_dead_tracks_are_forgotten(
     for k in range(5, 5 + judged.tracker.max_age + 2):  # nobody in view: the track dies
         judged.process(blank, k / FPS)
     assert judged.smoother.track_ids == []
+
+
+def test_detection_threshold_is_applied(fast_model: UniModel, frames: list[np.ndarray]) -> None:
+    lenient = run(PoseStream(fast_model, det_threshold=0.3, max_latency_s=None), frames)
+    assert all(len(r) == 1 for r in lenient)
+    strict = PoseStream(fast_model, det_threshold=0.99, max_latency_s=None)
+    annotated, result = strict.process(frames[0], 0.0)
+    assert len(result) == 0 and np.array_equal(annotated, frames[0])
+    assert all(len(r) == 0 for r in run(strict, frames)[1:])
+
+
+def test_focus_keeps_the_main_person_and_its_track_id(fast_model: UniModel, street: list[np.ndarray]) -> None:
+    everyone = run(PoseStream(fast_model, max_latency_s=None), street)
+    assert all(len(r) >= 2 for r in everyone)
+    by_id = [{p.track_id: p for p in r.persons} for r in everyone]
+    first = everyone[0].persons
+    largest_id = max(first, key=lambda p: p.box.width * p.box.height).track_id
+    for focus in ("largest", "central"):
+        focused = run(PoseStream(fast_model, focus=focus, max_latency_s=None), street)
+        assert all(len(r) == 1 for r in focused)
+        (main_id,) = {r.persons[0].track_id for r in focused}
+        assert (main_id == largest_id) == (focus == "largest")  # here the largest walker is off-centre
+        for r, persons in zip(focused, by_id, strict=True):  # the same person, smoothed alike
+            np.testing.assert_allclose(r.persons[0].keypoints, persons[main_id].keypoints)
+    with pytest.raises(ValueError, match="focus must be one of"):
+        PoseStream(fast_model, focus="tallest")
+
+
+def test_enhance_finds_the_person_in_a_dark_frame_and_draws_on_it(
+    fast_model: UniModel, frames: list[np.ndarray]
+) -> None:
+    dark = (frames[0] * 0.05).astype(np.uint8)  # mean luminance about 6 of 255
+    assert len(PoseStream(fast_model, max_latency_s=None).process(dark, 0.0)[1]) == 0
+    annotated, result = PoseStream(fast_model, enhance=True, max_latency_s=None).process(dark, 0.0)
+    (found,) = result.persons
+    (lit,) = fast_model.predict(frames[0]).persons
+    assert iou_matrix(found.box.as_xyxy()[None], lit.box.as_xyxy()[None])[0, 0] > 0.7
+    drawn = np.any(annotated != dark, axis=2)
+    assert 0 < drawn.mean() < 0.1  # the skeleton is drawn on the dark frame itself, not on a brightened copy

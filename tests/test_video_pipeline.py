@@ -16,9 +16,9 @@ from pose_demo import UniModel
 from pose_demo.rules import RuleSet
 from pose_demo.skeleton import COCO17
 from pose_demo.video.exports import video_json, write_csv, write_gif, write_json
-from pose_demo.video.io import VideoInputError, probe
+from pose_demo.video.io import VideoInputError, decode, probe
 from pose_demo.video.pipeline import VideoOptions, VideoRun, process_video
-from tests.conftest import REPO
+from tests.conftest import REPO, VIDEOS
 from tests.test_video_io import ffmpeg, make_clip, make_phone_video, make_portrait, make_vfr
 
 
@@ -113,6 +113,20 @@ def test_stride_scale_and_det_interval(fast_model: UniModel, clip: Path, tmp_pat
     assert tracked_frames(run) >= 20
 
 
+def test_threshold_focus_and_drawing_reach_the_stream(fast_model: UniModel, tmp_path: Path) -> None:
+    street = VIDEOS / "mmpose_demo_street_5frames.mp4"  # several walkers
+    everyone = process_video(fast_model, street, options=VideoOptions(output_scale=0.5))
+    assert all(len(f.persons) >= 2 for f in everyone.frames)
+    focused = process_video(fast_model, street, options=VideoOptions(output_scale=0.5, focus="largest"))
+    assert all(len(f.persons) == 1 for f in focused.frames)
+    assert len({f.persons[0].track_id for f in focused.frames}) == 1
+    strict = VideoOptions(output_scale=0.5, det_threshold=0.99, render=lambda frame, result: frame // 2)
+    run = process_video(fast_model, street, tmp_path / "out.mp4", strict)
+    assert all(not f.persons for f in run.frames)
+    first = next(decode(probe(tmp_path / "out.mp4"), run.size, run.rate))
+    assert first.mean() < 0.6 * next(decode(probe(street), run.size, run.rate)).mean()  # drawn by render
+
+
 def test_rotated_video_comes_out_upright(fast_model: UniModel, tmp_path: Path) -> None:
     phone = make_phone_video(make_portrait(tmp_path / "portrait.mp4"), tmp_path / "phone.mp4")
     run = process_video(fast_model, phone, tmp_path / "out.mp4")
@@ -174,6 +188,7 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 def test_cli_video(clip: Path, tmp_path: Path) -> None:
     outputs = ["--out", tmp_path / "o.mp4", "--json", tmp_path / "o.json", "--csv", tmp_path / "o.csv"]
     options = ["--smoothing", "ema", "--det-interval", "2", "--rules", "default", "--stride", "2"]
+    options += ["--det-threshold", "0.4", "--focus", "central", "--enhance"]
     proc = cli("video", clip, *outputs, *options)
     assert proc.returncode == 0, proc.stderr
     assert "23 frames (320x182 at 15.00 fps)" in proc.stdout and "1 tracks" in proc.stdout
@@ -182,6 +197,8 @@ def test_cli_video(clip: Path, tmp_path: Path) -> None:
     assert "left_knee_angle_deg" in (tmp_path / "o.csv").read_text().splitlines()[0]
     proc = cli("video", tmp_path / "o.csv")
     assert proc.returncode == 2 and "error: This file could not be read as a video" in proc.stderr
+    proc = cli("video", clip, "--json", tmp_path / "none.json", "--det-threshold", "0.99")
+    assert proc.returncode == 0 and "0 tracks" in proc.stdout
 
 
 def test_cli_bench_video(clip: Path, tmp_path: Path) -> None:

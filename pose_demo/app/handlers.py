@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import pandas as pd
 
 from pose_demo.app.models import ModelCache
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.render import angle_series, render, verdict_table
+from pose_demo.app.render import angle_series, number_persons, render, verdict_table
 from pose_demo.app.settings import Settings, SettingsError
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
@@ -92,7 +93,7 @@ def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
 class ImageAnalysis:
     """The last prediction of a session's Image tab, kept to redraw without running the models again."""
 
-    image_bgr: np.ndarray  # as analysed: enhanced when that was chosen
+    image_bgr: np.ndarray  # as analysed: enhanced when that was chosen, and shown so
     result: FrameResult
     name: str  # the upload's name, for the download
 
@@ -143,6 +144,23 @@ class PoseApp:
             raise OSError(f"could not write {path}")
         return str(path)
 
+    def save_analysis(self, analysis: ImageAnalysis, settings: Settings) -> str:
+        """The analysed image drawn with the settings' drawing options, as a JPEG file."""
+        result = number_persons(analysis.result)  # photos have no track ids: label persons by number
+        return self.save_image(render(analysis.image_bgr, result, settings), analysis.name)
+
+    def stream_options(self, settings: Settings) -> dict[str, Any]:
+        """The keyword arguments of ``PoseStream`` (and ``VideoOptions``) that the settings choose."""
+        return {
+            "smoothing": settings.smoothing,
+            "strength": settings.strength,
+            "rules": settings.rule_set(self.catalog),
+            "render": partial(render, settings=settings),
+            "det_threshold": settings.det_threshold,
+            "focus": settings.focus,
+            "enhance": settings.enhance,
+        }
+
     def analyse(self, image_bgr: np.ndarray, settings: Settings) -> tuple[np.ndarray, FrameResult]:
         """(The image as analysed, the result): enhance, detect + keypoints, focus, rule verdicts."""
         if settings.enhance:
@@ -170,12 +188,8 @@ class PoseApp:
             s = self.settings(rule_file=rule_file, **settings)
             source = load_image(upload_path(image, "image"))
             analysed, result = self.analyse(source, s)
-            name = upload_name(image)
-            return (
-                self.save_image(render(analysed, result, s), name),
-                result.to_dict(),
-                ImageAnalysis(analysed, result, name),
-            )
+            analysis = ImageAnalysis(analysed, result, upload_name(image))
+            return self.save_analysis(analysis, s), result.to_dict(), analysis
 
     def image_details(self, analysis: ImageAnalysis | None) -> tuple[int, pd.DataFrame, str | None]:
         """Person count, verdict table and the JSON file of the last analysis."""
@@ -190,8 +204,7 @@ class PoseApp:
         if analysis is None:
             raise gr.Error("Nothing to redraw yet: analyse an image first.")
         with user_errors("redrawing"):
-            annotated = render(analysis.image_bgr, analysis.result, self.settings(**settings))
-            return self.save_image(annotated, analysis.name)
+            return self.save_analysis(analysis, self.settings(**settings))
 
     def webcam_frame(
         self,
@@ -201,23 +214,31 @@ class PoseApp:
         rule_file: str | None = None,
         **settings: Any,
     ) -> tuple[Any, Any, LiveSession | None]:
-        """One webcam frame (RGB) through the session's own stream: annotated frame, verdicts, session."""
+        """One webcam frame (RGB) through the session's own stream: annotated frame, verdicts, session.
+
+        A new session (new tracks) starts when a setting of the analysis changes; the drawing options
+        apply at once.
+        """
         if frame is None:
             return gr.skip(), gr.skip(), session
         with user_errors("following the webcam"):
             s = self.settings(rule_file=rule_file, **settings)
-            key = (s.models, s.smoothing, s.strength, s.rules, s.rule_file)
+            key = (
+                s.models,
+                s.smoothing,
+                s.strength,
+                s.rules,
+                s.rule_file,
+                s.det_threshold,
+                s.focus,
+                s.enhance,
+            )
             if session is None or session.key != key:
-                stream = PoseStream(
-                    self.models.get(*s.models), s.smoothing, s.strength, s.rule_set(self.catalog)
-                )
-                session = LiveSession(key, stream)
+                session = LiveSession(key, PoseStream(self.models.get(*s.models), **self.stream_options(s)))
+            session.stream.render = partial(render, settings=s)
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
-            if s.enhance:
-                image_bgr = enhance_dark(image_bgr)
-            _, result = session.stream.process(image_bgr, time.monotonic())
-            result = FrameResult(focus_persons(result.persons, result.image_size, s.focus), result.image_size)
-            return bgr_to_rgb(render(image_bgr, result, s)), verdict_table(result), session
+            annotated, result = session.stream.process(image_bgr, time.monotonic())
+            return bgr_to_rgb(annotated), verdict_table(result), session
 
     def predict_video(
         self,
@@ -239,12 +260,7 @@ class PoseApp:
             source = upload_path(video, "video")
             check_video(source, s.max_duration)  # a bad or long file is refused before any work
             options = VideoOptions(
-                max_duration_s=s.max_duration,
-                frame_stride=s.frame_stride,
-                smoothing=s.smoothing,
-                strength=s.strength,
-                rules=s.rule_set(self.catalog),
-                draw_options=s.draw_options(),
+                max_duration_s=s.max_duration, frame_stride=s.frame_stride, **self.stream_options(s)
             )
             name = upload_name(video)
             folder = self.outputs.new()

@@ -25,14 +25,9 @@ HOW_TO = (
     "Drop in a photo or a video, or start your webcam: everyone found gets a skeleton, joint angles and "
     "posture checks. The settings apply to every tab."
 )
-# The settings each tab reads. The video pipeline and live streams take the detector's own threshold,
-# and videos are not (yet) enhanced or focused: those settings are not offered where they would be ignored.
+# The settings each tab reads: photos are not smoothed, the other settings apply to every tab.
 DRAWING = ("kp_threshold", "thickness", "show")
-NOT_FOR = {
-    "image": ("smoothing", "strength"),
-    "video": ("det_threshold", "focus", "enhance"),
-    "webcam": ("det_threshold",),
-}
+NOT_FOR = {"image": ("smoothing", "strength"), "video": (), "webcam": ()}
 # Per-event concurrency on a 2-vCPU machine: inference uses both cores, more parallel runs only queue.
 IMAGE_CONCURRENCY = 2
 VIDEO_CONCURRENCY = 1  # a video keeps both cores busy for a while
@@ -61,9 +56,7 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
             keypoint_model = gr.Dropdown(
                 _choices(KEYPOINT_MODELS), value=d.keypoint_model, label="Keypoint model"
             )
-            det_threshold = gr.Slider(
-                0.05, 0.95, d.det_threshold, step=0.05, label="Detection threshold", info="photos"
-            )
+            det_threshold = gr.Slider(0.05, 0.95, d.det_threshold, step=0.05, label="Detection threshold")
             kp_threshold = gr.Slider(
                 0.05,
                 0.95,
@@ -75,13 +68,9 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
         with gr.Row():
             smoothing = gr.Radio(_choices(SMOOTHING), value=d.smoothing, label="Smoothing (video and webcam)")
             strength = gr.Slider(0.0, 1.0, d.strength, step=0.05, label="Smoothing strength")
-            focus = gr.Radio(
-                _choices(FOCUS), value=d.focus, label="Focus on the main person", info="photos and webcam"
-            )
+            focus = gr.Radio(_choices(FOCUS), value=d.focus, label="Focus on the main person")
             enhance = gr.Checkbox(
-                d.enhance,
-                label="Enhance dark images",
-                info="photos and webcam: brightens low light (CLAHE) before detection",
+                d.enhance, label="Enhance dark images", info="brightens low light (CLAHE) before detection"
             )
         with gr.Row():
             rules = gr.Dropdown(

@@ -9,9 +9,9 @@ import pandas as pd
 
 from pose_demo.app.settings import Settings
 from pose_demo.results import FrameResult
+from pose_demo.rules import Verdict
 from pose_demo.video import VideoRun
 from pose_demo.visualization.draw import draw_result
-from pose_demo.visualization.rule_overlay import draw_verdicts
 
 VERDICT_COLUMNS = ["person", "track", "rule", "value", "level", "triggered"]
 
@@ -20,18 +20,21 @@ def render(image_bgr: np.ndarray, result: FrameResult, settings: Settings) -> np
     """A BGR copy of the image with skeletons and the verdicts that the drawing options show.
 
     Joint angles are drawn as arcs ("angles"); other verdicts as labels above the head ("rule labels").
-    Persons without a track id (photos) are labelled by their number in the verdict table instead.
     """
+
+    def shown(verdict: Verdict) -> bool:
+        return ("angles" if verdict.joint is not None else "rule labels") in settings.show
+
+    persons = [replace(p, rules=[v for v in p.rules if shown(v)]) for p in result.persons]
+    return draw_result(image_bgr, FrameResult(persons, result.image_size), settings.draw_options())
+
+
+def number_persons(result: FrameResult) -> FrameResult:
+    """Persons without a track id (photos) numbered as in the verdict table, so that labels show it."""
     numbered = [
         p if p.track_id is not None else replace(p, track_id=k) for k, p in enumerate(result.persons, 1)
     ]
-    canvas = draw_result(image_bgr, FrameResult(numbered, result.image_size), settings.draw_options())
-    for person in result.persons:
-        shown = [
-            v for v in person.rules if ("angles" if v.joint is not None else "rule labels") in settings.show
-        ]
-        draw_verdicts(canvas, person, shown)
-    return canvas
+    return FrameResult(numbered, result.image_size)
 
 
 def verdict_table(result: FrameResult) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from pose_demo.focus import FOCUS_MODES
 from pose_demo.results import Person
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.solution import UniModel
@@ -66,6 +67,16 @@ def _add_processing_args(p: argparse.ArgumentParser) -> None:
     group.add_argument("--det-interval", type=_positive(int), default=1, help="detect every k-th frame")
     group.add_argument("--rules", help="rule catalog name or rule file (adds verdicts and angle columns)")
     group.add_argument(
+        "--det-threshold", type=float, help="person detection threshold, 0..1 (default: the model's own)"
+    )
+    group.add_argument(
+        "--focus",
+        choices=FOCUS_MODES,
+        default="everyone",
+        help="keep only the main person, chosen as the largest or most central",
+    )
+    group.add_argument("--enhance", action="store_true", help="brighten dark frames before detection")
+    group.add_argument(
         "--max-duration", type=_positive(float), default=600.0, help="refuse longer videos (s)"
     )
     group.add_argument("--max-frames", type=_positive(int), help="process only the first N frames")
@@ -96,6 +107,9 @@ def _options(args: argparse.Namespace) -> VideoOptions:
         smoothing=args.smoothing,
         strength=args.strength,
         rules=RuleSet.load(args.rules) if args.rules else None,
+        det_threshold=args.det_threshold,
+        focus=args.focus,
+        enhance=args.enhance,
     )
 
 

@@ -23,9 +23,9 @@ import numpy as np
 from pose_demo.results import FrameResult, Person
 from pose_demo.rules import RuleSet
 from pose_demo.solution import StageTimer, UniModel
-from pose_demo.stream import PoseStream
+from pose_demo.stream import PoseStream, Renderer
 from pose_demo.video.io import X264_PRESET, H264Writer, VideoInfo, VideoInputError, decode, even_size, probe
-from pose_demo.visualization.draw import DrawOptions
+from pose_demo.visualization.draw import draw_result
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -41,6 +41,7 @@ class VideoOptions:
     frame_stride: keep every n-th frame; the output plays at the source rate / n, so durations match.
     output_scale: frames are scaled by this at decoding: inference, drawing, output and exported
         coordinates are all in the scaled pixels.
+    det_interval, smoothing, strength, rules, render, det_threshold, focus, enhance: as in ``PoseStream``.
     preset: the x264 speed preset, trading encoding time (CPU taken from inference) for file size.
     """
 
@@ -52,7 +53,10 @@ class VideoOptions:
     smoothing: str = "oneeuro"
     strength: float = 0.5
     rules: RuleSet | None = None
-    draw_options: DrawOptions | None = None
+    render: Renderer = draw_result
+    det_threshold: float | None = None
+    focus: str = "everyone"
+    enhance: bool = False
     preset: str = X264_PRESET
     queue_size: int = 4  # frames decoded ahead, and frames waiting to be encoded
 
@@ -159,8 +163,11 @@ def process_video(
         options.strength,
         options.rules,
         options.det_interval,
-        options.draw_options,
+        options.render,
         max_latency_s=None,
+        det_threshold=options.det_threshold,
+        focus=options.focus,
+        enhance=options.enhance,
     )
     decode_timer, encode_timer = StageTimer(), StageTimer()  # one per thread
     for timer in (stream.timer, decode_timer, encode_timer):
