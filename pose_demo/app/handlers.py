@@ -289,8 +289,8 @@ class PoseApp:
             persons = max((len(f.persons) for f in run.frames), default=0)
             summary = (
                 f"**{len(run.frames)} frames** ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) "
-                f"analysed at **{run.fps:.1f} frames/s**; up to **{persons} persons** per frame, "
-                f"**{len(tracks)} tracks**."
+                f"analysed at **{run.fps:.1f} frames/s**; up to **{persons} person{'s' * (persons != 1)}** "
+                f"per frame, **{len(tracks)} track{'s' * (len(tracks) != 1)}**."
             )
             angles = angle_columns(run)
             track = tracks[0] if tracks else None
