@@ -86,10 +86,6 @@ class UniModel:
         self.names = (str(det_model), str(kp_model))
         self.timer = StageTimer()
 
-    def detect(self, image_bgr: np.ndarray, threshold: float | None = None) -> list[Box]:
-        """Person boxes in original-image pixels, best first."""
-        return self.detector(image_bgr, self.det_threshold if threshold is None else threshold)
-
     def predict(
         self, image_bgr: np.ndarray, det_threshold: float | None = None, flip: bool = False
     ) -> FrameResult:
