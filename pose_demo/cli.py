@@ -13,9 +13,11 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
+from pose_demo.bench_baseline import PaddleDetStylePipeline
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
-from pose_demo.models.store import ModelStoreError
+from pose_demo.models.runtime import RuntimeOptions, load_runtime
+from pose_demo.models.store import ModelStoreError, resolve_model
 from pose_demo.rules import RuleError, RuleSet, catalog_table
 from pose_demo.solution import UniModel
 from pose_demo.video.commands import add_video_commands
@@ -126,17 +128,31 @@ def _median(samples: Sequence[float]) -> float:
     return round(statistics.median(samples), 3)
 
 
+def baseline_from_args(args: argparse.Namespace) -> PaddleDetStylePipeline:
+    options = RuntimeOptions(args.runtime, args.device, args.precision, args.threads)
+    det, kp = (resolve_model(name, model_dir=args.model_dir) for name in (args.det_model, args.kp_model))
+    return PaddleDetStylePipeline(load_runtime(det, options), load_runtime(kp, options))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     model = model_from_args(args)
+    baseline = baseline_from_args(args) if args.baseline else None
     data = Path(args.image).read_bytes()
     image = load_image(data)
     for _ in range(args.warmup):
         model.predict(image)
+        if baseline is not None:
+            baseline.predict(image)
     model.timer.enabled = True
     stages: dict[str, list[float]] = {}
-    predict, e2e, model_time = [], [], []
-    persons = 0
+    predict, e2e, model_time, baseline_time, baseline_model = [], [], [], [], []
+    persons = baseline_persons = 0
     for _ in range(args.repeat):
+        if baseline is not None:  # alternate with ours, so machine noise hits both alike
+            start = time.perf_counter()
+            baseline_persons = len(baseline.predict(image))
+            baseline_time.append((time.perf_counter() - start) * 1000)
+            baseline_model.append(baseline.model_ms)
         model.timer.reset()
         start = time.perf_counter()
         result = model.predict(image)
@@ -164,11 +180,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "persons": persons,
         "stages": {name: _median(ms) for name, ms in stages.items()},
     }
+    if baseline is not None:
+        report["baseline_ms"] = _median(baseline_time)
+        report["baseline_model_ms"] = _median(baseline_model)
+        report["speedup"] = round(report["baseline_ms"] / report["predict_ms"], 3)
+        report["baseline_persons"] = baseline_persons
     print(json.dumps(report, indent=1))
     print(
         f"predict / model time: {report['predict_ms'] / report['model_ms']:.2f}x; "
         f"e2e / model time: {report['e2e_ms'] / report['model_ms']:.2f}x"
     )
+    if baseline is not None:
+        print(
+            f"PaddleDetection-style baseline: {report['baseline_ms']:.1f} ms "
+            f"(model {report['baseline_model_ms']:.1f} ms); predict is {report['speedup']:.2f}x faster"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
@@ -202,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--json", help="write the figures here")
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also time PaddleDetection-style pre/post-processing on the same models, interleaved",
+    )
     add_model_args(p)
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("rules", help="posture rule catalogs")
