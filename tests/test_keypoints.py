@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
+import cv2
 import numpy as np
 import pytest
+from pycocotools.coco import COCO
 
 from pose_demo import UniModel, load_image
 from pose_demo.evaluation import gt_boxes
@@ -46,11 +46,8 @@ def test_dark_recovers_subpixel_peak(x0: float, y0: float) -> None:
 
 def test_keypoints_close_to_coco_ground_truth(accurate_model: UniModel) -> None:
     """On the val image 785 (a skier), labelled joints land within 6 % of the box height."""
-    ann = json.loads(COCO_ANN.read_text())
-    person = next(a for a in ann["annotations"] if a["image_id"] == 785 and a["num_keypoints"] > 10)
-    from pycocotools.coco import COCO
-
     coco = COCO(str(COCO_ANN))
+    person = next(a for a in coco.loadAnns(coco.getAnnIds(imgIds=785)) if a["num_keypoints"] > 10)
     boxes = [b for b in gt_boxes(coco, 785) if abs(b.x1 - person["bbox"][0]) < 1]
     image = load_image(COCO_IMAGES / "000000000785.jpg")
     predicted = accurate_model.predict_with_boxes(image, boxes).persons[0].keypoints
@@ -64,8 +61,6 @@ def test_keypoints_close_to_coco_ground_truth(accurate_model: UniModel) -> None:
 
 def test_keypoints_in_original_pixels_for_large_images(fast_model: UniModel) -> None:
     """A 4x upscaled photo (past the detector's shrink limit) gives 4x keypoints."""
-    import cv2
-
     image = load_image(COCO_IMAGES / "000000000785.jpg")
     big = cv2.resize(image, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
     box = Box(200, 40, 380, 420)

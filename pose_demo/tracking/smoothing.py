@@ -15,8 +15,6 @@ from dataclasses import replace
 from functools import partial
 
 import numpy as np
-from filterpy.common import Q_discrete_white_noise
-from filterpy.kalman import KalmanFilter
 
 from pose_demo.results import Person
 from pose_demo.skeleton import COCO17
@@ -118,6 +116,8 @@ class KalmanKeypointFilter(KeypointFilter):
     def __init__(
         self, accel_std: float, measure_std: float, num_keypoints: int = len(COCO17.keypoints)
     ) -> None:
+        from filterpy.kalman import KalmanFilter  # filterpy imports scipy.stats (~1-2 s): load on first use
+
         super().__init__(num_keypoints)
         self.accel_std, self.measure_std = accel_std, measure_std
         n = 2 * num_keypoints
@@ -135,6 +135,8 @@ class KalmanKeypointFilter(KeypointFilter):
         self._kf.P[pos + n, pos + n] = scale**2  # speed unknown: about one box height per second
 
     def _filter(self, xy: np.ndarray, dt: float, scale: float) -> np.ndarray:
+        from filterpy.common import Q_discrete_white_noise
+
         n = self._kf.dim_z
         var = (self.accel_std * scale) ** 2
         q = Q_discrete_white_noise(2, dt=dt, var=var, block_size=n, order_by_dim=False)

@@ -20,12 +20,15 @@ Ids are consecutive (1, 2, ...) and given only at confirmation.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from filterpy.kalman import KalmanFilter
 from scipy.optimize import linear_sum_assignment
 
 from pose_demo.results import Box, Person
+
+if TYPE_CHECKING:
+    from filterpy.kalman import KalmanFilter
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -75,6 +78,8 @@ def _x_to_box(x: np.ndarray) -> Box:
 
 def _new_filter(box: Box) -> KalmanFilter:
     """SORT's box filter: state (cx, cy, area, aspect, vcx, vcy, varea), measurement the first four."""
+    from filterpy.kalman import KalmanFilter  # filterpy imports scipy.stats (~1-2 s): load it on first use
+
     kf = KalmanFilter(dim_x=7, dim_z=4)
     kf.F = np.eye(7) + np.eye(7, k=4)
     kf.H = np.eye(4, 7)
