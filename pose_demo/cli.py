@@ -131,7 +131,10 @@ def _median(samples: Sequence[float]) -> float:
 def baseline_from_args(args: argparse.Namespace) -> PaddleDetStylePipeline:
     options = RuntimeOptions(args.runtime, args.device, args.precision, args.threads)
     det, kp = (resolve_model(name, model_dir=args.model_dir) for name in (args.det_model, args.kp_model))
-    return PaddleDetStylePipeline(load_runtime(det, options), load_runtime(kp, options))
+    threshold = args.det_threshold
+    return PaddleDetStylePipeline(
+        load_runtime(det, options), load_runtime(kp, options), threshold, score_floor=min(0.4, threshold)
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -139,6 +142,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     baseline = baseline_from_args(args) if args.baseline else None
     data = Path(args.image).read_bytes()
     image = load_image(data)
+    model.det_threshold = args.det_threshold
     for _ in range(args.warmup):
         model.predict(image)
         if baseline is not None:
@@ -227,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", required=True)
     p.add_argument("--repeat", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--det-threshold", type=float, default=0.5)
     p.add_argument("--json", help="write the figures here")
     p.add_argument(
         "--baseline",

@@ -19,6 +19,7 @@ from tests.conftest import IMAGES, MODEL_DIR
 from tests.test_cli import run
 
 STANDING = IMAGES / "side_frame_squat_f0030_standing.jpg"
+DINNER = IMAGES / "crowd_coco_val2017_000000338905_dinner_table.jpg"
 
 
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix, as the original uses
@@ -47,3 +48,13 @@ def test_bench_baseline_writes_figures(tmp_path: Path) -> None:
     assert 0 < report["baseline_model_ms"] <= report["baseline_ms"]
     assert report["speedup"] == pytest.approx(report["baseline_ms"] / report["predict_ms"], abs=1e-3)
     assert "PaddleDetection-style baseline" in proc.stdout
+
+
+def test_bench_baseline_threshold_reaches_both(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    args = ("bench", "--baseline", "--image", str(DINNER), "--repeat", "2", "--warmup", "0")
+    proc = run(*args, "--det-threshold", "0.3", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["persons"] >= 6  # 4 at the default 0.5
+    assert report["baseline_persons"] == report["persons"]
