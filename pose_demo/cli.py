@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
+from pose_demo.argtypes import count, fraction, positive
 from pose_demo.bench_baseline import PaddleDetStylePipeline
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
@@ -34,7 +35,7 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--runtime", choices=["openvino", "paddle"], default="openvino")
     group.add_argument("--device", default="cpu", help="cpu, or gpu with --runtime paddle")
     group.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32")
-    group.add_argument("--threads", type=int, default=0, help="inference threads (0: runtime default)")
+    group.add_argument("--threads", type=count, default=0, help="inference threads (0: runtime default)")
 
 
 def model_from_args(args: argparse.Namespace) -> UniModel:
@@ -100,17 +101,24 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from pose_demo.evaluation import evaluate
+    from pose_demo.evaluation import AnnotationError, evaluate
 
     model = model_from_args(args)
-    bar = tqdm(desc="images", unit="img")
+    bars: list[tqdm] = []  # made at the first image, once the annotation file has been checked
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        if not bars:
+            bars.append(tqdm(total=total, desc="images", unit="img"))
+        bars[0].update(done - bars[0].n)
 
-    stats = evaluate(model, args.ann, args.images, args.gt_boxes, args.flip, args.det_threshold, progress)
-    bar.close()
+    try:
+        stats = evaluate(model, args.ann, args.images, args.gt_boxes, args.flip, args.det_threshold, progress)
+    except AnnotationError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        for bar in bars:
+            bar.close()
     boxes = "ground-truth boxes" if args.gt_boxes else f"{args.det_model} @ {args.det_threshold}"
     print(f"{args.kp_model} with {boxes}{' + flip' if args.flip else ''}:")
     print("  " + "  ".join(f"{k} {v:.3f}" for k, v in stats.items()))
@@ -211,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("infer", help="images and folders -> annotated images + JSON")
     p.add_argument("paths", nargs="+", help="image files or folders")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--det-threshold", type=float, default=0.5)
-    p.add_argument("--kp-threshold", type=float, default=0.3, help="hide joints below this score")
+    p.add_argument("--det-threshold", type=fraction, default=0.5)
+    p.add_argument("--kp-threshold", type=fraction, default=0.3, help="hide joints below this score")
     p.add_argument("--rules", help="rule set: a built-in name (default) or a YAML file")
     add_model_args(p)
     p.set_defaults(func=cmd_infer)
@@ -222,16 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", required=True, help="folder of the annotated images")
     p.add_argument("--gt-boxes", action="store_true", help="use ground-truth person boxes")
     p.add_argument("--flip", action="store_true", help="flip test: average with mirrored heatmaps")
-    p.add_argument("--det-threshold", type=float, default=0.3)
+    p.add_argument("--det-threshold", type=fraction, default=0.3)
     p.add_argument("--json", help="write {AP, AP50, AP75, AR} here")
     add_model_args(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("bench", help="median time per stage on one image")
     p.add_argument("--image", required=True)
-    p.add_argument("--repeat", type=int, default=50)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--det-threshold", type=float, default=0.5)
+    p.add_argument("--repeat", type=positive(int), default=50)
+    p.add_argument("--warmup", type=count, default=5)
+    p.add_argument("--det-threshold", type=fraction, default=0.5)
     p.add_argument("--json", help="write the figures here")
     p.add_argument(
         "--baseline",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,34 @@ from pose_demo.results import Box
 from pose_demo.solution import UniModel
 
 VISIBLE_SCORE = 0.2  # joints above this count in the GT-box rescoring, as in PaddleDetection's eval
+
+
+class AnnotationError(ValueError):
+    """The annotation file, or the images it lists, cannot be evaluated."""
+
+
+def load_annotations(ann_file: str | Path, image_dir: str | Path) -> COCO:
+    """A COCO keypoint annotation file whose images are all in ``image_dir``, checked before any work."""
+    try:
+        data = json.loads(Path(ann_file).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise AnnotationError(f"{ann_file} is not JSON ({e}): give a COCO person_keypoints file.") from e
+    missing_keys = {"images", "annotations", "categories"} - set(data if isinstance(data, dict) else ())
+    if missing_keys:
+        raise AnnotationError(
+            f"{ann_file} is not a COCO annotation file: it has no {', '.join(sorted(missing_keys))}."
+        )
+    missing = [i["file_name"] for i in data["images"] if not (Path(image_dir) / i["file_name"]).is_file()]
+    if missing:
+        raise AnnotationError(
+            f"{len(missing)} of the {len(data['images'])} images in {ann_file} are not in {image_dir} "
+            f"(first: {', '.join(missing[:3])}): point --images at the folder that holds them."
+        )
+    coco = COCO()
+    coco.dataset = data
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
 
 
 def gt_boxes(coco: COCO, image_id: int) -> list[Box]:
@@ -35,8 +64,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, float]:
     """AP, AP50, AP75 and AR (0-1 scale) over every image of the annotation file."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO(str(ann_file))
+    coco = load_annotations(ann_file, image_dir)
     image_ids = sorted(coco.getImgIds())
     results = []
     for done, image_id in enumerate(image_ids, 1):

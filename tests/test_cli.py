@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import COCO_ANN, COCO_IMAGES, IMAGES, REPO
 
 
@@ -67,3 +69,33 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     proc = run("infer", str(image), "--out", str(tmp_path), "--kp-model", str(tmp_path / "nowhere"))
     assert proc.returncode == 2
     assert "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("bench", "--image", "x.jpg", "--repeat", "0"), "--repeat: must be above 0, not 0"),
+        (("bench", "--image", "x.jpg", "--warmup", "-1"), "--warmup: must be 0 or more, not -1"),
+        (("bench", "--image", "x.jpg", "--det-threshold", "1.5"), "--det-threshold: must be between 0 and 1"),
+        (("infer", "x.jpg", "--out", "o", "--kp-threshold", "-1"), "--kp-threshold: must be between 0 and 1"),
+        (("video", "x.mp4", "--strength", "3"), "--strength: must be between 0 and 1, not 3"),
+        (("infer", "x.jpg", "--out", "o", "--threads", "two"), "--threads: invalid int value: 'two'"),
+    ],
+)
+def test_out_of_range_arguments_are_refused(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_evaluate_refuses_bad_annotations_before_work(tmp_path: Path) -> None:
+    not_json = tmp_path / "notes.json"
+    not_json.write_text("these are my notes")
+    proc = run("evaluate", "--ann", str(not_json), "--images", str(COCO_IMAGES))
+    assert proc.returncode == 2
+    assert "notes.json is not JSON" in proc.stderr and "Traceback" not in proc.stderr
+    wrong_folder = run("evaluate", "--ann", str(COCO_ANN), "--images", str(tmp_path))
+    assert wrong_folder.returncode == 2
+    assert "are not in" in wrong_folder.stderr and "000000000785.jpg" in wrong_folder.stderr
+    assert "images:" not in wrong_folder.stderr  # refused before the progress bar started

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from pose_demo.argtypes import fraction, positive
 from pose_demo.focus import FOCUS_MODES
 from pose_demo.results import Person
 from pose_demo.rules import RuleError, RuleSet
@@ -63,11 +64,11 @@ def add_video_commands(
 def _add_processing_args(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("processing")
     group.add_argument("--smoothing", choices=SMOOTHING_KINDS, default="oneeuro")
-    group.add_argument("--strength", type=float, default=0.5, help="smoothing strength, 0..1")
-    group.add_argument("--det-interval", type=_positive(int), default=1, help="detect every k-th frame")
+    group.add_argument("--strength", type=fraction, default=0.5, help="smoothing strength, 0..1")
+    group.add_argument("--det-interval", type=positive(int), default=1, help="detect every k-th frame")
     group.add_argument("--rules", help="rule catalog name or rule file (adds verdicts and angle columns)")
     group.add_argument(
-        "--det-threshold", type=float, help="person detection threshold, 0..1 (default: the model's own)"
+        "--det-threshold", type=fraction, help="person detection threshold, 0..1 (default: the model's own)"
     )
     group.add_argument(
         "--focus",
@@ -76,25 +77,10 @@ def _add_processing_args(p: argparse.ArgumentParser) -> None:
         help="keep only the main person, chosen as the largest or most central",
     )
     group.add_argument("--enhance", action="store_true", help="brighten dark frames before detection")
-    group.add_argument(
-        "--max-duration", type=_positive(float), default=600.0, help="refuse longer videos (s)"
-    )
-    group.add_argument("--max-frames", type=_positive(int), help="process only the first N frames")
-    group.add_argument("--stride", type=_positive(int), default=1, help="keep every n-th frame")
-    group.add_argument("--scale", type=_positive(float), default=1.0, help="scale the frames by this factor")
-
-
-def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
-    """An argparse type: a number of ``kind`` above zero."""
-
-    def parse(text: str) -> int | float:
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in its messages
-    return parse
+    group.add_argument("--max-duration", type=positive(float), default=600.0, help="refuse longer videos (s)")
+    group.add_argument("--max-frames", type=positive(int), help="process only the first N frames")
+    group.add_argument("--stride", type=positive(int), default=1, help="keep every n-th frame")
+    group.add_argument("--scale", type=positive(float), default=1.0, help="scale the frames by this factor")
 
 
 def _options(args: argparse.Namespace) -> VideoOptions:
