@@ -17,7 +17,7 @@ from pose_demo.argtypes import count, fraction, positive
 from pose_demo.bench_baseline import PaddleDetStylePipeline
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
-from pose_demo.models.runtime import RuntimeOptions, load_runtime
+from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, load_runtime, usable_cache
 from pose_demo.models.store import ModelStoreError, resolve_model
 from pose_demo.rules import RuleError, RuleSet, catalog_table
 from pose_demo.solution import UniModel
@@ -137,7 +137,8 @@ def _median(samples: Sequence[float]) -> float:
 
 
 def baseline_from_args(args: argparse.Namespace) -> PaddleDetStylePipeline:
-    options = RuntimeOptions(args.runtime, args.device, args.precision, args.threads)
+    cache = usable_cache(DEFAULT_COMPILE_CACHE)
+    options = RuntimeOptions(args.runtime, args.device, args.precision, args.threads, cache)
     det, kp = (resolve_model(name, model_dir=args.model_dir) for name in (args.det_model, args.kp_model))
     threshold = args.det_threshold
     return PaddleDetStylePipeline(

@@ -14,7 +14,7 @@ import numpy as np
 from pose_demo.detection.picodet import PicoDet
 from pose_demo.models.preprocess import InputConfig
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
-from pose_demo.models.runtime import RuntimeOptions, load_runtime
+from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, load_runtime, usable_cache
 from pose_demo.models.store import DEFAULT_CACHE_DIR, resolve_model
 from pose_demo.pose_estimation.tinypose import TopDownKeypoints
 from pose_demo.results import Box, FrameResult, Person
@@ -49,6 +49,7 @@ class UniModel:
     """PicoDet pedestrian detection + PP-TinyPose keypoints, callable on a BGR image.
 
     Models are registry names or folders (see ``pose_demo.models.store.resolve_model``).
+    Compiled OpenVINO models are kept in ``compile_cache`` (None: compile every time).
     Safe to share between threads: each inference borrows its own request from a pool.
     """
 
@@ -64,8 +65,9 @@ class UniModel:
         cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
         det_threshold: float = 0.5,
         min_person_score: float = 0.15,
+        compile_cache: str | os.PathLike[str] | None = DEFAULT_COMPILE_CACHE,
     ) -> None:
-        options = RuntimeOptions(runtime, device, precision, threads)
+        options = RuntimeOptions(runtime, device, precision, threads, usable_cache(compile_cache))
         det_folder = resolve_model(det_model, model_dir=model_dir, cache_dir=Path(cache_dir))
         kp_folder = resolve_model(kp_model, model_dir=model_dir, cache_dir=Path(cache_dir))
         det_runtime = load_runtime(det_folder, options)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
 from pose_demo import FrameResult, UniModel, load_image
+from pose_demo.models.runtime import usable_cache
 from pose_demo.visualization.draw import DrawOptions, draw_result
-from tests.conftest import IMAGES
+from tests.conftest import IMAGES, MODEL_DIR
 
 THREE = IMAGES / "front_ochuman_000817_three_people_walking.jpg"
 SQUAT = IMAGES / "side_frame_squat_f0257_deep_squat.jpg"
@@ -53,3 +55,28 @@ def test_drawing_marks_the_person_and_scales_with_size(fast_model: UniModel) -> 
     bare = draw_result(image, result, DrawOptions(show_boxes=False, show_labels=False))
     thick = draw_result(image, result, DrawOptions(show_boxes=False, show_labels=False, thickness=3))
     assert np.any(thick != image, axis=2).sum() > 1.5 * np.any(bare != image, axis=2).sum()
+
+
+def test_compiled_models_are_cached_and_give_the_same_answers(fast_model: UniModel, tmp_path: Path) -> None:
+    cache = tmp_path / "compiled"
+    image = load_image(THREE)
+    first = UniModel(model_dir=MODEL_DIR, compile_cache=cache)
+    blobs = sorted(cache.glob("*.blob"))
+    assert len(blobs) == 3  # detector, TinyPose batch 1, TinyPose any batch
+    second = UniModel(model_dir=MODEL_DIR, compile_cache=cache)  # loads the blobs
+    assert sorted(cache.glob("*.blob")) == blobs
+    expected = fast_model.predict(image)
+    for model in (first, second):
+        got = model.predict(image)
+        assert len(got) == len(expected) == 3
+        for p, q in zip(expected.persons, got.persons, strict=True):
+            np.testing.assert_allclose(p.keypoints, q.keypoints, atol=1e-3)
+
+
+def test_an_unwritable_compile_cache_is_skipped(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert usable_cache(blocker / "cache") is None
+    assert usable_cache(None) is None
+    assert usable_cache(tmp_path / "new") == str(tmp_path / "new") and (tmp_path / "new").is_dir()
+    assert len(UniModel(model_dir=MODEL_DIR, compile_cache=blocker / "cache").predict(load_image(THREE))) == 3

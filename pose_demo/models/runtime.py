@@ -16,9 +16,21 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pose_demo.models.store import ModelFolder
+from pose_demo.models.store import DEFAULT_CACHE_DIR, ModelFolder
 
 PRECISIONS = ("f32", "bf16", "f16")
+DEFAULT_COMPILE_CACHE = DEFAULT_CACHE_DIR / ".openvino"
+
+
+def usable_cache(folder: str | os.PathLike[str] | None) -> str | None:
+    """``folder`` as a compile cache, created if needed; None if it is None or cannot be written."""
+    if folder is None:
+        return None
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return str(folder) if os.access(folder, os.W_OK) else None
 
 
 class ModelRunError(RuntimeError):
@@ -32,12 +44,15 @@ class RuntimeOptions:
     runtime: ``openvino`` or ``paddle``. device: ``cpu`` or ``gpu`` (Paddle only) / an OpenVINO
     device name. precision: OpenVINO ``INFERENCE_PRECISION_HINT`` (f32 keeps keypoints exact;
     see README). threads: inference threads per request (0 = the runtime's choice).
+    compile_cache: a folder where OpenVINO keeps compiled models, so that later starts skip most of
+    the compiling (TinyPose 128x96: 1.8 s -> 0.5 s); None: no cache.
     """
 
     runtime: str = "openvino"
     device: str = "cpu"
     precision: str = "f32"
     threads: int = 0
+    compile_cache: str | None = None
 
 
 class Runtime(Protocol):
@@ -91,6 +106,8 @@ class OpenVINORuntime:
         }
         if options.threads:
             config["INFERENCE_NUM_THREADS"] = options.threads
+        if options.compile_cache:
+            config["CACHE_DIR"] = options.compile_cache
         device = "CPU" if options.device.lower() == "cpu" else options.device.upper()
         self._pools: dict[int | None, _Pool] = {}
         for size in [1, None] if batch is None else [batch]:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from pose_demo.results import Box, Person
 
@@ -162,6 +161,8 @@ class Tracker:
         det_boxes = np.array([p.box.as_xyxy() for p in persons], dtype=np.float64).reshape(-1, 4)
         trk_boxes = np.array([t.box.as_xyxy() for t in tracks], dtype=np.float64).reshape(-1, 4)
         iou = iou_matrix(trk_boxes, det_boxes)
+        from scipy.optimize import linear_sum_assignment  # ~0.7 s to import: on first use, like filterpy
+
         rows, cols = linear_sum_assignment(-iou)
         matched = {c: tracks[r] for r, c in zip(rows, cols, strict=True) if iou[r, c] >= self.iou_threshold}
 
