@@ -7,10 +7,13 @@ import json
 import statistics
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
+import numpy as np
 from tqdm import tqdm
 
 from pose_demo.argtypes import count, fraction, positive
@@ -19,9 +22,11 @@ from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, load_runtime, usable_cache
 from pose_demo.models.store import ModelStoreError, resolve_model
+from pose_demo.results import FrameResult
 from pose_demo.rules import RuleError, RuleSet, catalog_table
 from pose_demo.solution import UniModel
 from pose_demo.video.commands import add_video_commands
+from pose_demo.video.pipeline import prefetch
 from pose_demo.visualization.draw import DrawOptions, draw_result
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -61,7 +66,22 @@ def image_paths(inputs: Iterable[str]) -> list[Path]:
     return paths
 
 
+def _load(path: Path) -> np.ndarray | ImageInputError:
+    """The decoded image, or why it could not be read (the folder goes on without it)."""
+    try:
+        return load_image(path)
+    except ImageInputError as e:
+        return e
+
+
+def _write(jpg: Path, image: np.ndarray, result: FrameResult, options: DrawOptions, data: dict) -> None:
+    """The annotated image, and the results as JSON beside it."""
+    cv2.imwrite(str(jpg), draw_result(image, result, options))
+    jpg.with_suffix(".json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
 def cmd_infer(args: argparse.Namespace) -> int:
+    """Decoding (next images) and drawing + writing (previous ones) overlap with inference."""
     paths = image_paths(args.paths)
     if not paths:
         print("No images found in the given paths.", file=sys.stderr)
@@ -74,25 +94,29 @@ def cmd_infer(args: argparse.Namespace) -> int:
     used: set[str] = set()
     failed: list[str] = []
     persons = 0
-    for path in tqdm(paths, desc="images", unit="img"):
-        try:
-            image = load_image(path)
-        except ImageInputError as e:
-            tqdm.write(f"skipped {path}: {e}")
-            failed.append(str(path))
-            continue
-        result = model.predict(image, args.det_threshold)
-        if rules is not None:
-            for person in result.persons:
-                person.rules = rules.evaluate(person)
-        persons += len(result)
-        name = path.stem
-        while name in used:
-            name += "_"
-        used.add(name)
-        cv2.imwrite(str(out / f"{name}.jpg"), draw_result(image, result, options))
-        payload = {"file": str(path), **result.to_dict()}
-        (out / f"{name}.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
+        writing: deque[Future[None]] = deque()
+        loaded = prefetch(((path, _load(path)) for path in paths), 2, reader)
+        for path, image in tqdm(loaded, total=len(paths), desc="images", unit="img"):
+            if isinstance(image, ImageInputError):
+                tqdm.write(f"skipped {path}: {image}")
+                failed.append(str(path))
+                continue
+            result = model.predict(image, args.det_threshold)
+            if rules is not None:
+                for person in result.persons:
+                    person.rules = rules.evaluate(person)
+            persons += len(result)
+            name = path.stem
+            while name in used:
+                name += "_"
+            used.add(name)
+            payload = {"file": str(path), **result.to_dict()}
+            writing.append(writer.submit(_write, out / f"{name}.jpg", image, result, options, payload))
+            if len(writing) > 2:
+                writing.popleft().result()
+        for job in writing:
+            job.result()
     print(
         f"{len(paths) - len(failed)} images, {persons} persons -> {out}"
         + (f"; {len(failed)} failed" if failed else "")

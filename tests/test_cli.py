@@ -23,7 +23,7 @@ def test_infer_folder_with_a_bad_file(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     shutil.copy(IMAGES / "front_ochuman_000817_three_people_walking.jpg", inputs / "walkers.jpg")
-    shutil.copy(IMAGES / "side_frame_squat_f0030_standing.jpg", inputs / "standing.jpg")
+    shutil.copy(IMAGES / "side_frame_squat_f0030_standing.jpg", inputs / "standing.v2.jpg")
     (inputs / "broken.jpg").write_bytes(b"not really a jpeg")
     out = tmp_path / "out"
     proc = run("infer", str(inputs), "--out", str(out))
@@ -32,7 +32,8 @@ def test_infer_folder_with_a_bad_file(tmp_path: Path) -> None:
     assert "broken.jpg" in proc.stdout + proc.stderr
     walkers = json.loads((out / "walkers.json").read_text())
     assert len(walkers["persons"]) == 3
-    assert (out / "walkers.jpg").stat().st_size > 10_000 and (out / "standing.jpg").exists()
+    assert (out / "walkers.jpg").stat().st_size > 10_000 and (out / "standing.v2.jpg").exists()
+    assert json.loads((out / "standing.v2.json").read_text())["file"].endswith("standing.v2.jpg")
     assert not (out / "broken.json").exists()
 
 
