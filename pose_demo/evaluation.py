@@ -34,7 +34,11 @@ def load_annotations(ann_file: str | Path, image_dir: str | Path) -> COCO:
         raise AnnotationError(
             f"{ann_file} is not a COCO annotation file: it has no {', '.join(sorted(missing_keys))}."
         )
-    missing = [i["file_name"] for i in data["images"] if not (Path(image_dir) / i["file_name"]).is_file()]
+    try:
+        names = [str(image["file_name"]) for image in data["images"]]
+    except (KeyError, TypeError) as e:
+        raise AnnotationError(f"{ann_file}: every entry of its images list needs a file_name.") from e
+    missing = [name for name in names if not (Path(image_dir) / name).is_file()]
     if missing:
         raise AnnotationError(
             f"{len(missing)} of the {len(data['images'])} images in {ann_file} are not in {image_dir} "

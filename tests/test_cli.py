@@ -100,3 +100,7 @@ def test_evaluate_refuses_bad_annotations_before_work(tmp_path: Path) -> None:
     assert wrong_folder.returncode == 2
     assert "are not in" in wrong_folder.stderr and "000000000785.jpg" in wrong_folder.stderr
     assert "images:" not in wrong_folder.stderr  # refused before the progress bar started
+    nameless = tmp_path / "nameless.json"
+    nameless.write_text(json.dumps({"images": [{"id": 1}], "annotations": [], "categories": []}))
+    proc = run("evaluate", "--ann", str(nameless), "--images", str(COCO_IMAGES))
+    assert proc.returncode == 2 and "needs a file_name" in proc.stderr
