@@ -351,6 +351,17 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
         assert iou_matrix(box.as_xyxy()[None], raw[0].box.as_xyxy()[None])[0, 0] > 0.7
 
 
+def test_webcam_session_restarts_only_when_the_analysis_changes(pose_app: PoseApp) -> None:
+    """Drawing options apply to the running session; analysis settings start a new one (new tracks)."""
+    (frame,) = frames(STREET, 1, 1)
+    _, _, session = pose_app.webcam_frame(frame, None)
+    _, _, redrawn = pose_app.webcam_frame(frame, session, thickness=2.0, show=["boxes"], kp_threshold=0.5)
+    assert redrawn is session
+    for change in ({"smoothing": "ema"}, {"det_threshold": 0.7}, {"focus": "largest"}, {"rules": []}):
+        _, _, restarted = pose_app.webcam_frame(frame, session, **change)
+        assert restarted is not session and restarted.stream is not session.stream, change
+
+
 def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
     """Threshold, focus and drawing options reach the session's stream, whose drawing is the one shown."""
     (frame,) = frames(STREET, 1, 1)

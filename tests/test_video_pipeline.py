@@ -104,7 +104,7 @@ def test_gif_preview(judged: VideoRun, tmp_path: Path) -> None:
 
 def test_stride_scale_and_det_interval(fast_model: UniModel, clip: Path, tmp_path: Path) -> None:
     options = VideoOptions(frame_stride=2, output_scale=0.5, det_interval=2, smoothing="kalman")
-    run = process_video(fast_model, clip, tmp_path / "out.mp4", options)
+    run = process_video(fast_model, probe(clip), tmp_path / "out.mp4", options)  # probed once, not twice
     out = probe(tmp_path / "out.mp4")
     assert (out.width, out.height, out.fps, out.frames) == (160, 92, 15, 23)
     assert out.duration == pytest.approx(1.5, abs=0.1)
@@ -172,8 +172,9 @@ def test_truncated_streamable_video_gives_its_first_frames(
 def test_too_long_and_unreadable_videos_are_refused_before_any_output(
     fast_model: UniModel, clip: Path, tmp_path: Path
 ) -> None:
-    with pytest.raises(VideoInputError, match=r"lasts 2 s, longer than the 1 s limit"):
-        process_video(fast_model, clip, tmp_path / "out.mp4", VideoOptions(max_duration_s=1.0))
+    for source in (clip, probe(clip)):  # a path, or the info already probed from it
+        with pytest.raises(VideoInputError, match=r"lasts 2 s, longer than the 1 s limit"):
+            process_video(fast_model, source, tmp_path / "out.mp4", VideoOptions(max_duration_s=1.0))
     (tmp_path / "notes.mp4").write_text("not a video")
     with pytest.raises(VideoInputError, match="could not be read as a video"):
         process_video(fast_model, tmp_path / "notes.mp4", tmp_path / "out.mp4")

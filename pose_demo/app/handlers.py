@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -106,18 +105,12 @@ class VideoAnalysis:
     folder: Path  # where its files are
     name: str  # the upload's name, for the downloads
 
-    @property
-    def tracks(self) -> list[int]:
-        """Track ids, the longest-followed first."""
-        counts = Counter(p.track_id for f in self.run.frames for p in f.persons if p.track_id is not None)
-        return sorted(counts, key=lambda t: (-counts[t], t))
-
 
 @dataclass
 class LiveSession:
     """A webcam session: its own stream (tracker, smoothers, rule debounce) and the settings that made it."""
 
-    key: tuple[Any, ...]
+    settings: Settings  # the analysis settings that made the stream (``Settings.analysis``)
     stream: PoseStream
 
 
@@ -223,18 +216,10 @@ class PoseApp:
             return gr.skip(), gr.skip(), session
         with user_errors("following the webcam"):
             s = self.settings(rule_file=rule_file, **settings)
-            key = (
-                s.models,
-                s.smoothing,
-                s.strength,
-                s.rules,
-                s.rule_file,
-                s.det_threshold,
-                s.focus,
-                s.enhance,
-            )
-            if session is None or session.key != key:
-                session = LiveSession(key, PoseStream(self.models.get(*s.models), **self.stream_options(s)))
+            analysis = s.analysis()
+            if session is None or session.settings != analysis:
+                stream = PoseStream(self.models.get(*s.models), **self.stream_options(s))
+                session = LiveSession(analysis, stream)
             session.stream.render = partial(render, settings=s)
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
             annotated, result = session.stream.process(image_bgr, time.monotonic())
@@ -258,7 +243,7 @@ class PoseApp:
         with user_errors("analysing the video"):
             s = self.settings(rule_file=rule_file, **settings)
             source = upload_path(video, "video")
-            check_video(source, s.max_duration)  # a bad or long file is refused before any work
+            info = check_video(source, s.max_duration)  # a bad or long file is refused before any work
             options = VideoOptions(
                 max_duration_s=s.max_duration, frame_stride=s.frame_stride, **self.stream_options(s)
             )
@@ -270,7 +255,7 @@ class PoseApp:
             def report(done: int, total: int) -> None:
                 progress((done, total), desc="Analysing frames", unit="frames")
 
-            run = process_video(model, source, folder / f"{name}_pose.mp4", options, report)
+            run = process_video(model, info, folder / f"{name}_pose.mp4", options, report)
             json_path = folder / f"{name}_poses.json"
             write_json(run, json_path)
             return str(run.output), str(json_path), VideoAnalysis(run, folder, name)
@@ -285,7 +270,7 @@ class PoseApp:
             gif_path = analysis.folder / f"{analysis.name}_preview.gif"
             write_csv(run, csv_path)
             write_gif(run.output, gif_path)
-            tracks = analysis.tracks
+            tracks = run.track_ids
             persons = max((len(f.persons) for f in run.frames), default=0)
             summary = (
                 f"**{len(run.frames)} frames** ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) "

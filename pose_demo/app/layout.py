@@ -12,6 +12,7 @@ from pose_demo.app.settings import (
     DEFAULT_RULES,
     DEFAULT_SHOW,
     DETECTORS,
+    DRAWING,
     FOCUS,
     KEYPOINT_MODELS,
     SHOW,
@@ -26,7 +27,6 @@ HOW_TO = (
     "posture checks. The settings apply to every tab."
 )
 # The settings each tab reads: photos are not smoothed, the other settings apply to every tab.
-DRAWING = ("kp_threshold", "thickness", "show")
 NOT_FOR = {"image": ("smoothing", "strength"), "video": (), "webcam": ()}
 # Per-event concurrency on a 2-vCPU machine: inference uses both cores, more parallel runs only queue.
 IMAGE_CONCURRENCY = 2
@@ -44,6 +44,17 @@ def tab_settings(
     settings: dict[str, gr.components.Component], tab: str
 ) -> dict[str, gr.components.Component]:
     return {name: component for name, component in settings.items() if name not in NOT_FOR[tab]}
+
+
+def example_gallery(target: gr.components.Component, examples: list[tuple[str, Path]]) -> None:
+    """Named example files that fill ``target`` when clicked (nothing when there are none)."""
+    if examples:
+        gr.Examples(
+            [[str(path)] for _, path in examples],
+            inputs=[target],
+            example_labels=[name for name, _ in examples],
+            label="Examples",
+        )
 
 
 def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
@@ -109,13 +120,7 @@ def image_tab(
             with gr.Row():
                 analyse = gr.Button("Find poses", variant="primary", elem_id="image-run")
                 redraw = gr.Button("Redraw", elem_id="image-redraw")
-            if examples:
-                gr.Examples(
-                    [[str(path)] for _, path in examples],
-                    inputs=[image],
-                    example_labels=[name for name, _ in examples],
-                    label="Examples",
-                )
+            example_gallery(image, examples)
         with gr.Column():
             annotated = gr.Image(label="Result", interactive=False, elem_id="image-output")
             count = gr.Number(label="Persons found", precision=0, interactive=False, elem_id="image-count")
@@ -159,13 +164,7 @@ def video_tab(
                     1, 10, d.frame_stride, step=1, label="Frame stride", info="keep every n-th frame"
                 )
             run = gr.Button("Analyse video", variant="primary", elem_id="video-run")
-            if examples:
-                gr.Examples(
-                    [[str(path)] for _, path in examples],
-                    inputs=[video],
-                    example_labels=[name for name, _ in examples],
-                    label="Examples",
-                )
+            example_gallery(video, examples)
         with gr.Column():
             annotated = gr.Video(label="Result", interactive=False, elem_id="video-output")
             summary = gr.Markdown(elem_id="video-summary")

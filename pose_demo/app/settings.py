@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ DEFAULT_RULES = (
     "shoulder_level",
     "hand_over_head",
 )
+DRAWING = ("kp_threshold", "thickness", "show")  # the settings that only change how results are drawn
 THICKNESS_RANGE = (0.25, 4.0)
 MAX_DURATION_RANGE = (1.0, 600.0)  # seconds of video
 FRAME_STRIDE_RANGE = (1, 30)
@@ -123,6 +124,11 @@ class Settings:
             max_duration=_number("maximum duration", s.max_duration, *MAX_DURATION_RANGE),
             frame_stride=int(_number("frame stride", s.frame_stride, *FRAME_STRIDE_RANGE, whole=True)),
         )
+
+    def analysis(self) -> Settings:
+        """These settings with the drawing ones at their defaults: equal when results would be equal."""
+        defaults = Settings()
+        return replace(self, **{name: getattr(defaults, name) for name in DRAWING})
 
     @property
     def models(self) -> tuple[str, str]:

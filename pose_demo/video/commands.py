@@ -8,7 +8,6 @@ import os
 import resource
 import sys
 import tempfile
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -103,7 +102,7 @@ def cmd_video(args: argparse.Namespace, model_from_args: ModelFromArgs) -> int:
     out = args.out or (None if args.json or args.csv or args.gif else f"{Path(args.input).stem}_pose.mp4")
     try:
         options = _options(args)
-        check_video(args.input, options.max_duration_s)  # before the slow model loading
+        info = check_video(args.input, options.max_duration_s)  # before the slow model loading
         with tempfile.TemporaryDirectory() as tmp, tqdm(desc="frames", unit="frame") as bar:
 
             def progress(done: int, total: int) -> None:
@@ -111,7 +110,7 @@ def cmd_video(args: argparse.Namespace, model_from_args: ModelFromArgs) -> int:
                 bar.update(done - bar.n)
 
             video = out or (Path(tmp) / "preview.mp4" if args.gif else None)
-            run = process_video(model_from_args(args), args.input, video, options, progress)
+            run = process_video(model_from_args(args), info, video, options, progress)
             if args.gif:
                 write_gif(video, args.gif)
     except (VideoInputError, RuleError) as e:
@@ -121,11 +120,10 @@ def cmd_video(args: argparse.Namespace, model_from_args: ModelFromArgs) -> int:
         write_json(run, args.json)
     if args.csv:
         write_csv(run, args.csv)
-    tracks = {p.track_id for f in run.frames for p in f.persons if p.track_id is not None}
     written = [str(f) for f in (out, args.json, args.csv, args.gif) if f]
     print(
         f"{len(run.frames)} frames ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) in "
-        f"{run.seconds:.1f} s ({run.fps:.1f} frames/s), {len(tracks)} tracks -> {', '.join(written)}"
+        f"{run.seconds:.1f} s ({run.fps:.1f} frames/s), {len(run.track_ids)} tracks -> {', '.join(written)}"
     )
     return 0
 
@@ -152,8 +150,8 @@ def smoothing_comparison(raw: VideoRun, strength: float) -> dict[str, dict[str, 
     ``raw`` is a run without smoothing; the filters are applied to its persons as a PoseStream would.
     """
     frames = [f.persons for f in raw.frames]
-    ids = Counter(p.track_id for persons in frames for p in persons if p.track_id is not None)
-    if not ids:
+    tracks = raw.track_ids
+    if not tracks:
         return {}
     times = [f.time for f in raw.frames]
     variants = {"raw": frames}
@@ -164,7 +162,7 @@ def smoothing_comparison(raw: VideoRun, strength: float) -> dict[str, dict[str, 
     variants["paddle_baseline"] = [
         baseline.apply(persons, t) for persons, t in zip(frames, times, strict=True)
     ]
-    track = ids.most_common(1)[0][0]
+    track = tracks[0]
     raw_xy, heights = trajectory(frames, track)
     phases = still_phases(raw_xy, heights)
     table = {}
@@ -186,14 +184,14 @@ def _cpu_seconds() -> dict[str, float]:
 def cmd_bench_video(args: argparse.Namespace, model_from_args: ModelFromArgs) -> int:
     try:
         options = _options(args)
-        check_video(args.input, options.max_duration_s)
+        info = check_video(args.input, options.max_duration_s)
         model = model_from_args(args)
-        raw = process_video(model, args.input, None, replace(options, smoothing="none", rules=None))
+        raw = process_video(model, info, None, replace(options, smoothing="none", rules=None))
         model.timer.reset()
         model.timer.enabled = True
         before = _cpu_seconds()
         with tempfile.TemporaryDirectory() as tmp:
-            run = process_video(model, args.input, Path(tmp) / "out.mp4", options)
+            run = process_video(model, info, Path(tmp) / "out.mp4", options)
         cpu = {k: v - before[k] for k, v in _cpu_seconds().items()}
         model.timer.enabled = False
     except (VideoInputError, RuleError) as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, nullcontext
@@ -91,6 +91,12 @@ class VideoRun:
     stage_ms: dict[str, float] = field(default_factory=dict)
 
     @property
+    def track_ids(self) -> list[int]:
+        """The ids of the tracks, the longest-followed first."""
+        counts = Counter(p.track_id for f in self.frames for p in f.persons if p.track_id is not None)
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
+    @property
     def fps(self) -> float:
         """Frames processed per second, end to end."""
         return len(self.frames) / self.seconds if self.seconds > 0 else 0.0
@@ -127,9 +133,10 @@ def timed(items: Iterator[T], timer: StageTimer, stage: str) -> Iterator[T]:
         yield item
 
 
-def check_video(source: str | os.PathLike[str], max_duration_s: float) -> VideoInfo:
-    """The video's properties; VideoInputError if it is no usable video or lasts over ``max_duration_s``."""
-    info = probe(source)
+def check_video(source: str | os.PathLike[str] | VideoInfo, max_duration_s: float) -> VideoInfo:
+    """The video's properties (probed, unless already given); VideoInputError if it is no usable video
+    or lasts over ``max_duration_s``."""
+    info = source if isinstance(source, VideoInfo) else probe(source)
     if info.duration > max_duration_s:
         raise VideoInputError(
             f"The video lasts {info.duration:.0f} s, longer than the {max_duration_s:.0f} s limit: "
@@ -140,13 +147,14 @@ def check_video(source: str | os.PathLike[str], max_duration_s: float) -> VideoI
 
 def process_video(
     model: UniModel,
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | VideoInfo,
     output: str | os.PathLike[str] | None = None,
     options: VideoOptions | None = None,
     progress: Progress | None = None,
 ) -> VideoRun:
     """Find, track, smooth (and judge) everyone in a video; write the annotated H.264 video to ``output``.
 
+    ``source`` is a path, or what ``check_video`` returned for it (so that it is not probed again).
     Raises VideoInputError for files that are not usable videos or are over the duration limit.
     ``progress(done_frames, total_frames)`` is called after every frame.
     """
