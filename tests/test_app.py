@@ -28,6 +28,7 @@ from gradio_client.exceptions import AppError
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
 from pose_demo.app.handlers import ImageAnalysis, PoseApp, bgr_to_rgb
+from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S
 from pose_demo.app.models import ModelCache
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.render import render
@@ -323,30 +324,46 @@ def frames(video: Path, count: int, step: int) -> list[np.ndarray]:
     return out
 
 
+class FrameClock:
+    """A clock the test controls: each reading is one webcam frame interval after the previous one."""
+
+    def __init__(self, step_s: float) -> None:
+        self.step_s = step_s
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step_s
+        return self.now
+
+
 def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     """Two sessions streaming different scenes, frames interleaved: each keeps its own track and smoothing.
 
     Shared state would make the second session's person a second track of the first session's tracker
-    (and smoother, and rule history).
+    (and smoother, and rule history). Frames are timed by a clock the test controls, so that what the
+    tracker holds does not depend on how fast this machine runs the models.
     """
+    clock = FrameClock(WEBCAM_FRAME_EVERY_S / 2)  # two sessions, each getting a frame every interval
+    app = PoseApp(pose_app.models, pose_app.outputs, pose_app.catalog, clock)
     squat = frames(VIDEOS / "squat_side_view.mp4", 6, 10)
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 6, 10)
-    model = pose_app.models.get(*Settings().models)
+    model = app.models.get(*Settings().models)
     sessions = {"squat": None, "raise": None}
-    last_tables = {}
+    last_tables, last_times = {}, {}
     for a, b in zip(squat, raise_, strict=True):
         for name, frame in (("squat", a), ("raise", b)):
-            image, table, sessions[name] = pose_app.webcam_frame(frame, sessions[name], strength=1.0)
+            image, table, sessions[name] = app.webcam_frame(frame, sessions[name], strength=1.0)
             assert image.shape == frame.shape
-            last_tables[name] = table
+            last_tables[name], last_times[name] = table, clock.now
     assert sessions["squat"] is not sessions["raise"]
     for name, scene in (("squat", squat), ("raise", raise_)):
         stream = sessions[name].stream
         assert stream.smoother.track_ids == [1]  # one person, one track, in each session
         assert set(last_tables[name]["track"]) == {1}
-        # The session's tracker follows its own person only: one track, where its scene's person is.
+        # The session's tracker follows its own person only: one track, where its scene's person is
+        # (the track's box at the time of the session's last frame against a fresh detection on it).
         raw = model.predict(np.ascontiguousarray(scene[-1][..., ::-1])).persons
-        ((track_id, box),) = stream.tracker.predict_boxes(time.monotonic())
+        ((track_id, box),) = stream.tracker.predict_boxes(last_times[name])
         assert track_id == 1 and len(raw) == 1
         assert iou_matrix(box.as_xyxy()[None], raw[0].box.as_xyxy()[None])[0, 0] > 0.7
 

@@ -90,6 +90,19 @@ def test_lag_frames_recovers_a_known_delay(delay: float) -> None:
     assert lag_frames(raw, shifted, np.ones(len(raw), bool)) == pytest.approx(delay, abs=0.05)
 
 
+def test_lag_frames_is_unknown_without_enough_motion() -> None:
+    """A mostly still clip (7 moving frames, as in the first 1.3 s of the squat video) has no lag to measure:
+    the correlation would peak anywhere."""
+    raw = sine_trajectory(30.0)
+    moving = np.zeros(len(raw), bool)
+    moving[10:17] = True
+    assert np.isnan(lag_frames(raw, raw, moving))
+    assert np.isnan(lag_frames(raw, raw, np.zeros(len(raw), bool)))
+    still = np.repeat(raw[:1], len(raw), axis=0)  # "moving" frames whose positions never change
+    assert np.isnan(lag_frames(still, still, np.ones(len(raw), bool)))
+    assert lag_frames(raw, raw, np.ones(len(raw), bool)) == pytest.approx(0.0, abs=1e-6)
+
+
 # --- filters --------------------------------------------------------------------------------
 
 

@@ -202,8 +202,11 @@ def test_cli_video(clip: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0 and "0 tracks" in proc.stdout
 
 
-def test_cli_bench_video(clip: Path, tmp_path: Path) -> None:
-    proc = cli("bench-video", clip, "--max-frames", "40", "--json", tmp_path / "bench.json")
+def test_cli_bench_video(tmp_path: Path) -> None:
+    """4 s of the squat, every other frame: the man stands, then squats (still and moving phases)."""
+    clip = make_clip(tmp_path / "squat4s.mp4", seconds=4)
+    args = ("--max-frames", "40", "--stride", "2", "--json", tmp_path / "bench.json")
+    proc = cli("bench-video", clip, *args)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "bench.json").read_text())
     assert report["frames"] == 40 and report["fps"] > 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -117,10 +117,17 @@ class LiveSession:
 class PoseApp:
     """What the tabs do. One instance serves every session; per-session data lives in ``gr.State``."""
 
-    def __init__(self, models: ModelCache, outputs: OutputFolders, catalog: RuleSet) -> None:
+    def __init__(
+        self,
+        models: ModelCache,
+        outputs: OutputFolders,
+        catalog: RuleSet,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.models = models
         self.outputs = outputs
         self.catalog = catalog
+        self.clock = clock  # webcam frames are timed by their arrival on this clock (seconds)
 
     def settings(self, **values: Any) -> Settings:
         return Settings.parse(self.catalog, **values)
@@ -222,7 +229,7 @@ class PoseApp:
                 session = LiveSession(analysis, stream)
             session.stream.render = partial(render, settings=s)
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
-            annotated, result = session.stream.process(image_bgr, time.monotonic())
+            annotated, result = session.stream.process(image_bgr, self.clock())
             return bgr_to_rgb(annotated), verdict_table(result), session
 
     def predict_video(

@@ -55,9 +55,12 @@ def lag_frames(raw: np.ndarray, smoothed: np.ndarray, moving_mask: np.ndarray, m
 
     For each lag L in -max_lag..max_lag, the correlation of raw[t] with smoothed[t + L] over the moving
     frames t (positions minus their means, per keypoint coordinate, pooled over all of them); the lag
-    is the peak. Positive: the smoothed track lags.
+    is the peak. Positive: the smoothed track lags. NaN when fewer than ``2 * max_lag + 1`` frames move,
+    or the moving positions do not vary: there is no motion to measure a delay on.
     """
     mask = np.broadcast_to(moving_mask.reshape(len(raw), -1), raw.shape[:2])[..., None]
+    if np.count_nonzero(mask.any(axis=(1, 2))) < 2 * max_lag + 1:
+        return float("nan")
     n = len(raw)
     lags = np.arange(-max_lag, max_lag + 1)
     corr = np.empty(len(lags))
@@ -68,7 +71,10 @@ def lag_frames(raw: np.ndarray, smoothed: np.ndarray, moving_mask: np.ndarray, m
         count = np.maximum(ok.sum(axis=0), 1)
         a = np.where(ok, a - np.where(ok, a, 0.0).sum(axis=0) / count, 0.0)
         b = np.where(ok, b - np.where(ok, b, 0.0).sum(axis=0) / count, 0.0)
-        corr[i] = (a * b).sum() / max(np.sqrt((a * a).sum() * (b * b).sum()), 1e-12)
+        energy = np.sqrt((a * a).sum() * (b * b).sum())
+        if lag == 0 and energy < 1e-12:
+            return float("nan")
+        corr[i] = (a * b).sum() / max(energy, 1e-12)
     peak = int(np.argmax(corr))
     if 0 < peak < len(lags) - 1:
         left, mid, right = corr[peak - 1 : peak + 2]

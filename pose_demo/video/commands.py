@@ -169,10 +169,15 @@ def smoothing_comparison(raw: VideoRun, strength: float) -> dict[str, dict[str, 
     for name, smoothed in variants.items():
         xy, _ = trajectory(smoothed, track)
         table[name] = {
-            "jitter": jitter(xy, heights, phases.still),
-            "lag_frames": lag_frames(raw_xy, xy, phases.moving),
+            "jitter": _known(jitter(xy, heights, phases.still)),
+            "lag_frames": _known(lag_frames(raw_xy, xy, phases.moving)),
         }
     return table
+
+
+def _known(value: float) -> float | None:
+    """The value, or None (JSON null) when it could not be measured (NaN)."""
+    return None if np.isnan(value) else value
 
 
 def _cpu_seconds() -> dict[str, float]:
@@ -226,9 +231,17 @@ def cmd_bench_video(args: argparse.Namespace, model_from_args: ModelFromArgs) ->
         raw_jitter = table["raw"]["jitter"]
         print(f"{'':16} {'jitter':>8} {'vs raw':>7} {'lag':>6}")
         for name, row in table.items():
-            change = f"{row['jitter'] / raw_jitter - 1:+7.0%}" if name != "raw" else ""
-            print(f"{name:16} {row['jitter'] * 1000:8.3f} {change:>7} {row['lag_frames']:6.2f}")
-        print("jitter: 1e-3 box heights / frame^2 on still phases; lag: frames behind raw on moving phases")
+            jit, lag = row["jitter"], row["lag_frames"]
+            compared = name != "raw" and jit is not None and raw_jitter
+            change = f"{jit / raw_jitter - 1:+7.0%}" if compared else ""
+            print(
+                f"{name:16} {'n/a' if jit is None else f'{jit * 1000:.3f}':>8} {change:>7} "
+                f"{'n/a' if lag is None else f'{lag:.2f}':>6}"
+            )
+        print(
+            "jitter: 1e-3 box heights / frame^2 on still phases; lag: frames behind raw on moving phases "
+            "(n/a: no such phases in this clip)"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
