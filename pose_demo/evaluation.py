@@ -13,8 +13,8 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from pose_demo.image_input import load_image
+from pose_demo.predictor import UniModel
 from pose_demo.results import Box
-from pose_demo.solution import UniModel
 
 VISIBLE_SCORE = 0.2  # joints above this count in the GT-box rescoring, as in PaddleDetection's eval
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pose_demo.skeleton import COCO17
 
+if TYPE_CHECKING:
+    from pose_demo.rules.ruleset import Verdict
 
-def _r(x: float, nd: int = 2) -> float:
-    return round(float(x), nd)
+MIN_KEYPOINT_SCORE = 0.3  # joints scoring below this are treated as not seen (drawing, rules, tracking)
+
+
+def _round(x: float, digits: int = 2) -> float:
+    return round(float(x), digits)
 
 
 @dataclass(frozen=True)
@@ -40,22 +45,29 @@ class Box:
         return np.array([self.x1, self.y1, self.x2, self.y2], dtype=np.float32)
 
     def to_list(self) -> list[float]:
-        return [_r(self.x1), _r(self.y1), _r(self.x2), _r(self.y2)]
+        return [_round(self.x1), _round(self.y1), _round(self.x2), _round(self.y2)]
 
 
 @dataclass
 class Person:
     """One person: detection box, person score, COCO-17 keypoints as (17, 3) rows of x, y, score.
 
-    ``track_id`` is set by the tracker in videos and streams; ``rules`` holds rule verdicts
-    (objects with a ``to_dict()``) when a rule set is evaluated.
+    ``track_id`` is set by the tracker in videos and streams; ``rules`` holds the rule verdicts when a
+    rule set is evaluated.
     """
 
     box: Box
     score: float
     keypoints: np.ndarray
     track_id: int | None = None
-    rules: list[Any] = field(default_factory=list)
+    rules: list[Verdict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        shape = np.shape(self.keypoints)
+        if shape != (len(COCO17.keypoints), 3):
+            raise ValueError(
+                f"keypoints must be a ({len(COCO17.keypoints)}, 3) array of x, y, score, not {shape}"
+            )
 
     def keypoint(self, name: str) -> np.ndarray:
         return self.keypoints[COCO17.index(name)]
@@ -63,8 +75,8 @@ class Person:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "box": self.box.to_list(),
-            "score": _r(self.score, 4),
-            "keypoints": [[_r(x), _r(y), _r(s, 4)] for x, y, s in self.keypoints],
+            "score": _round(self.score, 4),
+            "keypoints": [[_round(x), _round(y), _round(s, 4)] for x, y, s in self.keypoints],
         }
         if self.track_id is not None:
             d = {"track_id": self.track_id, **d}

@@ -14,35 +14,33 @@ from dataclasses import replace
 
 import numpy as np
 
+from pose_demo.analysis import AnalysisOptions
 from pose_demo.enhance import enhance_dark
-from pose_demo.focus import FOCUS_MODES, focus_persons
+from pose_demo.focus import focus_persons
+from pose_demo.predictor import UniModel
 from pose_demo.results import Box, FrameResult, Person
-from pose_demo.rules import RuleSet, RuleTracker
-from pose_demo.solution import StageTimer, UniModel
+from pose_demo.rules import RuleTracker
+from pose_demo.timing import StageTimer
 from pose_demo.tracking import Tracker, box_from_keypoints, make_smoother
-from pose_demo.visualization.draw import draw_result
-
-Renderer = Callable[[np.ndarray, FrameResult], np.ndarray]  # (frame, result) -> annotated copy
+from pose_demo.visualization.draw import DrawOptions, draw_result
 
 
 class PoseStream:
     """Turns a sequence of timestamped BGR frames into annotated frames and per-person results.
 
-    det_interval: run the detector on every k-th frame only; in between, keypoints are found in the
-        boxes the tracker predicts, and each box is re-anchored on the keypoints found (the track's last
-        detected box, moved with the centre of their extent). A frame with no track to follow runs the
-        detector anyway.
-    smoothing, strength: the keypoint filter per track (see ``pose_demo.tracking.make_smoother``).
-    rules: a rule set evaluated on every person, debounced per track.
-    render: draws a result on its frame (default: ``draw_result`` with the default ``DrawOptions``, which
-        draws the rule verdicts too).
-    det_threshold: the person detection threshold; None: the model's own.
-    focus: "everyone", or keep only the main person (see ``pose_demo.focus``): among the tracked persons,
-        the largest or most central one is chosen when no one is followed, then followed by its track id
-        until its track ends (frames where it is missed show nobody), so that it keeps its id and the
-        choice does not flicker between persons of about the same size.
-    enhance: detect and find keypoints on ``enhance_dark`` of each frame (for low light); results are
-        drawn on the frame as given.
+    options: what to find (``AnalysisOptions``), every option applied per track:
+        det_interval: the detector runs on every k-th frame only; in between, keypoints are found in the
+            boxes the tracker predicts, and each box is re-anchored on the keypoints found (the track's
+            last detected box, moved with the centre of their extent). A frame with no track to follow
+            runs the detector anyway.
+        smoothing, strength: the keypoint filter per track (see ``pose_demo.tracking.make_smoother``).
+        rules: evaluated on every person, debounced per track.
+        focus: among the tracked persons, the largest or most central one is chosen when no one is
+            followed, then followed by its track id until its track ends (frames where it is missed show
+            nobody), so that it keeps its id and the choice does not flicker between persons of about the
+            same size.
+        enhance: results are found on ``enhance_dark`` of each frame and drawn on the frame as given.
+    draw_options: how ``draw`` (and so ``process``) draws results; may be changed between frames.
     max_latency_s: live streams drop late frames instead of queueing them. ``timestamp_s`` is the
         capture time on the sender's clock (any origin); a frame is late when it arrives more than
         ``max_latency_s`` later, relative to its capture time, than the quickest frame so far did (so
@@ -55,32 +53,19 @@ class PoseStream:
     def __init__(
         self,
         model: UniModel,
-        smoothing: str = "oneeuro",
-        strength: float = 0.5,
-        rules: RuleSet | None = None,
-        det_interval: int = 1,
-        render: Renderer = draw_result,
+        options: AnalysisOptions = AnalysisOptions(),
+        draw_options: DrawOptions = DrawOptions(),
         max_latency_s: float | None = 0.5,
         clock: Callable[[], float] = time.monotonic,
-        det_threshold: float | None = None,
-        focus: str = "everyone",
-        enhance: bool = False,
     ) -> None:
-        if det_interval < 1:
-            raise ValueError(f"det_interval must be at least 1, not {det_interval}")
-        if focus not in FOCUS_MODES:
-            raise ValueError(f"focus must be one of {', '.join(FOCUS_MODES)}, not {focus!r}")
         self.model = model
-        self.det_interval = det_interval
-        self.render = render
-        self.det_threshold = det_threshold
-        self.focus = focus
-        self.enhance = enhance
+        self.options = options
+        self.draw_options = draw_options
         self.max_latency_s = max_latency_s
         self.clock = clock
         self.tracker = Tracker()
-        self.smoother = make_smoother(smoothing, strength)
-        self.rules = RuleTracker(rules) if rules is not None else None
+        self.smoother = make_smoother(options.smoothing, options.strength)
+        self.rules = RuleTracker(options.rules) if options.rules is not None else None
         self.timer = StageTimer()
         self.dropped = 0
         self._processed = 0
@@ -107,14 +92,14 @@ class PoseStream:
         """
         self._last_time = timestamp_s
         size = (frame_bgr.shape[1], frame_bgr.shape[0])
-        if self.enhance:
+        if self.options.enhance:
             with self.timer.stage("enhance"):
                 frame_bgr = enhance_dark(frame_bgr)
-        persons = self._find(frame_bgr, timestamp_s)
+        persons = self._detect_or_follow(frame_bgr, timestamp_s)
         dead = self.tracker.dead_ids
         for track_id in dead:
             self._anchors.pop(track_id, None)
-        if self.focus != "everyone":
+        if self.options.focus != "everyone":
             persons = self._focus(persons, size, dead)
         with self.timer.stage("smooth"):
             persons = self.smoother.apply(persons, timestamp_s)
@@ -126,14 +111,16 @@ class PoseStream:
         return FrameResult(persons, size)
 
     def draw(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
-        """A copy of the frame with the result drawn by ``render``."""
-        return self.render(frame_bgr, result)
+        """A copy of the frame with the result drawn as ``draw_options`` say."""
+        return draw_result(frame_bgr, result, self.draw_options)
 
     def _focus(self, persons: list[Person], image_size: tuple[int, int], dead: list[int]) -> list[Person]:
         """The main person only: chosen when no one is followed (or its track ended), then followed."""
         if self._main is None or self._main in dead:
             tracked = [p for p in persons if p.track_id is not None]
-            self._main = next((p.track_id for p in focus_persons(tracked, image_size, self.focus)), None)
+            self._main = next(
+                (p.track_id for p in focus_persons(tracked, image_size, self.options.focus)), None
+            )
         return [p for p in persons if p.track_id is not None and p.track_id == self._main]
 
     def _is_late(self, timestamp_s: float) -> bool:
@@ -145,14 +132,14 @@ class PoseStream:
         self._min_delay = min(self._min_delay, delay)
         return delay - self._min_delay > self.max_latency_s
 
-    def _find(self, frame_bgr: np.ndarray, timestamp_s: float) -> list[Person]:
+    def _detect_or_follow(self, frame_bgr: np.ndarray, timestamp_s: float) -> list[Person]:
         """Persons with track ids: detected, or followed from the tracks' predicted boxes."""
-        follow = self._processed % self.det_interval != 0
+        follow = self._processed % self.options.det_interval != 0
         self._processed += 1
         tracked = self.tracker.predict_boxes(timestamp_s) if follow else []
         if not tracked:
             with self.timer.stage("pose"):
-                found = self.model.predict(frame_bgr, self.det_threshold).persons
+                found = self.model.predict(frame_bgr, self.options.det_threshold).persons
             with self.timer.stage("track"):
                 persons = self.tracker.update(found, timestamp_s)
                 for p in persons:

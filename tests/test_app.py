@@ -29,10 +29,10 @@ from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
 from pose_demo.app.handlers import ImageAnalysis, PoseApp, bgr_to_rgb
 from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S
-from pose_demo.app.models import ModelCache
+from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.render import render
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
+from pose_demo.app.uploads import UploadFolders
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
 from pose_demo.results import Box, FrameResult, Person
@@ -40,6 +40,7 @@ from pose_demo.rules import RuleSet
 from pose_demo.stream import PoseStream
 from pose_demo.tracking import iou_matrix
 from pose_demo.video import probe
+from pose_demo.visualization.draw import draw_result
 from tests.conftest import DATA_DIR, IMAGES, MODEL_DIR, REPO, VIDEOS
 
 WALKERS = IMAGES / "front_ochuman_000817_three_people_walking.jpg"  # 3 persons, 665 x 1000
@@ -112,7 +113,9 @@ def client(app_url: str) -> Client:
 @pytest.fixture(scope="module")
 def pose_app(tmp_path_factory: pytest.TempPathFactory) -> PoseApp:
     outputs = OutputFolders(tmp_path_factory.mktemp("outputs"))
-    return PoseApp(ModelCache(MODEL_DIR), outputs, RuleSet.load("default"))
+    # In-process, the handlers are given the shared media as if uploaded.
+    uploads = UploadFolders.of(DATA_DIR)
+    return PoseApp(LoadedModels(MODEL_DIR), outputs, RuleSet.load("default"), uploads=uploads)
 
 
 def person(x1: float, y1: float, x2: float, y2: float) -> Person:
@@ -135,7 +138,7 @@ def test_focus_keeps_the_largest_or_the_most_central_person() -> None:
     wide_off = person(540, 40, 560, 60)
     tall_off = person(490, 80, 510, 100)
     assert focus_persons([tall_off, wide_off], (1000, 100), "central") == [wide_off]
-    with pytest.raises(ValueError, match="focus must be one of"):
+    with pytest.raises(ValueError, match="focus 'tallest' is not available: choose one of everyone"):
         focus_persons(persons, (200, 200), "tallest")
 
 
@@ -161,7 +164,7 @@ def test_enhance_dark_finds_the_person_in_a_night_street(fast_model: UniModel) -
 def test_settings_are_checked_with_plain_messages() -> None:
     catalog = RuleSet.load("default")
     assert Settings.parse(catalog) == Settings()
-    s = Settings.parse(catalog, rules=["trunk_lean"], show=["boxes"], rule_file={"path": "/tmp/x.yaml"})
+    s = Settings.parse(catalog, rules=["trunk_lean"], show=["boxes"], rule_file="/tmp/x.yaml")
     assert s.rules == ("trunk_lean",) and s.show == ("boxes",) and s.rule_file == "/tmp/x.yaml"
     assert s.draw_options().show_boxes and not s.draw_options().show_track_ids
     with pytest.raises(SettingsError, match=r"detector '/etc' is not available: choose one of picodet"):
@@ -176,18 +179,18 @@ def test_settings_are_checked_with_plain_messages() -> None:
     assert Settings(rules=()).rule_set(catalog) is None
 
 
-def test_model_cache_loads_each_pair_once_under_concurrent_calls() -> None:
-    cache = ModelCache(MODEL_DIR)
+def test_loaded_models_load_each_pair_once_under_concurrent_calls() -> None:
+    loaded = LoadedModels(MODEL_DIR)
     barrier = threading.Barrier(4)
 
     def get(_: int) -> UniModel:
         barrier.wait()
-        return cache.get("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")
+        return loaded.get("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")
 
     with ThreadPoolExecutor(4) as pool:
         models = list(pool.map(get, range(4)))
     assert all(m is models[0] for m in models)
-    assert cache.loaded == [("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")]
+    assert loaded.loaded == [("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")]
 
 
 def test_examples_manifest_matches_the_shared_files(tmp_path: Path) -> None:
@@ -227,12 +230,12 @@ def test_examples_download_once_and_refuse_a_bad_hash(
     manifest = tmp_path / "examples.yaml"
     manifest.write_text(yaml.safe_dump({"examples": entries}))
     cache = tmp_path / "cache"
-    found = resolve_examples("image", manifest, cache_dir=cache)
+    found = resolve_examples("image", manifest, download_dir=cache)
     assert found == [("ok", cache / "images" / "a.jpg")]
     assert sorted(p.name for p in (cache / "images").iterdir()) == ["a.jpg"]  # nothing half-written left
     good.unlink()  # cached now: no second download
-    assert resolve_examples("image", manifest, cache_dir=cache) == found
-    assert resolve_examples("image", tmp_path / "missing.yaml", cache_dir=cache) == []
+    assert resolve_examples("image", manifest, download_dir=cache) == found
+    assert resolve_examples("image", tmp_path / "missing.yaml", download_dir=cache) == []
 
 
 # ---------------------------------------------------------------- handlers, in-process
@@ -386,10 +389,10 @@ def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
     image, table, _ = pose_app.webcam_frame(frame, None, **settings)
     s = pose_app.settings(**settings)
     frame_bgr = np.ascontiguousarray(frame[..., ::-1])
-    fresh = PoseStream(pose_app.models.get(*s.models), **pose_app.stream_options(s))
+    fresh = PoseStream(pose_app.models.get(*s.models), s.analysis_options(pose_app.catalog))
     result = fresh.analyse(frame_bgr, 0.0)
     assert len(result) == 1 and set(table["track"]) == {result.persons[0].track_id}
-    assert np.array_equal(image, bgr_to_rgb(render(frame_bgr, result, s)))
+    assert np.array_equal(image, bgr_to_rgb(draw_result(frame_bgr, result, s.draw_options())))
     image, table, _ = pose_app.webcam_frame(frame, None, det_threshold=0.99)
     assert table.empty and np.array_equal(image, frame)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -104,3 +105,42 @@ def test_evaluate_refuses_bad_annotations_before_work(tmp_path: Path) -> None:
     nameless.write_text(json.dumps({"images": [{"id": 1}], "annotations": [], "categories": []}))
     proc = run("evaluate", "--ann", str(nameless), "--images", str(COCO_IMAGES))
     assert proc.returncode == 2 and "needs a file_name" in proc.stderr
+
+
+def test_infer_takes_the_analysis_options(tmp_path: Path) -> None:
+    """--focus and --enhance reach infer through the shared analysis path, as they reach video."""
+    walkers = IMAGES / "front_ochuman_000817_three_people_walking.jpg"
+    dark = IMAGES / "dark_exlpose_0212_vid000020_exp400_000052.png"
+    proc = run("infer", str(walkers), str(dark), "--out", str(tmp_path / "plain"))
+    assert proc.returncode == 0 and "2 images, 3 persons" in proc.stdout, proc.stderr
+    proc = run(
+        "infer", str(walkers), str(dark), "--out", str(tmp_path / "o"), "--focus", "largest", "--enhance"
+    )
+    assert proc.returncode == 0 and "2 images, 2 persons" in proc.stdout, proc.stderr
+    for name in (walkers.stem, dark.stem):
+        assert len(json.loads((tmp_path / "o" / f"{name}.json").read_text())["persons"]) == 1
+    proc = run("infer", str(walkers), "--out", str(tmp_path / "x"), "--focus", "tallest")
+    assert proc.returncode == 2 and "invalid choice: 'tallest'" in proc.stderr
+
+
+def test_runtime_without_paddle_is_a_clear_error(tmp_path: Path) -> None:
+    """--runtime paddle where paddlepaddle is not installed (shadowed here by a package that cannot be
+    imported): one line saying what to install, no traceback."""
+    shadow = tmp_path / "site" / "paddle"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named paddle')\n")
+    image = IMAGES / "side_frame_squat_f0030_standing.jpg"
+    args = ["infer", str(image), "--out", str(tmp_path / "o"), "--runtime", "paddle"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pose_demo.cli", *args, "--det-model", "picodet_s_192_pedestrian"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(shadow.parent)},
+    )
+    assert proc.returncode == 2
+    assert (
+        "error: The Paddle runtime needs paddlepaddle: pip install -r requirements-paddle.txt" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr

@@ -62,7 +62,7 @@ def test_layout_nms_fused(tmp_path: Path) -> None:
     detector = make_detector(build_nms_fused_model(tmp_path / "fused", rows))
     assert detector.layout == decode.NMS_FUSED
     image = np.full((480, 640, 3), 128, np.uint8)  # scale 320/640 in x, 320/480 in y
-    boxes = detector(image, threshold=0.5)
+    boxes = detector.detect(image, threshold=0.5)
     assert len(boxes) == 2
     np.testing.assert_allclose(boxes[0].as_xyxy(), [64, 24, 320, 450], atol=1e-3)
     assert boxes[0].score == pytest.approx(0.9)
@@ -73,7 +73,7 @@ def test_layout_boxes_scores_finds_the_three_walkers() -> None:
     detector = make_detector("picodet_s_320_lcnet_pedestrian")
     assert detector.layout == decode.BOXES_SCORES
     image = load_image(THREE_PEOPLE)
-    boxes = detector(image, threshold=0.5)
+    boxes = detector.detect(image, threshold=0.5)
     assert len(boxes) == 3
     h, w = image.shape[:2]
     for b in boxes:
@@ -88,7 +88,7 @@ def test_layout_raw_heads_matches_paddle_runtime() -> None:
     openvino = make_detector("picodet_s_192_pedestrian", "openvino")
     paddle = make_detector("picodet_s_192_pedestrian", "paddle")
     assert openvino.layout == paddle.layout == decode.RAW_HEADS
-    a, b = openvino(image, 0.3), paddle(image, 0.3)
+    a, b = openvino.detect(image, 0.3), paddle.detect(image, 0.3)
     assert len(a) == len(b) == 3
     for x, y in zip(a, b, strict=True):
         np.testing.assert_allclose(x.as_xyxy(), y.as_xyxy(), atol=1.0)
@@ -100,14 +100,14 @@ def test_boxes_follow_image_scale() -> None:
     detector = make_detector("picodet_s_192_lcnet_pedestrian")
     image = load_image(IMAGES / "side_frame_squat_f0030_standing.jpg")
     big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
-    small_box, big_box = detector(image)[0], detector(big)[0]
+    small_box, big_box = detector.detect(image)[0], detector.detect(big)[0]
     np.testing.assert_allclose(big_box.as_xyxy(), small_box.as_xyxy() * 2, atol=6)
 
 
 def test_user_threshold_applies_after_nms() -> None:
     detector = make_detector("picodet_s_192_lcnet_pedestrian")
     image = load_image(THREE_PEOPLE)
-    low, high = detector(image, 0.1), detector(image, 0.8)
+    low, high = detector.detect(image, 0.1), detector.detect(image, 0.8)
     assert len(low) >= len(high)
     assert all(b.score >= 0.8 for b in high)
     assert all(b.score >= 0.1 for b in low)

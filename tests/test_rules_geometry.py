@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -206,3 +208,52 @@ def test_low_confidence_gives_unknown():
     knees = joint_angle(batch[:, 11], batch[:, 13], batch[:, 15])
     assert knees[0] == pytest.approx(180)
     assert np.isnan(knees[1])
+
+
+# Issue 10, item 5: points that coincide give "unknown", never 0 or 180 as if measured.
+@pytest.mark.parametrize(
+    "measure",
+    [
+        lambda p, q: joint_angle(p, p, q),  # a on the vertex
+        lambda p, q: joint_angle(q, p, p),  # c on the vertex
+        lambda p, q: joint_angle(p, q, p),  # a and c the same: 0 deg as if folded
+        lambda p, q: segment_angle(p, p),
+        lambda p, q: segment_angle(p, p, "vertical"),
+        lambda p, q: relative_position(p, p, 100.0),
+        lambda p, q: relative_position(p, p, 100.0, "x"),
+        lambda p, q: distance_ratio(p, p, 100.0),
+        lambda p, q: distance_ratio(p, p, 100.0, axis="y"),
+        lambda p, q: relative_position(p, q, 0.0),  # zero scale
+        lambda p, q: distance_ratio(p, q, 0.0),
+    ],
+)
+def test_coinciding_points_give_unknown(measure):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero on the way
+        assert np.isnan(measure(pt(3, 4), pt(10, 20)))
+        batch = measure(np.stack([pt(3, 4), pt(-5, 7)]), np.stack([pt(10, 20), pt(0, 0)]))
+    assert batch.shape == (2,) and np.isnan(batch).all()
+
+
+def test_coincidence_is_per_person_in_a_batch():
+    a = np.stack([pt(1, 0), pt(0, 0), pt(1, 0)])
+    vertex = np.stack([pt(0, 0), pt(0, 0), pt(0, 0)])
+    c = np.stack([pt(0, 1), pt(0, 1), pt(1, 0)])
+    angles = joint_angle(a, vertex, c)
+    assert angles[0] == pytest.approx(90)
+    assert np.isnan(angles[1:]).all()  # a on the vertex; a and c the same point
+    tilt = segment_angle(vertex, np.stack([pt(10, -10), pt(0, 0), pt(-10, 0)]))
+    assert tilt[0] == pytest.approx(45) and np.isnan(tilt[1]) and tilt[2] == pytest.approx(0)
+
+
+def test_collapsed_body_has_no_scale_nor_view():
+    kps = STANDING.copy()
+    kps[[5, 6, 11, 12], :2] = (100, 100)  # shoulders and hips on one spot
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(body_scale(kps))
+        assert np.isnan(frontality(kps))
+        assert np.isnan(relative_position(kps[9], kps[0], body_scale(kps)))
+    side = STANDING.copy()
+    side[0, :2] = side[3, :2]  # nose on the (best) ear: no direction
+    assert np.isnan(facing(side))

@@ -298,7 +298,7 @@ def test_user_rule_file_adds_an_action_without_code(tmp_path):
             "  - id: knee\n    title: {en: Knee}\n    view: top\n    kind: measurement\n"
             "    measure: {joint_angle: [left_hip, left_knee, left_ankle]}\n",
             "rule 'knee', field 'view'",
-            "'top' is not one of front, side, any",
+            "The view 'top' is not available: choose one of front, side, any.",
         ),
         (
             "  - id: bent\n    title: {en: Bent}\n    kind: action\n"
@@ -332,7 +332,7 @@ def test_user_rule_file_adds_an_action_without_code(tmp_path):
             "  - id: up\n    title: {en: Up}\n    kind: gesture\n"
             "    condition: {above: [left_wrist, head]}\n",
             "rule 'up', field 'kind'",
-            "'gesture' is not one of measurement, screening, action",
+            "The kind 'gesture' is not available: choose one of measurement, screening, action.",
         ),
     ],
 )
@@ -407,3 +407,152 @@ def test_catalog_table_lists_every_rule(default):
     assert lines[0].split() == ["id", "kind", "view", "unit", "en", "zh"]
     assert [line.split()[0] for line in lines[1:]] == default.ids
     assert lines[1].split()[:4] == ["left_knee_angle", "measurement", "any", "deg"]
+
+
+# Issue 10, item 2: rule files cannot expand (aliases), nor be too large, too many or too deep.
+def alias_bomb(depth: int) -> str:
+    """A small rule file whose ``any:`` aliases expand to 10 ** depth tests (a 488-byte one hung the app)."""
+    lines = [
+        "rules:",
+        "  - id: bomb",
+        "    title: {en: Bomb}",
+        "    kind: action",
+        "    condition:",
+        "      any:",
+    ]
+    lines.append("        - &a0 {above: [left_wrist, head]}")
+    for i in range(1, depth + 1):
+        lines.append(f"        - &a{i} {{any: [{', '.join([f'*a{i - 1}'] * 10)}]}}")
+    return "\n".join(lines) + "\n"
+
+
+def rule_line(i: int) -> str:
+    return f"  - {{id: r{i}, title: {{en: R}}, kind: action, condition: {{above: [left_wrist, head]}}}}\n"
+
+
+def load_text(tmp_path, text: str) -> RuleSet:
+    path = tmp_path / "my_rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return RuleSet.load(path)
+
+
+def test_yaml_aliases_are_refused_with_line_and_column(tmp_path):
+    with pytest.raises(
+        RuleError,
+        match=r"my_rules\.yaml: line 7, column 11: YAML anchors and aliases \(&a0\) are not allowed",
+    ):
+        load_text(tmp_path, alias_bomb(4))  # 10,000 tests from 500 bytes (7 deep took minutes and GBs)
+    alias_only = "rules:\n  - {id: up, title: {en: Up}, kind: action, condition: *up}\n"
+    with pytest.raises(
+        RuleError, match=r"line 2, column 56: YAML anchors and aliases \(\*up\) are not allowed"
+    ):
+        load_text(tmp_path, alias_only)
+
+
+def test_file_size_rule_count_and_nesting_are_bounded(tmp_path):
+    padding = "# " + "x" * 300_000 + "\n"
+    with pytest.raises(RuleError, match=r"my_rules\.yaml: the file has 30\d{4} bytes; the limit is 262144"):
+        load_text(tmp_path, padding + "rules:\n" + rule_line(0))
+    with pytest.raises(RuleError, match=r"my_rules\.yaml: field 'rules': 501 rules; the limit is 500"):
+        load_text(tmp_path, "rules:\n" + "".join(rule_line(i) for i in range(501)))
+    assert len(load_text(tmp_path, "rules:\n" + "".join(rule_line(i) for i in range(500))).ids) == 500
+    test = "{above: [left_wrist, head]}"
+
+    def any_rule(i: int, n: int) -> str:
+        tests = ", ".join([test] * n)
+        return f"  - {{id: big{i}, title: {{en: Big}}, kind: action, condition: {{any: [{tests}]}}}}\n"
+
+    with pytest.raises(
+        RuleError, match=r"rule 'big0', field 'condition': 101 measures; the limit is 100 per rule"
+    ):
+        load_text(tmp_path, "rules:\n" + any_rule(0, 101))
+    with pytest.raises(RuleError, match=r"field 'rules': 1001 measures in all; the limit is 1000 per file"):
+        load_text(tmp_path, "rules:\n" + "".join(any_rule(i, 100) for i in range(10)) + rule_line(0))
+    assert len(load_text(tmp_path, "rules:\n" + "".join(any_rule(i, 100) for i in range(10))).ids) == 10
+    deep = "{any: [" * 9 + test + "]}" * 9
+    with pytest.raises(
+        RuleError, match=r"rule 'deep', field 'condition(\.any\[0\]){8}': nested 9 deep; the limit is 8"
+    ):
+        load_text(
+            tmp_path, f"rules:\n  - {{id: deep, title: {{en: Deep}}, kind: action, condition: {deep}}}\n"
+        )
+    yaml_deep = "rules: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(RuleError, match=r"line 1, column \d+: YAML nested more than 64 deep"):
+        load_text(tmp_path, yaml_deep)
+
+
+def test_yaml_syntax_errors_keep_line_and_column(tmp_path):
+    with pytest.raises(RuleError, match=r"my_rules\.yaml: not valid YAML: line 3, column 1: "):
+        load_text(tmp_path, "rules:\n  - [\n")
+
+
+# Issue 10, item 5: measures whose points are the same point are refused when the file loads.
+@pytest.mark.parametrize(
+    ("spec", "field", "problem"),
+    [
+        (
+            "measure: {joint_angle: [left_knee, left_knee, left_ankle]}",
+            "measure.joint_angle",
+            "'left_knee' twice",
+        ),
+        (
+            "measure: {joint_angle: [left_hip, left_knee, left_knee]}",
+            "measure.joint_angle",
+            "'left_knee' twice",
+        ),
+        (
+            "measure: {joint_angle: [left_hip, left_knee, left_hip]}",
+            "measure.joint_angle",
+            "'left_hip' twice",
+        ),
+        ("measure: {segment_angle: [neck, neck]}", "measure.segment_angle", "'neck' twice"),
+        ("measure: {distance_ratio: [left_knee, left_knee], axis: x}", "measure.distance_ratio", "twice"),
+        ("measure: {relative_position: [nose, nose]}", "measure.relative_position", "'nose' twice"),
+        (
+            "measure: {segment_angle: [nose, head]}",
+            "measure.segment_angle",
+            "'nose' and 'head' can be the same keypoint",
+        ),
+        (
+            "measure: {distance_ratio: [ear, head]}",
+            "measure.distance_ratio",
+            "'ear' and 'head' can be the same",
+        ),
+        (
+            "measure: {symmetry: [{joint_angle: [left_hip, left_knee, left_ankle]}, "
+            "{joint_angle: [left_hip, left_knee, left_ankle]}]}",
+            "measure.symmetry",
+            "compares a measure with itself",
+        ),
+        (
+            "measure: {symmetry: [{joint_angle: [left_hip, left_knee, left_ankle]}, "
+            "{joint_angle: [right_hip, right_hip, right_ankle]}]}",
+            "measure.symmetry[1].joint_angle",
+            "'right_hip' twice",
+        ),
+        (
+            "condition: {any: [{above: [left_wrist, head]}, {below: [left_wrist, left_wrist]}]}",
+            "condition.any[1].below",
+            "twice",
+        ),
+    ],
+)
+def test_degenerate_measures_are_refused_with_the_field(tmp_path, spec, field, problem):
+    kind = "measurement" if spec.startswith("measure") else "action"
+    with pytest.raises(RuleError) as error:
+        load_text(tmp_path, f"rules:\n  - id: odd\n    title: {{en: Odd}}\n    kind: {kind}\n    {spec}\n")
+    message = str(error.value)
+    assert f"my_rules.yaml: rule 'odd', field '{field}': " in message, message
+    assert problem in message, message
+
+
+def test_virtual_points_made_of_a_point_are_allowed_with_it(tmp_path):
+    rules = load_text(
+        tmp_path,
+        "rules:\n  - {id: half, title: {en: Half}, kind: measurement,"
+        " measure: {segment_angle: [neck, left_shoulder]}}\n",
+    )
+    assert verdicts(rules, person(STANDING_POINTS))["half"].value == pytest.approx(0)
+    # shoulders on top of each other: the neck is the shoulder, no angle to measure
+    both = person(STANDING_POINTS, right_shoulder=(130, 80))
+    assert verdicts(rules, both)["half"].level == "unknown"

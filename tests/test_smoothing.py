@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pose_demo.bench.paddle_smoothing import PaddleKeypointSmoothing
+from pose_demo.bench.smoothing import jitter, lag_frames, still_phases
 from pose_demo.results import Box, Person
 from pose_demo.tracking import SMOOTHING_KINDS, filter_factory, make_smoother
-from pose_demo.tracking.metrics import PaddleKeypointSmoothing, jitter, lag_frames, still_phases
 
 K = 17
 HEIGHT = 300.0  # box height in pixels

@@ -109,7 +109,7 @@ def test_download_then_resolve_from_cache_without_server(
     assert (2600722, 2600722) in calls and (1469407, 1469407) in calls
 
     server.stop()
-    model = resolve_model("tinypose_128x96", cache_dir=tmp_path, download=False)
+    model = resolve_model("tinypose_128x96", download_dir=tmp_path, download=False)
     assert model.path == folder
     assert model.spec == MODELS["tinypose_128x96"]
     assert (model.format, model.model_file, model.weights_file) == (
@@ -140,7 +140,7 @@ def test_corrupted_download_caches_nothing(
         assert part in message
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ModelNotFoundError):
-        resolve_model("tinypose_128x96", cache_dir=tmp_path, download=False)
+        resolve_model("tinypose_128x96", download_dir=tmp_path, download=False)
 
 
 def test_http_404_raises_not_found_naming_folder_and_url(server: Server, tmp_path: Path) -> None:
@@ -207,15 +207,15 @@ def test_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     cache = tmp_path / "cache"
     monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path / "env"))
 
-    assert resolve_model(name, cache_dir=cache).path == env_folder
-    assert resolve_model(name, model_dir=tmp_path / "arg", cache_dir=cache).path == arg_folder
-    assert resolve_model(cache_folder, cache_dir=cache).path == cache_folder
+    assert resolve_model(name, download_dir=cache).path == env_folder
+    assert resolve_model(name, model_dir=tmp_path / "arg", download_dir=cache).path == arg_folder
+    assert resolve_model(cache_folder, download_dir=cache).path == cache_folder
     monkeypatch.chdir(tmp_path / "cwd")  # now the name is also an existing relative path: it wins
-    explicit = resolve_model(name, model_dir=tmp_path / "arg", cache_dir=cache)
+    explicit = resolve_model(name, model_dir=tmp_path / "arg", download_dir=cache)
     assert explicit.path == cwd_folder and explicit.spec is None
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path / "empty"))
-    from_cache = resolve_model(name, cache_dir=cache, download=False)
+    from_cache = resolve_model(name, download_dir=cache, download=False)
     assert from_cache.path == cache_folder and from_cache.spec == MODELS[name]
 
 
@@ -251,7 +251,7 @@ def test_shared_models_resolve_through_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
-    model = resolve_model(name, cache_dir=tmp_path, download=False)
+    model = resolve_model(name, download_dir=tmp_path, download=False)
     assert model.path == MODEL_DIR / name and model.spec == MODELS[name]
     assert model.format == model_format
     assert (model.model_file, model.weights_file) == (model.path / model_file, model.path / weights_file)
@@ -269,7 +269,7 @@ def test_user_paddle_export_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
 
     for given in (export, export / "model.pdmodel"):
-        model = resolve_model(given, cache_dir=tmp_path / "cache")
+        model = resolve_model(given, download_dir=tmp_path / "cache")
         assert model.spec is None and model.path == export and model.format == "paddle_legacy"
         assert (model.model_file, model.weights_file) == (
             export / "model.pdmodel",
@@ -279,7 +279,7 @@ def test_user_paddle_export_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             "arch": "PicoDet",
             "Preprocess": [{"type": "Resize", "target_size": [320, 320]}],
         }
-    assert resolve_model("my_detector", model_dir=tmp_path, cache_dir=tmp_path / "cache").path == export
+    assert resolve_model("my_detector", model_dir=tmp_path, download_dir=tmp_path / "cache").path == export
 
 
 def test_format_preference_and_paddle3(tmp_path: Path) -> None:
@@ -320,7 +320,7 @@ def test_folder_without_model_file_lists_content(tmp_path: Path) -> None:
 def test_unknown_name_lists_known_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MODEL_DIR_ENV, raising=False)
     with pytest.raises(ModelNotFoundError) as caught:
-        resolve_model("no_such_model", cache_dir=tmp_path)
+        resolve_model("no_such_model", download_dir=tmp_path)
     assert all(name in str(caught.value) for name in MODELS)
 
 
@@ -329,7 +329,7 @@ def test_known_model_missing_offline_names_folder_and_urls(
 ) -> None:
     monkeypatch.delenv(MODEL_DIR_ENV, raising=False)
     with pytest.raises(ModelNotFoundError) as caught:
-        resolve_model("tinypose_256x192_paddle", cache_dir=tmp_path, download=False)
+        resolve_model("tinypose_256x192_paddle", download_dir=tmp_path, download=False)
     message = str(caught.value)
     assert str(tmp_path / "tinypose_256x192_paddle") in message
     assert MODELS["tinypose_256x192_paddle"].archive.url in message

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_demo import FrameResult, UniModel
+from pose_demo import AnalysisOptions, FrameResult, UniModel
 from pose_demo.results import Box
 from pose_demo.rules import RuleSet
 from pose_demo.stream import PoseStream
@@ -63,9 +63,9 @@ def test_one_person_keeps_one_track_id_and_is_drawn(fast_model: UniModel, frames
 def test_det_interval_follows_the_tracks_between_detections(
     fast_model: UniModel, frames: list[np.ndarray]
 ) -> None:
-    every = run(PoseStream(fast_model, smoothing="none", max_latency_s=None), frames)
+    every = run(PoseStream(fast_model, AnalysisOptions(smoothing="none"), max_latency_s=None), frames)
     counting = CountingModel(fast_model)
-    stream = PoseStream(counting, smoothing="none", det_interval=3, max_latency_s=None)  # type: ignore[arg-type]
+    stream = PoseStream(counting, AnalysisOptions(smoothing="none", det_interval=3), max_latency_s=None)  # type: ignore[arg-type]
     followed = run(stream, frames)
     assert counting.detections == 8
     assert {p.track_id for r in followed for p in r.persons} == {1}
@@ -100,7 +100,7 @@ def test_rules_are_judged_per_track_and_dead_tracks_are_forgotten(
     fast_model: UniModel, frames: list[np.ndarray]
 ) -> None:
     rules = RuleSet.load("default")
-    judged = PoseStream(fast_model, rules=rules, max_latency_s=None)
+    judged = PoseStream(fast_model, AnalysisOptions(rules=rules), max_latency_s=None)
     plain = PoseStream(fast_model, max_latency_s=None)
     for k, frame in enumerate(frames[:5]):
         with_rules, result = judged.process(frame, k / FPS)
@@ -115,9 +115,9 @@ def test_rules_are_judged_per_track_and_dead_tracks_are_forgotten(
 
 
 def test_detection_threshold_is_applied(fast_model: UniModel, frames: list[np.ndarray]) -> None:
-    lenient = run(PoseStream(fast_model, det_threshold=0.3, max_latency_s=None), frames)
+    lenient = run(PoseStream(fast_model, AnalysisOptions(det_threshold=0.3), max_latency_s=None), frames)
     assert all(len(r) == 1 for r in lenient)
-    strict = PoseStream(fast_model, det_threshold=0.99, max_latency_s=None)
+    strict = PoseStream(fast_model, AnalysisOptions(det_threshold=0.99), max_latency_s=None)
     annotated, result = strict.process(frames[0], 0.0)
     assert len(result) == 0 and np.array_equal(annotated, frames[0])
     assert all(len(r) == 0 for r in run(strict, frames)[1:])
@@ -130,14 +130,14 @@ def test_focus_keeps_the_main_person_and_its_track_id(fast_model: UniModel, stre
     first = everyone[0].persons
     largest_id = max(first, key=lambda p: p.box.width * p.box.height).track_id
     for focus in ("largest", "central"):
-        focused = run(PoseStream(fast_model, focus=focus, max_latency_s=None), street)
+        focused = run(PoseStream(fast_model, AnalysisOptions(focus=focus), max_latency_s=None), street)
         assert all(len(r) == 1 for r in focused)
         (main_id,) = {r.persons[0].track_id for r in focused}
         assert (main_id == largest_id) == (focus == "largest")  # here the largest walker is off-centre
         for r, persons in zip(focused, by_id, strict=True):  # the same person, smoothed alike
             np.testing.assert_allclose(r.persons[0].keypoints, persons[main_id].keypoints)
-    with pytest.raises(ValueError, match="focus must be one of"):
-        PoseStream(fast_model, focus="tallest")
+    with pytest.raises(ValueError, match="focus 'tallest' is not available: choose one of everyone"):
+        AnalysisOptions(focus="tallest")
 
 
 def test_enhance_finds_the_person_in_a_dark_frame_and_draws_on_it(
@@ -145,7 +145,9 @@ def test_enhance_finds_the_person_in_a_dark_frame_and_draws_on_it(
 ) -> None:
     dark = (frames[0] * 0.05).astype(np.uint8)  # mean luminance about 6 of 255
     assert len(PoseStream(fast_model, max_latency_s=None).process(dark, 0.0)[1]) == 0
-    annotated, result = PoseStream(fast_model, enhance=True, max_latency_s=None).process(dark, 0.0)
+    annotated, result = PoseStream(fast_model, AnalysisOptions(enhance=True), max_latency_s=None).process(
+        dark, 0.0
+    )
     (found,) = result.persons
     (lit,) = fast_model.predict(frames[0]).persons
     assert iou_matrix(found.box.as_xyxy()[None], lit.box.as_xyxy()[None])[0, 0] > 0.7

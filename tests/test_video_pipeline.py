@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pose_demo import UniModel
+from pose_demo import AnalysisOptions, DrawOptions, UniModel
 from pose_demo.rules import RuleSet
 from pose_demo.skeleton import COCO17
 from pose_demo.video.exports import video_json, write_csv, write_gif, write_json
@@ -32,7 +32,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def judged(fast_model: UniModel, clip: Path, tmp_path_factory: pytest.TempPathFactory) -> VideoRun:
     """The clip processed with the default rules."""
     out = tmp_path_factory.mktemp("out") / "judged.mp4"
-    return process_video(fast_model, clip, out, VideoOptions(rules=RuleSet.load("default")))
+    return process_video(fast_model, clip, out, VideoOptions(AnalysisOptions(rules=RuleSet.load("default"))))
 
 
 def tracked_frames(run: VideoRun) -> int:
@@ -103,7 +103,9 @@ def test_gif_preview(judged: VideoRun, tmp_path: Path) -> None:
 
 
 def test_stride_scale_and_det_interval(fast_model: UniModel, clip: Path, tmp_path: Path) -> None:
-    options = VideoOptions(frame_stride=2, output_scale=0.5, det_interval=2, smoothing="kalman")
+    options = VideoOptions(
+        AnalysisOptions(det_interval=2, smoothing="kalman"), frame_stride=2, output_scale=0.5
+    )
     run = process_video(fast_model, probe(clip), tmp_path / "out.mp4", options)  # probed once, not twice
     out = probe(tmp_path / "out.mp4")
     assert (out.width, out.height, out.fps, out.frames) == (160, 92, 15, 23)
@@ -117,14 +119,25 @@ def test_threshold_focus_and_drawing_reach_the_stream(fast_model: UniModel, tmp_
     street = VIDEOS / "mmpose_demo_street_5frames.mp4"  # several walkers
     everyone = process_video(fast_model, street, options=VideoOptions(output_scale=0.5))
     assert all(len(f.persons) >= 2 for f in everyone.frames)
-    focused = process_video(fast_model, street, options=VideoOptions(output_scale=0.5, focus="largest"))
+    focused = process_video(
+        fast_model, street, options=VideoOptions(AnalysisOptions(focus="largest"), output_scale=0.5)
+    )
     assert all(len(f.persons) == 1 for f in focused.frames)
     assert len({f.persons[0].track_id for f in focused.frames}) == 1
-    strict = VideoOptions(output_scale=0.5, det_threshold=0.99, render=lambda frame, result: frame // 2)
-    run = process_video(fast_model, street, tmp_path / "out.mp4", strict)
+    strict = VideoOptions(AnalysisOptions(det_threshold=0.99), output_scale=0.5)
+    run = process_video(fast_model, street, tmp_path / "strict.mp4", strict)
     assert all(not f.persons for f in run.frames)
-    first = next(decode(probe(tmp_path / "out.mp4"), run.size, run.rate))
-    assert first.mean() < 0.6 * next(decode(probe(street), run.size, run.rate)).mean()  # drawn by render
+    # Drawing options reach the video: thicker skeletons cover more of the source frame.
+    source = next(decode(probe(street), everyone.size, everyone.rate)).astype(int)
+    changed = []
+    for thickness in (1.0, 3.0):
+        out = tmp_path / f"thickness{thickness}.mp4"
+        process_video(
+            fast_model, street, out, VideoOptions(draw=DrawOptions(thickness=thickness), output_scale=0.5)
+        )
+        first = next(decode(probe(out), everyone.size, everyone.rate)).astype(int)
+        changed.append(np.count_nonzero(np.abs(first - source).max(axis=-1) > 40))
+    assert changed[1] > 1.5 * changed[0] > 0
 
 
 def test_rotated_video_comes_out_upright(fast_model: UniModel, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import gradio as gr
 from pose_demo.app.examples import resolve_examples
 from pose_demo.app.handlers import PoseApp
 from pose_demo.app.layout import build_demo
-from pose_demo.app.models import ModelCache
+from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.rules import RuleSet
 
@@ -19,7 +19,7 @@ MAX_FILE_SIZE = "50mb"
 
 def create_demo(model_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
     """The app with its queue set up. The default models are loaded here, once, for every session."""
-    models = ModelCache(model_dir)
+    models = LoadedModels(model_dir)
     app = PoseApp(models, OutputFolders(), RuleSet.load("default"))
     app.models.get(*app.settings().models)
     demo = build_demo(app, resolve_examples("image"), resolve_examples("video"))

@@ -1,4 +1,4 @@
-"""Example media for the galleries: a manifest of pinned URLs + sha256, fetched once into a cache.
+"""Example media for the galleries: a manifest of pinned URLs + sha256, downloaded once and kept.
 
 ``POSE_DEMO_EXAMPLES_DIR`` replaces downloads by a local folder laid out like the manifest's paths.
 Nothing here ever stops the app: an example that is missing, or fails to download or its check, is
@@ -16,11 +16,11 @@ from pathlib import Path
 import yaml
 
 from pose_demo.models.registry import RemoteFile
-from pose_demo.models.store import DEFAULT_CACHE_DIR, ModelStoreError, fetch_file
+from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelStoreError, fetch_file
 
 EXAMPLES_DIR_ENV = "POSE_DEMO_EXAMPLES_DIR"
 MANIFEST = Path(__file__).resolve().parents[2] / "assets" / "examples.yaml"
-DEFAULT_EXAMPLES_CACHE = DEFAULT_CACHE_DIR / "examples"
+DEFAULT_EXAMPLES_DIR = DEFAULT_DOWNLOAD_DIR / "examples"
 KINDS = ("image", "video")
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Example:
-    """One manifest entry. ``path`` is where the file sits, relative to the cache or the local folder."""
+    """One manifest entry. ``path`` is where the file sits, relative to the download or local folder."""
 
     name: str
     kind: str
@@ -58,9 +58,9 @@ def load_manifest(manifest: Path = MANIFEST) -> list[Example]:
     return examples
 
 
-def fetch_example(example: Example, cache_dir: Path = DEFAULT_EXAMPLES_CACHE) -> Path | None:
-    """The cached file of ``example``, downloaded (and checked) first if needed; None if that fails."""
-    target = cache_dir / example.path
+def fetch_example(example: Example, download_dir: Path = DEFAULT_EXAMPLES_DIR) -> Path | None:
+    """The downloaded file of ``example``, downloaded (and checked) first if needed; None if that fails."""
+    target = download_dir / example.path
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,11 +79,11 @@ def resolve_examples(
     kind: str,
     manifest: Path = MANIFEST,
     local_dir: str | os.PathLike[str] | None = None,
-    cache_dir: Path = DEFAULT_EXAMPLES_CACHE,
+    download_dir: Path = DEFAULT_EXAMPLES_DIR,
 ) -> list[tuple[str, Path]]:
     """(name, file) of every available example of ``kind`` (image or video), in manifest order.
 
-    ``local_dir`` (default: env ``POSE_DEMO_EXAMPLES_DIR``) is used instead of the cache when set.
+    ``local_dir`` (default: env ``POSE_DEMO_EXAMPLES_DIR``) is used instead of downloads when set.
     """
     local_dir = local_dir or os.environ.get(EXAMPLES_DIR_ENV)
     found = []
@@ -96,7 +96,7 @@ def resolve_examples(
                 log.warning("Example %r left out: no file %s", example.name, path)
                 path = None
         else:
-            path = fetch_example(example, cache_dir)
+            path = fetch_example(example, download_dir)
         if path is not None:
             found.append((example.name, path))
     return found

@@ -5,7 +5,8 @@ also names the API parameters; ``rule_file`` is spelt out with its None default,
 for API clients (the other settings are optional through their components' initial values).
 
 Events that take files skip Gradio's preprocessing, so that the library's own readers (``load_image``,
-the video probe) judge the upload and explain what is wrong.
+the video probe) judge the upload and explain what is wrong; ``uploads`` checks first that the file is
+one of this app's uploads.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,13 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from pose_demo.app.models import ModelCache
+from pose_demo.analysis import AnalysisOptions, analyse_image
+from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.render import angle_series, number_persons, render, verdict_table
 from pose_demo.app.settings import Settings, SettingsError
+from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path, upload_name, upload_path
+from pose_demo.app.views import angle_series, number_persons, verdict_table
 from pose_demo.enhance import enhance_dark
-from pose_demo.focus import focus_persons
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.store import ModelStoreError
 from pose_demo.results import FrameResult
@@ -38,6 +39,7 @@ from pose_demo.rules import RuleError, RuleSet
 from pose_demo.stream import PoseStream
 from pose_demo.video import VideoInputError, VideoOptions, VideoRun, check_video, process_video
 from pose_demo.video.exports import angle_columns, write_csv, write_gif, write_json
+from pose_demo.visualization.draw import draw_result
 
 log = logging.getLogger(__name__)
 
@@ -59,31 +61,6 @@ def user_errors(task: str) -> Iterator[None]:
         raise gr.Error(f"Something went wrong while {task}; please try again, or try another file.") from e
 
 
-Upload = dict[str, Any] | str | None  # a Gradio file payload (unprocessed), or a path
-
-
-def _file(upload: Upload) -> Upload:
-    """The file of an upload: gr.Video nests it as ``{"video": file, "subtitles": ...}``."""
-    return upload["video"] if isinstance(upload, dict) and "video" in upload else upload
-
-
-def upload_path(upload: Upload, what: str) -> Path:
-    """The uploaded file's path, or a gr.Error asking for one."""
-    file = _file(upload)
-    path = file.get("path") if isinstance(file, dict) else file
-    if not path:
-        raise gr.Error(f"No {what} was given: upload one (or pick an example) first.")
-    return Path(path)
-
-
-def upload_name(upload: Upload) -> str:
-    """The uploaded file's own name without suffix (Gradio keeps it as ``orig_name``)."""
-    file = _file(upload)
-    if isinstance(file, dict):
-        file = file.get("orig_name") or file.get("path")
-    return Path(file or "result").stem
-
-
 def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image_bgr[..., ::-1])
 
@@ -92,7 +69,7 @@ def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
 class ImageAnalysis:
     """The last prediction of a session's Image tab, kept to redraw without running the models again."""
 
-    image_bgr: np.ndarray  # as analysed: enhanced when that was chosen, and shown so
+    image_bgr: np.ndarray  # as shown: brightened when "enhance" was chosen, as the models saw it
     result: FrameResult
     name: str  # the upload's name, for the download
 
@@ -110,7 +87,7 @@ class VideoAnalysis:
 class LiveSession:
     """A webcam session: its own stream (tracker, smoothers, rule debounce) and the settings that made it."""
 
-    settings: Settings  # the analysis settings that made the stream (``Settings.analysis``)
+    key: tuple[tuple[str, str], AnalysisOptions]  # the models and analysis options that made the stream
     stream: PoseStream
 
 
@@ -119,18 +96,22 @@ class PoseApp:
 
     def __init__(
         self,
-        models: ModelCache,
+        models: LoadedModels,
         outputs: OutputFolders,
         catalog: RuleSet,
         clock: Callable[[], float] = time.monotonic,
+        uploads: UploadFolders | None = None,
     ) -> None:
         self.models = models
         self.outputs = outputs
         self.catalog = catalog
         self.clock = clock  # webcam frames are timed by their arrival on this clock (seconds)
+        self.uploads = uploads or UploadFolders.gradio()  # the only folders whose files are opened
 
-    def settings(self, **values: Any) -> Settings:
-        return Settings.parse(self.catalog, **values)
+    def settings(self, rule_file: Upload = None, **values: Any) -> Settings:
+        """The checked settings; a ``rule_file`` must be one of this app's uploads."""
+        rule_file = optional_upload_path(rule_file, "rule file", self.uploads)
+        return Settings.parse(self.catalog, rule_file=rule_file, **values)
 
     def save_image(self, image_bgr: np.ndarray, name: str) -> str:
         """The picture as a JPEG file of its own, for Gradio to serve.
@@ -147,30 +128,9 @@ class PoseApp:
     def save_analysis(self, analysis: ImageAnalysis, settings: Settings) -> str:
         """The analysed image drawn with the settings' drawing options, as a JPEG file."""
         result = number_persons(analysis.result)  # photos have no track ids: label persons by number
-        return self.save_image(render(analysis.image_bgr, result, settings), analysis.name)
-
-    def stream_options(self, settings: Settings) -> dict[str, Any]:
-        """The keyword arguments of ``PoseStream`` (and ``VideoOptions``) that the settings choose."""
-        return {
-            "smoothing": settings.smoothing,
-            "strength": settings.strength,
-            "rules": settings.rule_set(self.catalog),
-            "render": partial(render, settings=settings),
-            "det_threshold": settings.det_threshold,
-            "focus": settings.focus,
-            "enhance": settings.enhance,
-        }
-
-    def analyse(self, image_bgr: np.ndarray, settings: Settings) -> tuple[np.ndarray, FrameResult]:
-        """(The image as analysed, the result): enhance, detect + keypoints, focus, rule verdicts."""
-        if settings.enhance:
-            image_bgr = enhance_dark(image_bgr)
-        result = self.models.get(*settings.models).predict(image_bgr, settings.det_threshold)
-        persons = focus_persons(result.persons, result.image_size, settings.focus)
-        rules = settings.rule_set(self.catalog)
-        if rules is not None:
-            persons = [replace(p, rules=rules.evaluate(p)) for p in persons]
-        return image_bgr, FrameResult(persons, result.image_size)
+        return self.save_image(
+            draw_result(analysis.image_bgr, result, settings.draw_options()), analysis.name
+        )
 
     def predict_image(
         self,
@@ -186,9 +146,11 @@ class PoseApp:
         """
         with user_errors("analysing the image"):
             s = self.settings(rule_file=rule_file, **settings)
-            source = load_image(upload_path(image, "image"))
-            analysed, result = self.analyse(source, s)
-            analysis = ImageAnalysis(analysed, result, upload_name(image))
+            source = load_image(upload_path(image, "image", self.uploads))
+            options = s.analysis_options(self.catalog)
+            result = analyse_image(self.models.get(*s.models), source, options)
+            shown = enhance_dark(source) if options.enhance else source
+            analysis = ImageAnalysis(shown, result, upload_name(image))
             return self.save_analysis(analysis, s), result.to_dict(), analysis
 
     def image_details(self, analysis: ImageAnalysis | None) -> tuple[int, pd.DataFrame, str | None]:
@@ -223,11 +185,10 @@ class PoseApp:
             return gr.skip(), gr.skip(), session
         with user_errors("following the webcam"):
             s = self.settings(rule_file=rule_file, **settings)
-            analysis = s.analysis()
-            if session is None or session.settings != analysis:
-                stream = PoseStream(self.models.get(*s.models), **self.stream_options(s))
-                session = LiveSession(analysis, stream)
-            session.stream.render = partial(render, settings=s)
+            key = (s.models, s.analysis_options(self.catalog))
+            if session is None or session.key != key:
+                session = LiveSession(key, PoseStream(self.models.get(*s.models), key[1]))
+            session.stream.draw_options = s.draw_options()
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
             annotated, result = session.stream.process(image_bgr, self.clock())
             return bgr_to_rgb(annotated), verdict_table(result), session
@@ -249,10 +210,13 @@ class PoseApp:
         """
         with user_errors("analysing the video"):
             s = self.settings(rule_file=rule_file, **settings)
-            source = upload_path(video, "video")
+            source = upload_path(video, "video", self.uploads)
             info = check_video(source, s.max_duration)  # a bad or long file is refused before any work
             options = VideoOptions(
-                max_duration_s=s.max_duration, frame_stride=s.frame_stride, **self.stream_options(s)
+                s.analysis_options(self.catalog),
+                s.draw_options(),
+                max_duration_s=s.max_duration,
+                frame_stride=s.frame_stride,
             )
             name = upload_name(video)
             folder = self.outputs.new()

@@ -7,7 +7,6 @@ from pathlib import Path
 import gradio as gr
 
 from pose_demo.app.handlers import PoseApp
-from pose_demo.app.render import VERDICT_COLUMNS
 from pose_demo.app.settings import (
     DEFAULT_RULES,
     DEFAULT_SHOW,
@@ -20,6 +19,7 @@ from pose_demo.app.settings import (
     THICKNESS_RANGE,
     Settings,
 )
+from pose_demo.app.views import VERDICT_COLUMNS
 
 TITLE = "Pose studio"
 HOW_TO = (
@@ -67,7 +67,9 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
             keypoint_model = gr.Dropdown(
                 _choices(KEYPOINT_MODELS), value=d.keypoint_model, label="Keypoint model"
             )
-            det_threshold = gr.Slider(0.05, 0.95, d.det_threshold, step=0.05, label="Detection threshold")
+            det_threshold = gr.Slider(
+                0.05, 0.95, d.analysis.det_threshold, step=0.05, label="Detection threshold"
+            )
             kp_threshold = gr.Slider(
                 0.05,
                 0.95,
@@ -77,11 +79,15 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
                 info="weaker joints are hidden",
             )
         with gr.Row():
-            smoothing = gr.Radio(_choices(SMOOTHING), value=d.smoothing, label="Smoothing (video and webcam)")
-            strength = gr.Slider(0.0, 1.0, d.strength, step=0.05, label="Smoothing strength")
-            focus = gr.Radio(_choices(FOCUS), value=d.focus, label="Focus on the main person")
+            smoothing = gr.Radio(
+                _choices(SMOOTHING), value=d.analysis.smoothing, label="Smoothing (video and webcam)"
+            )
+            strength = gr.Slider(0.0, 1.0, d.analysis.strength, step=0.05, label="Smoothing strength")
+            focus = gr.Radio(_choices(FOCUS), value=d.analysis.focus, label="Focus on the main person")
             enhance = gr.Checkbox(
-                d.enhance, label="Enhance dark images", info="brightens low light (CLAHE) before detection"
+                d.analysis.enhance,
+                label="Enhance dark images",
+                info="brightens low light (CLAHE) before detection",
             )
         with gr.Row():
             rules = gr.Dropdown(

@@ -7,8 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.checks import check_choice, check_number
 from pose_demo.focus import FOCUS_MODES
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
+from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.tracking import SMOOTHING_KINDS
 from pose_demo.visualization.draw import DrawOptions
@@ -36,6 +39,8 @@ DEFAULT_RULES = (
     "shoulder_level",
     "hand_over_head",
 )
+# The analysis options set by controls of the same name (the rules come from ``rules`` / ``rule_file``).
+ANALYSIS_CONTROLS = tuple(name for name in AnalysisOptions.__dataclass_fields__ if name != "rules")
 DRAWING = ("kp_threshold", "thickness", "show")  # the settings that only change how results are drawn
 THICKNESS_RANGE = (0.25, 4.0)
 MAX_DURATION_RANGE = (1.0, 600.0)  # seconds of video
@@ -44,24 +49,6 @@ FRAME_STRIDE_RANGE = (1, 30)
 
 class SettingsError(ValueError):
     """A setting a client sent is not one of the allowed values; the message says which are."""
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise SettingsError(f"The {name} {value!r} is not available: choose one of {', '.join(allowed)}.")
-    return value
-
-
-def _number(name: str, value: Any, low: float, high: float, whole: bool = False) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not low <= value <= high
-        or (whole and not float(value).is_integer())
-    ):
-        kind = "a whole number" if whole else "a number"
-        raise SettingsError(f"The {name} must be {kind} from {low} to {high}, not {value!r}.")
-    return float(value)
 
 
 def _subset(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
@@ -76,22 +63,19 @@ def _subset(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
 class Settings:
     """Every setting of the settings panel, checked. Each tab reads the ones it needs.
 
-    ``rules`` are ids of the built-in catalog; a ``rule_file`` (path of an uploaded YAML), when given,
-    replaces them with all of its own rules.
+    ``analysis`` holds the analysis options set by controls named like its fields (``ANALYSIS_CONTROLS``);
+    its rules are chosen apart: ``rules`` are ids of the built-in catalog, and a ``rule_file`` (path of an
+    uploaded YAML), when given, replaces them with all of its own rules (see ``analysis_options``).
     """
 
     detector: str = DEFAULT_DETECTOR
     keypoint_model: str = DEFAULT_KEYPOINTS
-    det_threshold: float = 0.5
-    kp_threshold: float = 0.3
-    smoothing: str = "oneeuro"
-    strength: float = 0.5
+    analysis: AnalysisOptions = AnalysisOptions(det_threshold=0.5)
     rules: tuple[str, ...] = DEFAULT_RULES
     rule_file: str | None = None
+    kp_threshold: float = MIN_KEYPOINT_SCORE
     thickness: float = 1.0
     show: tuple[str, ...] = DEFAULT_SHOW
-    focus: str = "everyone"
-    enhance: bool = False
     max_duration: float = 60.0
     frame_stride: int = 1
 
@@ -101,38 +85,45 @@ class Settings:
 
         Raises SettingsError naming the setting and its allowed values.
         """
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+        own = set(cls.__dataclass_fields__) - {"analysis"}
+        unknown = sorted(set(values) - own - set(ANALYSIS_CONTROLS))
         if unknown:
             raise SettingsError(f"Unknown settings {unknown}.")
-        s = cls(**values)
-        rule_file = s.rule_file
-        if isinstance(rule_file, dict):  # a Gradio file payload, from an event that skips preprocessing
-            rule_file = rule_file.get("path")
-        return cls(
-            detector=_choice("detector", s.detector, list(DETECTORS)),
-            keypoint_model=_choice("keypoint model", s.keypoint_model, list(KEYPOINT_MODELS)),
-            det_threshold=_number("detection threshold", s.det_threshold, 0.0, 1.0),
-            kp_threshold=_number("keypoint threshold", s.kp_threshold, 0.0, 1.0),
-            smoothing=_choice("smoothing", s.smoothing, SMOOTHING_KINDS),
-            strength=_number("smoothing strength", s.strength, 0.0, 1.0),
+        d = cls()
+        try:
+            analysis = replace(d.analysis, **{k: v for k, v in values.items() if k in ANALYSIS_CONTROLS})
+        except ValueError as e:
+            raise SettingsError(str(e)) from e
+        s = replace(d, **{k: v for k, v in values.items() if k in own})
+        return replace(
+            s,
+            detector=check_choice("detector", s.detector, list(DETECTORS), SettingsError),
+            keypoint_model=check_choice(
+                "keypoint model", s.keypoint_model, list(KEYPOINT_MODELS), SettingsError
+            ),
+            analysis=analysis,
             rules=_subset("rules", s.rules, catalog.ids),
-            rule_file=rule_file or None,
-            thickness=_number("line thickness", s.thickness, *THICKNESS_RANGE),
+            rule_file=s.rule_file or None,
+            kp_threshold=check_number("keypoint threshold", s.kp_threshold, 0.0, 1.0, error=SettingsError),
+            thickness=check_number("line thickness", s.thickness, *THICKNESS_RANGE, error=SettingsError),
             show=_subset("drawing options", s.show, SHOW),
-            focus=_choice("focus", s.focus, FOCUS_MODES),
-            enhance=bool(s.enhance),
-            max_duration=_number("maximum duration", s.max_duration, *MAX_DURATION_RANGE),
-            frame_stride=int(_number("frame stride", s.frame_stride, *FRAME_STRIDE_RANGE, whole=True)),
+            max_duration=check_number(
+                "maximum duration", s.max_duration, *MAX_DURATION_RANGE, error=SettingsError
+            ),
+            frame_stride=int(
+                check_number(
+                    "frame stride", s.frame_stride, *FRAME_STRIDE_RANGE, whole=True, error=SettingsError
+                )
+            ),
         )
-
-    def analysis(self) -> Settings:
-        """These settings with the drawing ones at their defaults: equal when results would be equal."""
-        defaults = Settings()
-        return replace(self, **{name: getattr(defaults, name) for name in DRAWING})
 
     @property
     def models(self) -> tuple[str, str]:
         return self.detector, self.keypoint_model
+
+    def analysis_options(self, catalog: RuleSet) -> AnalysisOptions:
+        """The analysis options with the rules chosen (loading the rule file, if any)."""
+        return replace(self.analysis, rules=self.rule_set(catalog))
 
     def draw_options(self) -> DrawOptions:
         return DrawOptions(
@@ -141,6 +132,8 @@ class Settings:
             show_boxes="boxes" in self.show,
             show_labels="scores" in self.show,
             show_track_ids="track ids" in self.show,
+            show_angles="angles" in self.show,
+            show_rule_labels="rule labels" in self.show,
         )
 
     def rule_set(self, catalog: RuleSet) -> RuleSet | None:

@@ -12,6 +12,7 @@ import numpy as np
 NMS_FUSED = "nms_fused"
 BOXES_SCORES = "boxes_scores"
 RAW_HEADS = "raw_heads"
+STRIDES = (8, 16, 32, 64)  # PicoDet's feature strides, unless the model's infer_cfg.yml says otherwise
 
 
 def detect_layout(input_names: list[str], output_shapes: dict[str, tuple[int, ...]]) -> str:
@@ -46,7 +47,7 @@ def decode_boxes_scores(outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.
 
 
 def decode_raw_heads(
-    outputs: dict[str, np.ndarray], input_size: tuple[int, int], strides: tuple[int, ...] = (8, 16, 32, 64)
+    outputs: dict[str, np.ndarray], input_size: tuple[int, int], strides: tuple[int, ...] = STRIDES
 ) -> tuple[np.ndarray, np.ndarray]:
     """PicoDet raw heads (PaddleDetection's PicoDetPostProcess): per stride, sigmoid scores
     [1, HW, C] and box distributions [1, HW, 4 * bins]. Softmax over bins, expectation x stride

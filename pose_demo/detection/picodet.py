@@ -9,6 +9,7 @@ from pose_demo.detection import decode
 from pose_demo.models.preprocess import InputConfig
 from pose_demo.models.runtime import Runtime
 from pose_demo.results import Box
+from pose_demo.timing import StageTimer
 
 
 class PicoDet:
@@ -18,7 +19,7 @@ class PicoDet:
         self,
         runtime: Runtime,
         config: InputConfig,
-        strides: tuple[int, ...] = (8, 16, 32, 64),
+        strides: tuple[int, ...] = decode.STRIDES,
         nms_iou: float = 0.6,
         score_floor: float = 0.05,
         max_detections: int = 100,
@@ -82,7 +83,15 @@ class PicoDet:
             if s >= threshold and b[2] > b[0] and b[3] > b[1]
         ]
 
-    def __call__(self, image_bgr: np.ndarray, threshold: float = 0.5) -> list[Box]:
-        blob, sx, sy = self.preprocess(image_bgr)
-        outputs = self.runtime.infer(self.inputs(blob, sx, sy))
-        return self.postprocess(outputs, sx, sy, (image_bgr.shape[1], image_bgr.shape[0]), threshold)
+    def detect(
+        self, image_bgr: np.ndarray, threshold: float = 0.5, timer: StageTimer | None = None
+    ) -> list[Box]:
+        """The persons scoring at least ``threshold``; ``timer`` (if any) gets the preprocess, detect and
+        postprocess stages."""
+        timer = timer or StageTimer()
+        with timer.stage("preprocess"):
+            blob, sx, sy = self.preprocess(image_bgr)
+        with timer.stage("detect"):
+            outputs = self.runtime.infer(self.inputs(blob, sx, sy))
+        with timer.stage("postprocess"):
+            return self.postprocess(outputs, sx, sy, (image_bgr.shape[1], image_bgr.shape[0]), threshold)

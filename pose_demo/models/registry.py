@@ -35,24 +35,18 @@ class RemoteFile:
 class ModelSpec:
     """A known model.
 
-    family: ``detector`` (PicoDet pedestrian) or ``keypoints`` (PP-TinyPose top-down).
-    input_size: (width, height) of the network input.
-    layout: how the outputs are read: ``nms_fused`` (bbox [N,6] + bbox_num), ``boxes_scores``
-    (decoded boxes [1,N,4] + scores [1,1,N]), ``raw_heads`` (per-stride scores and box
-    distributions) or ``heatmaps``.
+    input_size: (width, height) of the network input. (A detector's output layout is read from the
+    model itself: ``pose_demo.detection.decode.detect_layout``.)
     files: what to download, in the model folder's names. ``archive`` (a zip, with its sha256)
     is used instead when set; its content is unpacked into the folder.
     """
 
     name: str
-    family: str
     input_size: tuple[int, int]
-    layout: str
     files: tuple[RemoteFile, ...] = ()
     archive: RemoteFile | None = None
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
-    strides: tuple[int, ...] = ()
     description: str = ""
 
 
@@ -68,9 +62,7 @@ MODELS: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec(
             "tinypose_128x96",
-            "keypoints",
             (96, 128),
-            "heatmaps",
             _ir(
                 "tinypose_128_96",
                 "model",
@@ -81,9 +73,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "tinypose_256x192",
-            "keypoints",
             (192, 256),
-            "heatmaps",
             _ir(
                 "tinypose_256_192",
                 "model",
@@ -94,9 +84,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "tinypose_128x96_paddle",
-            "keypoints",
             (96, 128),
-            "heatmaps",
             archive=RemoteFile(
                 "tinypose_128x96.zip",
                 f"{_PADDLEDET}tinypose_128x96.zip",
@@ -106,9 +94,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "tinypose_256x192_paddle",
-            "keypoints",
             (192, 256),
-            "heatmaps",
             archive=RemoteFile(
                 "tinypose_256x192.zip",
                 f"{_PADDLEDET}tinypose_256x192.zip",
@@ -118,9 +104,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "picodet_s_192_lcnet_pedestrian",
-            "detector",
             (192, 192),
-            "boxes_scores",
             _ir(
                 "picodet_v2_s_192_pedestrian",
                 "picodet_s_192_lcnet_pedestrian",
@@ -131,9 +115,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "picodet_s_320_lcnet_pedestrian",
-            "detector",
             (320, 320),
-            "boxes_scores",
             _ir(
                 "picodet_v2_s_320_pedestrian",
                 "picodet_s_320_lcnet_pedestrian",
@@ -144,9 +126,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "picodet_s_192_pedestrian",
-            "detector",
             (192, 192),
-            "raw_heads",
             (
                 RemoteFile(
                     "model.pdmodel",
@@ -164,7 +144,6 @@ MODELS: dict[str, ModelSpec] = {
                     "70db7a692106f31fb72b29a607976f71d327b0f056c9dc47c115033776e4eda7",
                 ),
             ),
-            strides=(8, 16, 32, 64),
             description="PicoDet-S pedestrian 192 (2021 release), Paddle inference format, raw heads",
         ),
     )

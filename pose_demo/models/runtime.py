@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pose_demo.models.store import DEFAULT_CACHE_DIR, ModelFolder
+from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelFolder
 
 PRECISIONS = ("f32", "bf16", "f16")
-DEFAULT_COMPILE_CACHE = DEFAULT_CACHE_DIR / ".openvino"
+DEFAULT_COMPILE_CACHE = DEFAULT_DOWNLOAD_DIR / ".openvino"
 
 
 def usable_cache(folder: str | os.PathLike[str] | None) -> str | None:

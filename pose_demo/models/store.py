@@ -1,9 +1,9 @@
-"""Find a model folder on disk, or download a known model into the cache with checked hashes.
+"""Find a model folder on disk, or download a known model into the download folder with checked hashes.
 
 Resolution order of :func:`resolve_model`: an existing folder (or model file) path, then
-``<model_dir>/<name>`` (``model_dir`` argument, else env ``POSE_DEMO_MODEL_DIR``), then the cache
-``<cache_dir>/<name>``, then a download of a known model into the cache. A download is written
-to ``<cache_dir>/.<name>.partial-XXXX`` and renamed to ``<cache_dir>/<name>`` only when every
+``<model_dir>/<name>`` (``model_dir`` argument, else env ``POSE_DEMO_MODEL_DIR``), then the download
+folder ``<download_dir>/<name>``, then a download of a known model into it. A download is written
+to ``<download_dir>/.<name>.partial-XXXX`` and renamed to ``<download_dir>/<name>`` only when every
 file matched its sha256, so a failed download never leaves a usable-looking folder behind.
 """
 
@@ -24,7 +24,7 @@ import yaml
 from pose_demo.models.registry import MODELS, ModelSpec, RemoteFile
 
 MODEL_DIR_ENV = "POSE_DEMO_MODEL_DIR"
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "output_inference"
+DEFAULT_DOWNLOAD_DIR = Path(__file__).resolve().parents[2] / "output_inference"
 # model file suffix -> (format, weights file suffix), in order of preference
 FORMATS: dict[str, tuple[str, str | None]] = {
     ".xml": ("openvino", ".bin"),
@@ -68,7 +68,7 @@ def resolve_model(
     name_or_path: str | os.PathLike[str],
     *,
     model_dir: str | Path | None = None,
-    cache_dir: str | Path = DEFAULT_CACHE_DIR,
+    download_dir: str | Path = DEFAULT_DOWNLOAD_DIR,
     download: bool = True,
     progress: Progress | None = None,
 ) -> ModelFolder:
@@ -81,7 +81,7 @@ def resolve_model(
     name = str(name_or_path)
     spec = MODELS.get(name)
     search_dir = model_dir or os.environ.get(MODEL_DIR_ENV)
-    folders = ([Path(search_dir) / name] if search_dir else []) + [Path(cache_dir) / name]
+    folders = ([Path(search_dir) / name] if search_dir else []) + [Path(download_dir) / name]
     for folder in folders:
         if folder.is_dir():
             return read_model_folder(folder, spec)
@@ -91,8 +91,8 @@ def resolve_model(
             f" Known models: {', '.join(MODELS)}"
         )
     if not download:
-        raise ModelNotFoundError(_missing_message(spec, Path(cache_dir), "downloads are turned off"))
-    return read_model_folder(download_model(spec, cache_dir, progress), spec)
+        raise ModelNotFoundError(_missing_message(spec, Path(download_dir), "downloads are turned off"))
+    return read_model_folder(download_model(spec, download_dir, progress), spec)
 
 
 def read_model_folder(
@@ -133,24 +133,24 @@ def find_model_file(folder: Path) -> Path | None:
 
 
 def download_model(
-    spec: ModelSpec, cache_dir: str | Path = DEFAULT_CACHE_DIR, progress: Progress | None = None
+    spec: ModelSpec, download_dir: str | Path = DEFAULT_DOWNLOAD_DIR, progress: Progress | None = None
 ) -> Path:
-    """Download ``spec`` into ``<cache_dir>/<name>``, checking every sha256, and return that folder.
+    """Download ``spec`` into ``<download_dir>/<name>``, checking every sha256, and return that folder.
 
     ``progress(bytes_done, bytes_total)`` is called per file while it downloads (total 0 if unknown).
     """
-    cache_dir = Path(cache_dir)
-    target = cache_dir / spec.name
+    download_dir = Path(download_dir)
+    target = download_dir / spec.name
     if target.exists():
         raise ModelStoreError(f"{target} already exists; remove it to download {spec.name} again.")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{spec.name}.partial-", dir=cache_dir))
+    download_dir.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{spec.name}.partial-", dir=download_dir))
     try:
         try:
             for remote in (spec.archive,) if spec.archive else spec.files:
                 fetch_file(remote, partial, progress)
         except OSError as error:  # urllib's HTTP, connection and timeout errors are all OSErrors
-            raise ModelNotFoundError(_missing_message(spec, cache_dir, error)) from error
+            raise ModelNotFoundError(_missing_message(spec, download_dir, error)) from error
         folder = _extract(partial / spec.archive.name, partial / "extracted") if spec.archive else partial
         os.replace(folder, target)
     finally:
@@ -196,12 +196,12 @@ def _extract(archive: Path, dest: Path) -> Path:
     return found
 
 
-def _missing_message(spec: ModelSpec, cache_dir: Path, reason: object) -> str:
+def _missing_message(spec: ModelSpec, download_dir: Path, reason: object) -> str:
     remotes = [spec.archive] if spec.archive else list(spec.files)
     urls = "\n".join(f"  {remote.url}" for remote in remotes)
     unzip = " (the model files inside the zip)" if spec.archive else ""
     return (
         f"Model {spec.name!r} is not available locally and could not be downloaded: {reason}.\n"
-        f"Put its files{unzip} into {cache_dir / spec.name}, or into <folder>/{spec.name} and set"
+        f"Put its files{unzip} into {download_dir / spec.name}, or into <folder>/{spec.name} and set"
         f" {MODEL_DIR_ENV}=<folder>. Get them from:\n{urls}"
     )

@@ -11,6 +11,7 @@ from pose_demo.models.runtime import Runtime
 from pose_demo.pose_estimation.affine import apply_inverse, boxes_to_center_scale, crop_transforms
 from pose_demo.pose_estimation.heatmap import decode_heatmaps
 from pose_demo.skeleton import COCO17
+from pose_demo.timing import StageTimer
 
 
 class TopDownKeypoints:
@@ -22,6 +23,23 @@ class TopDownKeypoints:
         self.chunk = chunk
         self.input_name = next(iter(runtime.input_shapes))
         self.heatmap_output: str | None = None
+
+    def estimate(
+        self,
+        image_bgr: np.ndarray,
+        boxes_xyxy: np.ndarray,
+        flip: bool = False,
+        timer: StageTimer | None = None,
+    ) -> np.ndarray:
+        """(N, 17, 3) keypoints for (N, 4) boxes; ``timer`` (if any) gets the preprocess, keypoints and
+        postprocess stages."""
+        timer = timer or StageTimer()
+        with timer.stage("preprocess"):
+            blob, transforms = self.prepare(image_bgr, boxes_xyxy)
+        with timer.stage("keypoints"):
+            maps = self.heatmaps(blob, flip)
+        with timer.stage("postprocess"):
+            return self.decode(maps, transforms)
 
     def prepare(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Warped, normalised crops (N, 3, h, w) and their image->crop affine maps (N, 2, 3)."""

@@ -2,7 +2,9 @@
 
 Points are arrays whose last axis is ``(x, y, score)`` in image pixels: one point ``(3,)`` or many
 ``(..., 3)``; keypoints are ``(17, 3)`` or ``(N, 17, 3)``. Image y grows downward. Every measure is
-NaN ("unknown") where a point it needs has a score below ``min_score``: no verdict from guessed joints.
+NaN ("unknown") where a point it needs has a score below ``min_score``: no verdict from guessed joints;
+and NaN where its points coincide (closer than ``MIN_LENGTH``) or the body scale is zero: no angle of a
+zero-length segment, no 0 or 180 degrees as if measured.
 
 Body-scale units divide a length by the torso (mid-shoulder to mid-hip), or by the shoulder width
 times ``SHOULDER_TO_TORSO`` when the hips are not visible, so they do not depend on image size or on
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.skeleton import COCO17
 
-DEFAULT_MIN_SCORE = 0.3
 SHOULDER_TO_TORSO = 1.3  # an adult torso is about 1.3 shoulder widths long
+MIN_LENGTH = 1e-6  # pixels: points closer than this coincide (a segment without length or direction)
 
 # Points made from keypoints: "mid" averages them (score: the lowest), "best" takes the most confident.
 VIRTUAL_POINTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -66,25 +69,43 @@ def _gated(value: np.ndarray, min_score: float, *points: np.ndarray) -> np.ndarr
     return np.where(visible, value, np.nan)
 
 
-def body_scale(keypoints: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> np.ndarray:
-    """Torso length in pixels; shoulder width x ``SHOULDER_TO_TORSO`` when the torso is not visible."""
+def _length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance a-b in pixels; NaN when the points coincide."""
+    length = np.linalg.norm(a[..., :2] - b[..., :2], axis=-1)
+    return np.where(length > MIN_LENGTH, length, np.nan)
+
+
+def _unless_coincide(value: np.ndarray, *pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``value``, NaN where the two points of any pair coincide."""
+    apart = np.logical_and.reduce([~np.isnan(_length(a, b)) for a, b in pairs])
+    return np.where(apart, value, np.nan)
+
+
+def _per_scale(length: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``length / scale``, NaN when the scale is zero or unknown."""
+    scale = np.asarray(scale, dtype=np.float64)
+    return length / np.where(scale > MIN_LENGTH, scale, np.nan)
+
+
+def body_scale(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
+    """Torso length in pixels; shoulder width x ``SHOULDER_TO_TORSO`` when the torso is not visible
+    (or has no length); NaN when neither can be measured."""
     neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
     left, right = point(keypoints, "left_shoulder"), point(keypoints, "right_shoulder")
-    torso = _gated(np.linalg.norm(neck[..., :2] - hip[..., :2], axis=-1), min_score, neck, hip)
-    shoulders = _gated(np.linalg.norm(left[..., :2] - right[..., :2], axis=-1), min_score, left, right)
+    torso = _gated(_length(neck, hip), min_score, neck, hip)
+    shoulders = _gated(_length(left, right), min_score, left, right)
     return np.where(np.isnan(torso), shoulders * SHOULDER_TO_TORSO, torso)
 
 
-def frontality(keypoints: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> np.ndarray:
+def frontality(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
     """Horizontal shoulder width over torso length: about 0.6-0.8 facing the camera, near 0 side-on."""
     neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
     left, right = point(keypoints, "left_shoulder"), point(keypoints, "right_shoulder")
-    torso = np.linalg.norm(neck[..., :2] - hip[..., :2], axis=-1)
-    return _gated(np.abs(left[..., 0] - right[..., 0]) / torso, min_score, neck, hip)
+    return _gated(np.abs(left[..., 0] - right[..., 0]) / _length(neck, hip), min_score, neck, hip)
 
 
 def segment_angle(
-    a: np.ndarray, b: np.ndarray, reference: str = "horizontal", min_score: float = DEFAULT_MIN_SCORE
+    a: np.ndarray, b: np.ndarray, reference: str = "horizontal", min_score: float = MIN_KEYPOINT_SCORE
 ) -> np.ndarray:
     """Signed angle of the line a->b in degrees.
 
@@ -100,21 +121,22 @@ def segment_angle(
         angle = np.degrees(np.arctan2(dx, -dy))
     else:
         raise ValueError(f"reference must be 'horizontal' or 'vertical', not {reference!r}")
-    return _gated(angle, min_score, a, b)
+    return _gated(_unless_coincide(angle, (a, b)), min_score, a, b)
 
 
 def joint_angle(
-    a: np.ndarray, vertex: np.ndarray, c: np.ndarray, min_score: float = DEFAULT_MIN_SCORE
+    a: np.ndarray, vertex: np.ndarray, c: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE
 ) -> np.ndarray:
-    """Inner angle a-vertex-c in degrees, 0 to 180."""
+    """Inner angle a-vertex-c in degrees, 0 to 180; NaN when two of the points coincide."""
     u, w = a[..., :2] - vertex[..., :2], c[..., :2] - vertex[..., :2]
     cross = u[..., 0] * w[..., 1] - u[..., 1] * w[..., 0]
     dot = (u * w).sum(axis=-1)
-    return _gated(np.degrees(np.arctan2(np.abs(cross), dot)), min_score, a, vertex, c)
+    angle = _unless_coincide(np.degrees(np.arctan2(np.abs(cross), dot)), (a, vertex), (c, vertex), (a, c))
+    return _gated(angle, min_score, a, vertex, c)
 
 
 def relative_position(
-    a: np.ndarray, b: np.ndarray, scale: np.ndarray, axis: str = "y", min_score: float = DEFAULT_MIN_SCORE
+    a: np.ndarray, b: np.ndarray, scale: np.ndarray, axis: str = "y", min_score: float = MIN_KEYPOINT_SCORE
 ) -> np.ndarray:
     """Offset of a from b in body-scale units (``scale`` from ``body_scale``).
 
@@ -128,7 +150,7 @@ def relative_position(
         offset = a[..., 0] - b[..., 0]
     else:
         raise ValueError(f"axis must be 'x' or 'y', not {axis!r}")
-    return _gated(offset / scale, min_score, a, b)
+    return _gated(_unless_coincide(_per_scale(offset, scale), (a, b)), min_score, a, b)
 
 
 def distance_ratio(
@@ -136,17 +158,20 @@ def distance_ratio(
     b: np.ndarray,
     scale: np.ndarray,
     axis: str | None = None,
-    min_score: float = DEFAULT_MIN_SCORE,
+    min_score: float = MIN_KEYPOINT_SCORE,
 ) -> np.ndarray:
-    """Distance a-b in body-scale units; only its horizontal (``x``) or vertical (``y``) part if asked."""
-    d = a[..., :2] - b[..., :2]
+    """Distance a-b in body-scale units; only its horizontal (``x``) or vertical (``y``) part if asked.
+
+    NaN when a and b coincide: two points on one spot are more likely a collapsed detection than a
+    measured zero.
+    """
     if axis is None:
-        length = np.linalg.norm(d, axis=-1)
+        length = _length(a, b)
     elif axis in ("x", "y"):
-        length = np.abs(d[..., "xy".index(axis)])
+        length = _unless_coincide(np.abs(a[..., "xy".index(axis)] - b[..., "xy".index(axis)]), (a, b))
     else:
         raise ValueError(f"axis must be None, 'x' or 'y', not {axis!r}")
-    return _gated(length / scale, min_score, a, b)
+    return _gated(_per_scale(length, scale), min_score, a, b)
 
 
 def symmetry(left_value: np.ndarray, right_value: np.ndarray) -> np.ndarray:
@@ -154,7 +179,11 @@ def symmetry(left_value: np.ndarray, right_value: np.ndarray) -> np.ndarray:
     return np.asarray(left_value, dtype=np.float64) - np.asarray(right_value, dtype=np.float64)
 
 
-def facing(keypoints: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> np.ndarray:
-    """+1 when the face points to the image right, -1 to the left (nose ahead of the ear); side views."""
+def facing(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
+    """+1 when the face points to the image right, -1 to the left (nose ahead of the ear); side views.
+
+    NaN when the nose is straight above or below the ear (no direction)."""
     nose, ear = point(keypoints, "nose"), point(keypoints, "ear")
-    return _gated(np.where(nose[..., 0] >= ear[..., 0], 1.0, -1.0), min_score, nose, ear)
+    dx = nose[..., 0] - ear[..., 0]
+    direction = np.where(np.abs(dx) > MIN_LENGTH, np.sign(dx), np.nan)
+    return _gated(direction, min_score, nose, ear)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from pose_demo.results import Person
 from pose_demo.rules.geometry import (
@@ -32,6 +31,7 @@ from pose_demo.rules.schema import (
     Test,
     Thresholds,
     parse_rules,
+    read_rule_file,
 )
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -175,11 +175,7 @@ class RuleSet:
             if not path.is_file():
                 known = ", ".join(catalog_names())
                 raise RuleError(f"{name_or_path}: no such rule file or built-in catalog (built-in: {known})")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise RuleError(f"{path}: not valid YAML: {e}") from e
-        name, rules = parse_rules(data, str(path))
+        name, rules = parse_rules(read_rule_file(path), str(path))
         return cls(name or path.stem, rules)
 
     @property

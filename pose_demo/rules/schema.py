@@ -2,17 +2,22 @@
 
 Every mistake raises ``RuleError`` naming the file, the rule and the field, e.g.
 ``my_rules.yaml: rule 'arms_up', field 'condition.any[1].above': unknown keypoint 'left_hnd' ...``.
-The format is documented in ``docs/rules.md``.
+Rule files come from users: they are bounded (``MAX_*`` below) and may not use YAML anchors or aliases,
+so a small file cannot expand into a huge one. The format is documented in ``docs/rules.md``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from pose_demo.checks import check_choice, check_number
+from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.rules.geometry import (
-    DEFAULT_MIN_SCORE,
     POINT_NAMES,
     VIRTUAL_POINTS,
     point_indices,
@@ -62,9 +67,79 @@ _CONDITION_KEYS = (
 )
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
+# Limits on a rule file (the built-in catalog: 9 KB, 27 rules, 43 measures, at most 8 in a rule, 2 levels).
+MAX_FILE_BYTES = 256 * 1024  # checked on the bytes, before parsing
+MAX_YAML_DEPTH = 64  # nested YAML collections (deeper ones would exhaust Python's stack)
+MAX_RULES = 500
+MAX_RULE_MEASURES = 100  # primitives and position tests in one rule (symmetry counts its two measures)
+MAX_FILE_MEASURES = 1000  # ... in the whole file: evaluating a person stays under about 0.1 s
+MAX_DEPTH = 8  # combinators (all / any / at_least) nested in one condition
+
 
 class RuleError(ValueError):
     """A rule file that cannot be used; the message names the file, rule and field."""
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that rule files do not accept (anchors and aliases, deep nesting)."""
+
+
+class _RuleFileLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without anchors and aliases (nothing expands) and with bounded nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if event.anchor is not None:
+            sigil = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            raise _Refused(
+                problem=f"YAML anchors and aliases ({sigil}{event.anchor}) are not allowed in rule files: "
+                "write each condition out",
+                problem_mark=event.start_mark,
+            )
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _Refused(
+                problem=f"YAML nested more than {MAX_YAML_DEPTH} deep (the limit)",
+                problem_mark=event.start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _yaml_error(source: str, e: yaml.YAMLError) -> RuleError:
+    """The error with its line and column first."""
+    mark = getattr(e, "problem_mark", None)
+    if not isinstance(e, yaml.MarkedYAMLError) or mark is None:
+        return RuleError(f"{source}: not valid YAML: {e}")
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(e, _Refused):
+        return RuleError(f"{source}: {where}: {e.problem}")
+    context = f" ({e.context})" if e.context else ""
+    return RuleError(f"{source}: not valid YAML: {where}: {e.problem}{context}")
+
+
+def read_rule_file(path: Path) -> Any:
+    """The YAML data of a rule file, at most ``MAX_FILE_BYTES`` long and without anchors or aliases."""
+    with path.open("rb") as f:
+        raw = f.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        size = path.stat().st_size
+        limit = f"{MAX_FILE_BYTES} ({MAX_FILE_BYTES // 1024} KiB)"
+        raise RuleError(f"{path}: the file has {size} bytes; the limit is {limit}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RuleError(f"{path}: cannot be read as UTF-8 text ({e})") from e
+    try:
+        return yaml.load(text, Loader=_RuleFileLoader)  # a SafeLoader: plain data only
+    except yaml.YAMLError as e:
+        raise _yaml_error(str(path), e) from e
 
 
 @dataclass(frozen=True)
@@ -129,7 +204,7 @@ class Rule:
     thresholds: Thresholds | None = None
     condition: Condition | None = None
     debounce: tuple[int, int] | None = None  # (n, m): holds in n of the last m frames
-    min_score: float = DEFAULT_MIN_SCORE
+    min_score: float = MIN_KEYPOINT_SCORE
     note: str = ""
 
     @property
@@ -152,6 +227,15 @@ class Rule:
             return None
         a, vertex, c = m.keypoints
         return a, vertex, c
+
+
+def _size(item: Measure | Condition) -> int:
+    """The number of primitives and position tests in a measure or a condition."""
+    if isinstance(item, Measure):
+        return sum(_size(p) for p in item.parts) if item.primitive == "symmetry" else 1
+    if isinstance(item, Test):
+        return _size(item.measure)
+    return sum(_size(i) for i in item.items)
 
 
 def _condition_keypoints(condition: Condition | None) -> list[int]:
@@ -182,23 +266,41 @@ def _mapping(where: _Where, field: str, value: Any, allowed: tuple[str, ...]) ->
 
 
 def _number(where: _Where, field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise where.error(field, f"expected a number, got {value!r}")
-    return float(value)
+    return check_number(field, value, error=lambda message: where.error(field, message))
 
 
 def _choice(where: _Where, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
-    if value not in allowed:
-        raise where.error(field, f"{value!r} is not one of {', '.join(str(a) for a in allowed)}")
-    return value
+    return check_choice(field, value, allowed, error=lambda message: where.error(field, message))
+
+
+def _candidates(name: str) -> tuple[str, ...]:
+    """The keypoints a point can be: itself, or any of those a "best" virtual point picks from."""
+    how, parts = VIRTUAL_POINTS.get(name, ("", ()))
+    return parts if how == "best" else (name,)
+
+
+def _same_point(a: str, b: str) -> str | None:
+    """Why points a and b can be the same point, or None when they cannot."""
+    if a == b:
+        return f"{a!r} twice"
+    if not set(_candidates(a)) & set(_candidates(b)):
+        return None
+    best = a if a in VIRTUAL_POINTS else b
+    picks = ", ".join(_candidates(best))
+    return f"{a!r} and {b!r} can be the same keypoint ({best!r} is the most confident of {picks})"
 
 
 def _points(where: _Where, field: str, value: Any, count: int) -> tuple[str, ...]:
+    """``count`` known keypoint names, no two of which can be the same point."""
     if not isinstance(value, list) or len(value) != count:
         raise where.error(field, f"expected a list of {count} keypoint names, got {value!r}")
     for name in value:
         if name not in POINT_NAMES:
             raise where.error(field, f"unknown keypoint {name!r} (known: {', '.join(POINT_NAMES)})")
+    for i, a in enumerate(value):
+        for b in value[i + 1 :]:
+            if reason := _same_point(a, b):
+                raise where.error(field, f"{reason}: needs {count} different points (nothing to measure)")
     return tuple(value)
 
 
@@ -234,11 +336,16 @@ def _measure(where: _Where, field: str, spec: Any) -> Measure:
     parts = tuple(_measure(where, f"{field}[{i}]", a) for i, a in enumerate(args))
     if parts[0].unit != parts[1].unit:
         raise where.error(field, f"compares {parts[0].unit!r} with {parts[1].unit!r}")
+    if parts[0] == parts[1]:
+        raise where.error(field, "compares a measure with itself (always 0)")
     return Measure(primitive, parts=parts)
 
 
-def _condition(where: _Where, field: str, spec: Any) -> Condition:
-    """A combinator (all / any / at_least + of), a position test (above / below) or a compared primitive."""
+def _condition(where: _Where, field: str, spec: Any, depth: int = 0) -> Condition:
+    """A combinator (all / any / at_least + of), a position test (above / below) or a compared primitive.
+
+    ``depth``: the number of combinators this condition is in.
+    """
     if not isinstance(spec, dict):
         raise where.error(field, f"expected a condition mapping, got {spec!r}")
     for key in spec:
@@ -251,7 +358,7 @@ def _condition(where: _Where, field: str, spec: Any) -> Condition:
             )
     modes = [k for k in spec if k in COMBINATORS]
     if modes:
-        return _combinator(where, field, spec, modes)
+        return _combinator(where, field, spec, modes, depth + 1)
     positions = [k for k in spec if k in POSITIONS]
     if positions:
         spec = _mapping(where, field, spec, (positions[0], "margin"))
@@ -275,7 +382,9 @@ def _condition(where: _Where, field: str, spec: Any) -> Condition:
     return Test(measure, ops[0], bounds)
 
 
-def _combinator(where: _Where, field: str, spec: dict[str, Any], modes: list[str]) -> Combinator:
+def _combinator(where: _Where, field: str, spec: dict[str, Any], modes: list[str], depth: int) -> Combinator:
+    if depth > MAX_DEPTH:
+        raise where.error(field, f"nested {depth} deep; the limit is {MAX_DEPTH}")
     mode = modes[0]
     if mode == "at_least":
         spec = _mapping(where, field, spec, ("at_least", "of"))
@@ -287,7 +396,7 @@ def _combinator(where: _Where, field: str, spec: dict[str, Any], modes: list[str
         raise where.error(items_field, f"{mode} needs a non-empty list of conditions, got {items!r}")
     if mode == "at_least" and (isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(items)):
         raise where.error(f"{field}.at_least", f"expected a whole number from 1 to {len(items)}, got {n!r}")
-    parsed = tuple(_condition(where, f"{items_field}[{i}]", item) for i, item in enumerate(items))
+    parsed = tuple(_condition(where, f"{items_field}[{i}]", item, depth) for i, item in enumerate(items))
     return Combinator(mode, {"all": len(parsed), "any": 1}.get(mode, n), parsed)
 
 
@@ -348,14 +457,20 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
         raise where.error("debounce", "measurements are not debounced (only screening and action rules)")
     if "debounce" in spec:
         debounce = _debounce(where, "debounce", spec["debounce"])
+    measure = _measure(where, "measure", spec["measure"]) if "measure" in spec else None
+    condition = _condition(where, "condition", spec["condition"]) if "condition" in spec else None
+    size = _size(measure or condition)
+    if size > MAX_RULE_MEASURES:
+        field = "measure" if measure else "condition"
+        raise where.error(field, f"{size} measures; the limit is {MAX_RULE_MEASURES} per rule")
     return Rule(
         id=rule_id,
         title={"en": title["en"], "zh": title.get("zh") or title["en"]},
         view=view,
         kind=kind,
-        measure=_measure(where, "measure", spec["measure"]) if "measure" in spec else None,
+        measure=measure,
         thresholds=_thresholds(where, spec["thresholds"]) if "thresholds" in spec else None,
-        condition=_condition(where, "condition", spec["condition"]) if "condition" in spec else None,
+        condition=condition,
         debounce=None if kind == "measurement" else debounce,
         min_score=_min_score(where, spec["min_score"]) if "min_score" in spec else min_score,
         note=note,
@@ -366,12 +481,17 @@ def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
     """The name and rules of a loaded rule file (``source`` names it in error messages)."""
     where = _Where(source)
     data = _mapping(where, "file", data, FILE_KEYS)
-    min_score = _min_score(where, data["min_score"]) if "min_score" in data else DEFAULT_MIN_SCORE
+    min_score = _min_score(where, data["min_score"]) if "min_score" in data else MIN_KEYPOINT_SCORE
     debounce = _debounce(where, "debounce", data["debounce"]) if "debounce" in data else None
     specs = data.get("rules")
     if not isinstance(specs, list) or not specs:
         raise where.error("rules", "expected a non-empty list of rules")
+    if len(specs) > MAX_RULES:
+        raise where.error("rules", f"{len(specs)} rules; the limit is {MAX_RULES}")
     rules = tuple(_rule(source, i, spec, min_score, debounce) for i, spec in enumerate(specs))
+    size = sum(_size(r.measure or r.condition) for r in rules)
+    if size > MAX_FILE_MEASURES:
+        raise where.error("rules", f"{size} measures in all; the limit is {MAX_FILE_MEASURES} per file")
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:

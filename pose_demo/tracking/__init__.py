@@ -1,4 +1,4 @@
-"""Per-person tracking (SORT), temporal keypoint smoothing, and jitter/lag measures."""
+"""Per-person tracking (SORT) and temporal keypoint smoothing (OneEuro, EMA, Kalman) per track."""
 
 from __future__ import annotations
 

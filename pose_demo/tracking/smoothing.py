@@ -16,7 +16,7 @@ from functools import partial
 
 import numpy as np
 
-from pose_demo.results import Person
+from pose_demo.results import MIN_KEYPOINT_SCORE, Person
 from pose_demo.skeleton import COCO17
 
 SMOOTHING_KINDS = ("oneeuro", "ema", "kalman", "none")
@@ -167,7 +167,9 @@ def filter_factory(kind: str, strength: float) -> Callable[[], KeypointFilter]:
 class PoseSmoother:
     """Smooths the keypoints of every tracked person with its own filter (persons without id pass raw)."""
 
-    def __init__(self, new_filter: Callable[[], KeypointFilter], score_thr: float = 0.3) -> None:
+    def __init__(
+        self, new_filter: Callable[[], KeypointFilter], score_thr: float = MIN_KEYPOINT_SCORE
+    ) -> None:
         self.new_filter = new_filter
         self.score_thr = score_thr
         self._filters: dict[int, KeypointFilter] = {}
@@ -198,6 +200,6 @@ class PoseSmoother:
         return list(self._filters)
 
 
-def make_smoother(kind: str, strength: float = 0.5, score_thr: float = 0.3) -> PoseSmoother:
+def make_smoother(kind: str, strength: float = 0.5, score_thr: float = MIN_KEYPOINT_SCORE) -> PoseSmoother:
     """The pipeline's one smoothing setting: ``kind`` in SMOOTHING_KINDS and a 0..1 ``strength``."""
     return PoseSmoother(filter_factory(kind, strength), score_thr)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pose_demo.results import Box, Person
+from pose_demo.results import MIN_KEYPOINT_SCORE, Box, Person
 
 if TYPE_CHECKING:
     from filterpy.kalman import KalmanFilter
@@ -41,7 +41,9 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def box_from_keypoints(keypoints: np.ndarray, score_thr: float = 0.3, pad: float = 0.1) -> Box | None:
+def box_from_keypoints(
+    keypoints: np.ndarray, score_thr: float = MIN_KEYPOINT_SCORE, pad: float = 0.1
+) -> Box | None:
     """The extent of the keypoints scoring at least ``score_thr``, padded by ``pad`` x its size per side.
 
     Used to re-anchor a track's box on frames where detection is skipped. Returns None when fewer than

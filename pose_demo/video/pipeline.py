@@ -9,60 +9,54 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.overlap import WriteBehind, prefetch, timed
+from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult, Person
-from pose_demo.rules import RuleSet
-from pose_demo.solution import StageTimer, UniModel
-from pose_demo.stream import PoseStream, Renderer
+from pose_demo.stream import PoseStream
+from pose_demo.timing import StageTimer
 from pose_demo.video.io import X264_PRESET, H264Writer, VideoInfo, VideoInputError, decode, even_size, probe
-from pose_demo.visualization.draw import draw_result
+from pose_demo.visualization.draw import DrawOptions
 
-T = TypeVar("T")
 Progress = Callable[[int, int], None]
-_END = object()
 
 
-@dataclass
+@dataclass(frozen=True)
 class VideoOptions:
-    """How to process a video.
+    """How to process a video: the analysis and drawing options, and what concerns video files only.
 
     max_duration_s: longer videos are refused (VideoInputError) before any work.
     max_frames: process only the first frames (after the stride); None: all.
     frame_stride: keep every n-th frame; the output plays at the source rate / n, so durations match.
     output_scale: frames are scaled by this at decoding: inference, drawing, output and exported
         coordinates are all in the scaled pixels.
-    det_interval, smoothing, strength, rules, render, det_threshold, focus, enhance: as in ``PoseStream``.
     preset: the x264 speed preset, trading encoding time (CPU taken from inference) for file size.
+    queue_size: frames decoded ahead, and frames waiting to be encoded.
     """
 
+    analysis: AnalysisOptions = AnalysisOptions()
+    draw: DrawOptions = DrawOptions()
     max_duration_s: float = 600.0
     max_frames: int | None = None
     frame_stride: int = 1
     output_scale: float = 1.0
-    det_interval: int = 1
-    smoothing: str = "oneeuro"
-    strength: float = 0.5
-    rules: RuleSet | None = None
-    render: Renderer = draw_result
-    det_threshold: float | None = None
-    focus: str = "everyone"
-    enhance: bool = False
     preset: str = X264_PRESET
-    queue_size: int = 4  # frames decoded ahead, and frames waiting to be encoded
+    queue_size: int = 4
 
     def __post_init__(self) -> None:
-        if self.frame_stride < 1 or self.det_interval < 1 or (self.max_frames or 1) < 1:
-            raise ValueError("frame_stride, det_interval and max_frames must be at least 1")
+        if self.frame_stride < 1 or (self.max_frames or 1) < 1 or self.queue_size < 1:
+            raise ValueError("frame_stride, max_frames and queue_size must be at least 1")
         if self.output_scale <= 0 or self.max_duration_s <= 0:
             raise ValueError("output_scale and max_duration_s must be positive")
 
@@ -115,24 +109,6 @@ class VideoRun:
         }
 
 
-def prefetch(items: Iterator[T], ahead: int, pool: ThreadPoolExecutor) -> Iterator[T]:
-    """Iterate ``items`` in ``pool``'s single worker, up to ``ahead`` items in advance."""
-    pending = deque(pool.submit(next, items, _END) for _ in range(ahead))
-    while (item := pending.popleft().result()) is not _END:
-        pending.append(pool.submit(next, items, _END))
-        yield item
-
-
-def timed(items: Iterator[T], timer: StageTimer, stage: str) -> Iterator[T]:
-    """``items``, adding the time spent producing each to ``timer``'s ``stage``."""
-    while True:
-        with timer.stage(stage):
-            item = next(items, _END)
-        if item is _END:
-            return
-        yield item
-
-
 def check_video(source: str | os.PathLike[str] | VideoInfo, max_duration_s: float) -> VideoInfo:
     """The video's properties (probed, unless already given); VideoInputError if it is no usable video
     or lasts over ``max_duration_s``."""
@@ -149,7 +125,7 @@ def process_video(
     model: UniModel,
     source: str | os.PathLike[str] | VideoInfo,
     output: str | os.PathLike[str] | None = None,
-    options: VideoOptions | None = None,
+    options: VideoOptions = VideoOptions(),
     progress: Progress | None = None,
 ) -> VideoRun:
     """Find, track, smooth (and judge) everyone in a video; write the annotated H.264 video to ``output``.
@@ -158,28 +134,15 @@ def process_video(
     Raises VideoInputError for files that are not usable videos or are over the duration limit.
     ``progress(done_frames, total_frames)`` is called after every frame.
     """
-    options = options or VideoOptions()
     info = check_video(source, options.max_duration_s)
     size = even_size(info.width, info.height, options.output_scale)
     run = VideoRun(info, size, info.rate / options.frame_stride, options.frame_stride)
     total = -(-info.frames // options.frame_stride)
     if options.max_frames is not None:
         total = min(total, options.max_frames)
-    stream = PoseStream(
-        model,
-        options.smoothing,
-        options.strength,
-        options.rules,
-        options.det_interval,
-        options.render,
-        max_latency_s=None,
-        det_threshold=options.det_threshold,
-        focus=options.focus,
-        enhance=options.enhance,
-    )
-    decode_timer, encode_timer = StageTimer(), StageTimer()  # one per thread
-    for timer in (stream.timer, decode_timer, encode_timer):
-        timer.enabled = True
+    stream = PoseStream(model, options.analysis, options.draw, max_latency_s=None)
+    decode_timer, encode_timer = StageTimer(enabled=True), StageTimer(enabled=True)  # one per thread
+    stream.timer.enabled = True
     start = time.perf_counter()
     frames = decode(info, size, run.rate, options.max_frames)
     writer = None
@@ -192,20 +155,17 @@ def process_video(
         ThreadPoolExecutor(1) as reader,
         ThreadPoolExecutor(1) as encoder,
     ):
-        encoding: deque[Future[None]] = deque()
+        encoding = WriteBehind(encoder, options.queue_size)
         decoded = prefetch(timed(frames, decode_timer, "decode"), options.queue_size, reader)
         for k, frame in enumerate(decoded):
             timestamp = float(k / run.rate)
             result = stream.analyse(frame, timestamp)
             run.frames.append(FrameRecord(k * options.frame_stride, timestamp, result.persons))
             if writer is not None:
-                encoding.append(encoder.submit(_draw_and_write, stream, frame, result, writer, encode_timer))
-                if len(encoding) > options.queue_size:
-                    encoding.popleft().result()
+                encoding.submit(_draw_and_write, stream, frame, result, writer, encode_timer)
             if progress is not None:
                 progress(k + 1, max(total, k + 1))
-        for job in encoding:
-            job.result()
+        encoding.wait()
         if not run.frames:
             raise VideoInputError("No frame of this video could be decoded: the file may be damaged.")
     run.output = writer and writer.path

@@ -7,27 +7,34 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pose_demo.results import FrameResult, Person
+from pose_demo.results import MIN_KEYPOINT_SCORE, FrameResult, Person
 from pose_demo.skeleton import COCO17, Skeleton
 from pose_demo.visualization.rule_overlay import draw_verdicts
-from pose_demo.visualization.text import put_label
+from pose_demo.visualization.text import image_scale, put_label
+
+LABEL_SIZE = 0.6  # text size of box labels, in drawing-scale units
 
 
 @dataclass(frozen=True)
 class DrawOptions:
-    """What to draw. ``thickness`` scales the size-derived line width (1.0 = default)."""
+    """What to draw. ``thickness`` scales the size-derived line width (1.0 = default).
 
-    keypoint_threshold: float = 0.3
+    show_labels: the person score beside the box; show_angles: joint-angle verdicts as arcs at the joints;
+    show_rule_labels: the other verdicts as labels above the head.
+    """
+
+    keypoint_threshold: float = MIN_KEYPOINT_SCORE
     thickness: float = 1.0
     show_boxes: bool = True
     show_labels: bool = True
     show_track_ids: bool = True
-    show_rules: bool = True
+    show_angles: bool = True
+    show_rule_labels: bool = True
 
 
 def line_width(image: np.ndarray, factor: float = 1.0) -> int:
-    """A line width that reads well at any image size (about 0.35 % of the image diagonal)."""
-    return max(1, round(np.hypot(*image.shape[:2]) * 0.0035 * factor))
+    """A line width that reads well at any image size: 4 px at a drawing scale of 1, times ``factor``."""
+    return max(1, round(4 * image_scale(image) * factor))
 
 
 def draw_person(image: np.ndarray, person: Person, options: DrawOptions, skeleton: Skeleton = COCO17) -> None:
@@ -53,10 +60,13 @@ def draw_person(image: np.ndarray, person: Person, options: DrawOptions, skeleto
         )
     label = _label(person, options)
     if label:
-        size = max(0.4, np.hypot(*image.shape[:2]) / 2000)
+        size = LABEL_SIZE * image_scale(image)
         put_label(image, label, box.x1, box.y1 - 4 * size, (255, 255, 255), size, background=color)
-    if options.show_rules and person.rules:
-        draw_verdicts(image, person, person.rules)
+    shown = [
+        v for v in person.rules if (options.show_angles if v.joint is not None else options.show_rule_labels)
+    ]
+    if shown:
+        draw_verdicts(image, person, shown)
 
 
 def _label(person: Person, options: DrawOptions) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pose_demo.results import Person
+from pose_demo.results import MIN_KEYPOINT_SCORE, Person
 from pose_demo.rules import Verdict
-from pose_demo.rules.geometry import DEFAULT_MIN_SCORE, body_scale, point
-from pose_demo.visualization.text import FONT, put_label, text_thickness
+from pose_demo.rules.geometry import body_scale, point
+from pose_demo.visualization.text import FONT, image_scale, put_label, text_thickness
 
 LEVEL_COLORS = {
     "ok": (80, 200, 80),
@@ -18,12 +18,7 @@ LEVEL_COLORS = {
 }
 
 
-def image_scale(image: np.ndarray) -> float:
-    """Drawing scale: 1.0 for an image 1000 px on its long side, never below 0.4."""
-    return max(max(image.shape[:2]) / 1000.0, 0.4)
-
-
-def label_anchor(person: Person, min_score: float = DEFAULT_MIN_SCORE) -> tuple[float, float]:
+def label_anchor(person: Person, min_score: float = MIN_KEYPOINT_SCORE) -> tuple[float, float]:
     """Where the labels go: the head, else the neck, else the more confident shoulder, else the box top."""
     kps = person.keypoints
     shoulder = max((point(kps, n) for n in ("left_shoulder", "right_shoulder")), key=lambda p: p[2])

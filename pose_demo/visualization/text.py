@@ -1,4 +1,5 @@
-"""Text tags on images: one helper for every label (box scores, track ids, rule verdicts)."""
+"""Sizes and text on images: one drawing scale for every line and label, one helper for every label
+(box scores, track ids, rule verdicts)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import numpy as np
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 LABEL_BACKGROUND = (30, 30, 30)
+
+
+def image_scale(image: np.ndarray) -> float:
+    """Drawing scale: 1.0 for an image 1000 px on its long side, never below 0.4. Line widths and text
+    sizes are multiples of it, so drawings read alike at any image size."""
+    return max(max(image.shape[:2]) / 1000.0, 0.4)
 
 
 def text_thickness(size: float) -> int:

@@ -1,14 +1,14 @@
-"""The app's models: each (detector, keypoint model) pair is loaded once and shared by every session."""
+"""The models the app has loaded: each (detector, keypoint model) pair loaded once, shared by all sessions."""
 
 from __future__ import annotations
 
 import os
 import threading
 
-from pose_demo.solution import UniModel
+from pose_demo.predictor import UniModel
 
 
-class ModelCache:
+class LoadedModels:
     """Loads a model pair on first use and keeps it; safe to call from many threads at once.
 
     A pair is loaded by one thread only; others asking for it meanwhile wait for that load. Pairs

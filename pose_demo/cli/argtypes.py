@@ -19,7 +19,7 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     return parse
 
 
-def count(text: str) -> int:
+def non_negative(text: str) -> int:
     """A whole number, zero or more."""
     value = int(text)
     if value < 0:
@@ -35,5 +35,5 @@ def fraction(text: str) -> float:
     return value
 
 
-count.__name__ = "int"
+non_negative.__name__ = "int"
 fraction.__name__ = "float"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pose_demo import UniModel
-from pose_demo.bench_baseline import PaddleDetStylePipeline
+from pose_demo.bench.paddle_pipeline import PaddleDetStylePipeline
 from pose_demo.image_input import load_image
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.runtime import RuntimeOptions, load_runtime

@@ -1,48 +1,24 @@
-"""UniModel: the whole single-image pipeline, detection -> top-down keypoints -> typed results."""
+"""UniModel: one image through the two models, detection -> top-down keypoints -> typed results.
+
+``predict`` only runs the models; ``pose_demo.analysis.analyse_image`` adds the analysis options.
+"""
 
 from __future__ import annotations
 
 import os
-import time
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from pose_demo.detection import decode
 from pose_demo.detection.picodet import PicoDet
 from pose_demo.models.preprocess import InputConfig
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, load_runtime, usable_cache
-from pose_demo.models.store import DEFAULT_CACHE_DIR, resolve_model
+from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, resolve_model
 from pose_demo.pose_estimation.tinypose import TopDownKeypoints
 from pose_demo.results import Box, FrameResult, Person
-
-
-class StageTimer:
-    """Adds up wall-clock milliseconds per named stage since the last ``reset`` (for ``bench``).
-
-    Off unless ``enabled``, so serving pays nothing for it.
-    """
-
-    def __init__(self) -> None:
-        self.enabled = False
-        self.totals: dict[str, float] = defaultdict(float)
-
-    def reset(self) -> None:
-        self.totals = defaultdict(float)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.totals[name] += (time.perf_counter() - start) * 1000
+from pose_demo.timing import StageTimer
 
 
 class UniModel:
@@ -62,17 +38,17 @@ class UniModel:
         precision: str = "f32",
         threads: int = 0,
         model_dir: str | os.PathLike[str] | None = None,
-        cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+        download_dir: str | os.PathLike[str] = DEFAULT_DOWNLOAD_DIR,
         det_threshold: float = 0.5,
         min_person_score: float = 0.15,
         compile_cache: str | os.PathLike[str] | None = DEFAULT_COMPILE_CACHE,
     ) -> None:
         options = RuntimeOptions(runtime, device, precision, threads, usable_cache(compile_cache))
-        det_folder = resolve_model(det_model, model_dir=model_dir, cache_dir=Path(cache_dir))
-        kp_folder = resolve_model(kp_model, model_dir=model_dir, cache_dir=Path(cache_dir))
+        det_folder = resolve_model(det_model, model_dir=model_dir, download_dir=Path(download_dir))
+        kp_folder = resolve_model(kp_model, model_dir=model_dir, download_dir=Path(download_dir))
         det_runtime = load_runtime(det_folder, options)
         kp_runtime = load_runtime(kp_folder, options, batch=None)
-        strides = det_folder.spec.strides if det_folder.spec and det_folder.spec.strides else (8, 16, 32, 64)
+        strides = decode.STRIDES
         if det_folder.infer_cfg and "fpn_stride" in det_folder.infer_cfg:
             strides = tuple(det_folder.infer_cfg["fpn_stride"])
         det_shape = next(iter(det_runtime.input_shapes.values()))
@@ -96,32 +72,19 @@ class UniModel:
         Persons scoring below ``min_person_score`` are dropped: on featureless images (blank
         walls, a 1x1 image) these detectors report a frame-filling box whose joints score ~0.1.
         """
-        t = self.timer
         threshold = self.det_threshold if det_threshold is None else det_threshold
-        with t.stage("preprocess"):
-            blob, sx, sy = self.detector.preprocess(image_bgr)
-        with t.stage("detect"):
-            outputs = self.detector.runtime.infer(self.detector.inputs(blob, sx, sy))
-        with t.stage("postprocess"):
-            size = (image_bgr.shape[1], image_bgr.shape[0])
-            boxes = self.detector.postprocess(outputs, sx, sy, size, threshold)
+        boxes = self.detector.detect(image_bgr, threshold, self.timer)
         result = self.predict_with_boxes(image_bgr, boxes, flip)
-        result.persons = [p for p in result.persons if p.score >= self.min_person_score]
-        return result
+        return FrameResult([p for p in result.persons if p.score >= self.min_person_score], result.image_size)
 
     def predict_with_boxes(self, image_bgr: np.ndarray, boxes: list[Box], flip: bool = False) -> FrameResult:
         """Keypoints for given boxes (e.g. ground truth, or a tracker's predictions)."""
-        t = self.timer
         size = (image_bgr.shape[1], image_bgr.shape[0])
         if not boxes:
             return FrameResult([], size)
-        with t.stage("preprocess"):
-            xyxy = np.array([b.as_xyxy() for b in boxes], np.float32)
-            blob, transforms = self.keypoints.prepare(image_bgr, xyxy)
-        with t.stage("keypoints"):
-            maps = self.keypoints.heatmaps(blob, flip)
-        with t.stage("postprocess"):
-            keypoints = self.keypoints.decode(maps, transforms)
+        xyxy = np.array([b.as_xyxy() for b in boxes], np.float32)
+        keypoints = self.keypoints.estimate(image_bgr, xyxy, flip, self.timer)
+        with self.timer.stage("postprocess"):
             persons = [
                 Person(box=box, score=float(kps[:, 2].mean()), keypoints=kps)
                 for box, kps in zip(boxes, keypoints, strict=True)

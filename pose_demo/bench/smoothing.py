@@ -1,4 +1,5 @@
-"""Jitter and lag of keypoint trajectories, and PaddleDetection's KeypointSmoothing as a baseline.
+"""Smoothing measured: jitter and lag of keypoint trajectories, and our filters against PaddleDetection's
+``KeypointSmoothing`` on the same video (``bench-video``).
 
 Trajectories are (T, K, 2) arrays of x, y per frame and keypoint, NaN where a keypoint is missing.
 Time is counted in frames here: these measures compare filters on the same video.
@@ -6,12 +7,14 @@ Time is counted in frames here: these measures compare filters on the same video
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from pose_demo.results import Person
-from pose_demo.tracking.smoothing import lowpass_alpha
+from pose_demo.bench.paddle_smoothing import PaddleKeypointSmoothing
+from pose_demo.results import MIN_KEYPOINT_SCORE, Person
+from pose_demo.tracking import make_smoother
+from pose_demo.video import VideoRun
 
 
 @dataclass
@@ -83,42 +86,53 @@ def lag_frames(raw: np.ndarray, smoothed: np.ndarray, moving_mask: np.ndarray, m
     return float(lags[peak])
 
 
-class PaddleKeypointSmoothing:
-    """PaddleDetection's ``KeypointSmoothing`` defaults, reimplemented as a benchmark baseline only.
+def trajectory(
+    frames: list[list[Person]], track_id: int, score_thr: float = MIN_KEYPOINT_SCORE
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 17, 2) keypoint positions of one track (NaN where absent or below ``score_thr``), (T,) box
+    heights (NaN where absent)."""
+    xy = np.full((len(frames), 17, 2), np.nan)
+    heights = np.full(len(frames), np.nan)
+    for t, persons in enumerate(frames):
+        for p in persons:
+            if p.track_id == track_id:
+                xy[t] = np.where(p.keypoints[:, 2:] >= score_thr, p.keypoints[:, :2], np.nan)
+                heights[t] = p.box.height
+    return xy, heights
 
-    As in its ``det_keypoint_unite_infer`` video loop: one OneEuro state (fc_d 0.1, fc_min 0.1,
-    beta 0.05) with time counted in frames (te = 1), applied only when exactly one person is in the
-    frame, with no tracking and no confidence gating; a keypoint that moved less than its threshold
-    (0.3 x 0.005 of the image size for the face, 0.3 x 0.01 for the body) keeps its previous value.
+
+def smoothing_comparison(raw: VideoRun, strength: float) -> dict[str, dict[str, float]]:
+    """Jitter (on still phases) and lag (on moving phases, frames) of the longest track's keypoints:
+    raw, each of our filters at ``strength``, and PaddleDetection's KeypointSmoothing defaults.
+
+    ``raw`` is a run without smoothing; the filters are applied to its persons as a PoseStream would.
     """
+    frames = [f.persons for f in raw.frames]
+    tracks = raw.track_ids
+    if not tracks:
+        return {}
+    times = [f.time for f in raw.frames]
+    variants = {"raw": frames}
+    for kind in ("oneeuro", "ema", "kalman"):
+        smoother = make_smoother(kind, strength)
+        variants[kind] = [smoother.apply(persons, t) for persons, t in zip(frames, times, strict=True)]
+    baseline = PaddleKeypointSmoothing(raw.size)
+    variants["paddle_baseline"] = [
+        baseline.apply(persons, t) for persons, t in zip(frames, times, strict=True)
+    ]
+    track = tracks[0]
+    raw_xy, heights = trajectory(frames, track)
+    phases = still_phases(raw_xy, heights)
+    table = {}
+    for name, smoothed in variants.items():
+        xy, _ = trajectory(smoothed, track)
+        table[name] = {
+            "jitter": _known(jitter(xy, heights, phases.still)),
+            "lag_frames": _known(lag_frames(raw_xy, xy, phases.moving)),
+        }
+    return table
 
-    def __init__(
-        self,
-        image_size: tuple[int, int],
-        fc_d: float = 0.1,
-        fc_min: float = 0.1,
-        beta: float = 0.05,
-        thres_mult: float = 0.3,
-    ) -> None:
-        self.image_size = np.asarray(image_size, dtype=np.float64)
-        self.fc_d, self.fc_min, self.beta = fc_d, fc_min, beta
-        self.threshold = np.array([0.005] * 5 + [0.01] * 12) * thres_mult
-        self._x: np.ndarray | None = None
-        self._dx: np.ndarray | None = None
 
-    def apply(self, persons: list[Person], timestamp: float) -> list[Person]:
-        """Smoothed persons; ``timestamp`` is ignored (the baseline counts frames)."""
-        if len(persons) != 1:
-            return persons
-        kps = persons[0].keypoints.copy()
-        xy = kps[:, :2].astype(np.float64)
-        if self._x is None:
-            self._x, self._dx = xy.copy(), np.zeros_like(xy)
-            return persons
-        moved = np.linalg.norm((xy - self._x) / self.image_size, axis=1) >= self.threshold
-        a_d = lowpass_alpha(1.0, self.fc_d)
-        dx = self._dx + a_d * ((xy - self._x) - self._dx)
-        x = self._x + lowpass_alpha(1.0, self.fc_min + self.beta * np.abs(dx)) * (xy - self._x)
-        self._dx[moved], self._x[moved] = dx[moved], x[moved]
-        kps[:, :2] = self._x
-        return [replace(persons[0], keypoints=kps)]
+def _known(value: float) -> float | None:
+    """The value, or None (JSON null) when it could not be measured (NaN)."""
+    return None if np.isnan(value) else value

@@ -1,32 +1,15 @@
-"""What the tabs show for a result: the annotated picture and the table of rule verdicts."""
+"""What the tabs show besides the pictures: the verdict table, the angle plot's data, persons numbered."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
-from pose_demo.app.settings import Settings
 from pose_demo.results import FrameResult
-from pose_demo.rules import Verdict
 from pose_demo.video import VideoRun
-from pose_demo.visualization.draw import draw_result
 
 VERDICT_COLUMNS = ["person", "track", "rule", "value", "level", "triggered"]
-
-
-def render(image_bgr: np.ndarray, result: FrameResult, settings: Settings) -> np.ndarray:
-    """A BGR copy of the image with skeletons and the verdicts that the drawing options show.
-
-    Joint angles are drawn as arcs ("angles"); other verdicts as labels above the head ("rule labels").
-    """
-
-    def shown(verdict: Verdict) -> bool:
-        return ("angles" if verdict.joint is not None else "rule labels") in settings.show
-
-    persons = [replace(p, rules=[v for v in p.rules if shown(v)]) for p in result.persons]
-    return draw_result(image_bgr, FrameResult(persons, result.image_size), settings.draw_options())
 
 
 def number_persons(result: FrameResult) -> FrameResult:

@@ -1,0 +1,67 @@
+"""What to find in a picture, and finding it: ``AnalysisOptions`` and ``analyse_image``.
+
+``AnalysisOptions`` is the one set of analysis options: the library, the command line and the app each
+build it once and pass it whole (``PoseStream`` and ``process_video`` take it too). A new option is a
+field here (checked in ``__post_init__``), read where it acts, plus its app control and CLI flag.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pose_demo.checks import check_choice, check_number
+from pose_demo.enhance import enhance_dark
+from pose_demo.focus import FOCUS_MODES, focus_persons
+from pose_demo.predictor import UniModel
+from pose_demo.results import FrameResult
+from pose_demo.rules import RuleSet
+from pose_demo.tracking import SMOOTHING_KINDS
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How pictures are analysed, from pixels to verdicts. Checked on construction (ValueError).
+
+    det_threshold: the person detection threshold, 0..1; None: the model's own.
+    focus: "everyone", or keep only the main person, the "largest" or most "central" one.
+    enhance: detect and find keypoints on a brightened copy (``enhance_dark``), for low light.
+    rules: a rule set evaluated on every person (None: no verdicts).
+    smoothing, strength: the keypoint filter per track and its 0..1 strength (frames in time only).
+    det_interval: run the detector on every k-th frame only, following the tracks in between (frames in
+        time only).
+    """
+
+    det_threshold: float | None = None
+    focus: str = "everyone"
+    enhance: bool = False
+    rules: RuleSet | None = None
+    smoothing: str = "oneeuro"
+    strength: float = 0.5
+    det_interval: int = 1
+
+    def __post_init__(self) -> None:
+        if self.det_threshold is not None:
+            check_number("detection threshold", self.det_threshold, 0.0, 1.0)
+        check_choice("focus", self.focus, FOCUS_MODES)
+        check_choice("smoothing", self.smoothing, SMOOTHING_KINDS)
+        check_number("smoothing strength", self.strength, 0.0, 1.0)
+        check_number("detection interval", self.det_interval, 1, math.inf, whole=True)
+
+
+def analyse_image(
+    model: UniModel, image_bgr: np.ndarray, options: AnalysisOptions = AnalysisOptions()
+) -> FrameResult:
+    """The persons in one picture: (enhance) -> detect + keypoints -> (focus) -> rule verdicts.
+
+    Smoothing and the detection interval concern frames in time: see ``PoseStream``.
+    """
+    if options.enhance:
+        image_bgr = enhance_dark(image_bgr)
+    result = model.predict(image_bgr, options.det_threshold)
+    persons = focus_persons(result.persons, result.image_size, options.focus)
+    if options.rules is not None:
+        persons = [replace(p, rules=options.rules.evaluate(p)) for p in persons]
+    return FrameResult(persons, result.image_size)

@@ -1,0 +1,104 @@
+"""What several commands share: the model and runtime flags, the analysis flags, and building the
+``UniModel``, ``AnalysisOptions`` and ``VideoOptions`` they describe (each built once, passed whole)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.cli.argtypes import fraction, non_negative, positive
+from pose_demo.focus import FOCUS_MODES
+from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
+from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, usable_cache
+from pose_demo.predictor import UniModel
+from pose_demo.rules import RuleSet
+from pose_demo.tracking import SMOOTHING_KINDS
+from pose_demo.video import VideoOptions
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("models")
+    group.add_argument("--det-model", default=DEFAULT_DETECTOR, help="detector name or folder")
+    group.add_argument("--kp-model", default=DEFAULT_KEYPOINTS, help="keypoint model name or folder")
+    group.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
+    group.add_argument("--runtime", choices=["openvino", "paddle"], default="openvino")
+    group.add_argument("--device", default="cpu", help="cpu, or gpu with --runtime paddle")
+    group.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32")
+    group.add_argument(
+        "--threads", type=non_negative, default=0, help="inference threads (0: runtime default)"
+    )
+
+
+RUNTIME_FLAGS = (
+    "runtime",
+    "device",
+    "precision",
+    "threads",
+)  # named as UniModel and RuntimeOptions take them
+
+
+def model_from_args(args: argparse.Namespace) -> UniModel:
+    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS}
+    return UniModel(args.det_model, args.kp_model, model_dir=args.model_dir, **runtime)
+
+
+def runtime_options(args: argparse.Namespace) -> RuntimeOptions:
+    """The runtime flags as ``RuntimeOptions``, with the default compile cache."""
+    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS}
+    return RuntimeOptions(**runtime, compile_cache=usable_cache(DEFAULT_COMPILE_CACHE))
+
+
+def add_det_threshold(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser, default: float | None
+) -> None:
+    model_own = " (default: the model's own, 0.5)" if default is None else ""
+    group.add_argument(
+        "--det-threshold", type=fraction, default=default, help=f"person detection threshold, 0..1{model_own}"
+    )
+
+
+def add_analysis_args(parser: argparse.ArgumentParser, frames_in_time: bool) -> None:
+    """The ``AnalysisOptions`` flags; smoothing and the detection interval only for videos."""
+    group = parser.add_argument_group("analysis")
+    add_det_threshold(group, None)
+    group.add_argument(
+        "--focus",
+        choices=FOCUS_MODES,
+        default="everyone",
+        help="keep only the main person, chosen as the largest or most central",
+    )
+    group.add_argument("--enhance", action="store_true", help="brighten dark pictures before detection")
+    group.add_argument("--rules", help="rule set: a built-in name (default) or a YAML rule file")
+    if frames_in_time:
+        group.add_argument("--smoothing", choices=SMOOTHING_KINDS, default="oneeuro")
+        group.add_argument("--strength", type=fraction, default=0.5, help="smoothing strength, 0..1")
+        group.add_argument("--det-interval", type=positive(int), default=1, help="detect every k-th frame")
+
+
+def analysis_from_args(args: argparse.Namespace) -> AnalysisOptions:
+    """``AnalysisOptions`` from the flags of ``add_analysis_args`` (absent ones keep their defaults)."""
+    given = {
+        name: getattr(args, name) for name in AnalysisOptions.__dataclass_fields__ if hasattr(args, name)
+    }
+    given["rules"] = RuleSet.load(args.rules) if args.rules else None
+    return AnalysisOptions(**given)
+
+
+def add_video_args(parser: argparse.ArgumentParser) -> None:
+    """The ``VideoOptions`` flags, and the analysis flags for frames in time."""
+    add_analysis_args(parser, frames_in_time=True)
+    group = parser.add_argument_group("video")
+    group.add_argument("--max-duration", type=positive(float), default=600.0, help="refuse longer videos (s)")
+    group.add_argument("--max-frames", type=positive(int), help="process only the first N frames")
+    group.add_argument("--stride", type=positive(int), default=1, help="keep every n-th frame")
+    group.add_argument("--scale", type=positive(float), default=1.0, help="scale the frames by this factor")
+
+
+def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
+    return VideoOptions(
+        analysis=analysis_from_args(args),
+        max_duration_s=args.max_duration,
+        max_frames=args.max_frames,
+        frame_stride=args.stride,
+        output_scale=args.scale,
+    )

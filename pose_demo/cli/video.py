@@ -1,0 +1,56 @@
+"""``video``: a video -> annotated H.264 video, per-frame JSON and CSV, GIF preview."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
+from pose_demo.video import check_video, process_video
+from pose_demo.video.exports import write_csv, write_gif, write_json
+
+THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
+
+
+def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
+    p = subparsers.add_parser(
+        "video", help="a video -> annotated H.264 video, per-frame JSON / CSV, GIF", description=THREADS
+    )
+    p.add_argument("input", help="video file")
+    p.add_argument("--out", help="annotated video (.mp4); default <input>_pose.mp4 if no output is given")
+    p.add_argument("--json", help="per-frame persons as JSON")
+    p.add_argument("--csv", help="one row per frame and person: keypoints and joint angles")
+    p.add_argument("--gif", help="small animated GIF preview of the first seconds")
+    add_video_args(p)
+    add_model_args(p)
+    p.set_defaults(func=cmd_video, threads=1)
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    out = args.out or (None if args.json or args.csv or args.gif else f"{Path(args.input).stem}_pose.mp4")
+    options = video_options_from_args(args)
+    info = check_video(args.input, options.max_duration_s)  # before the slow model loading
+    with tempfile.TemporaryDirectory() as tmp, tqdm(desc="frames", unit="frame") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        video = out or (Path(tmp) / "preview.mp4" if args.gif else None)
+        run = process_video(model_from_args(args), info, video, options, progress)
+        if args.gif:
+            write_gif(video, args.gif)
+    if args.json:
+        write_json(run, args.json)
+    if args.csv:
+        write_csv(run, args.csv)
+    written = [str(f) for f in (out, args.json, args.csv, args.gif) if f]
+    print(
+        f"{len(run.frames)} frames ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) in "
+        f"{run.seconds:.1f} s ({run.fps:.1f} frames/s), {len(run.track_ids)} tracks -> {', '.join(written)}"
+    )
+    return 0
