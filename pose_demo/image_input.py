@@ -83,8 +83,8 @@ def _check_size(width: int, height: int, max_pixels: int) -> None:
         raise ImageInputError("The image has no pixels: upload a real photo.")
     if width * height > max_pixels:
         raise ImageInputError(
-            f"The image is too large ({width}x{height} = {width * height / 1e6:.0f} megapixels; "
-            f"the limit is {max_pixels / 1e6:.0f}): resize it and try again."
+            f"The image is too large ({width}x{height} = {width * height:,} pixels; the limit is "
+            f"{max_pixels:,}, {max_pixels / 1e6:g} megapixels): resize it and try again."
         )
 
 

@@ -27,7 +27,7 @@ from gradio_client.exceptions import AppError
 
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
-from pose_demo.app.handlers import ImageAnalysis, PoseApp, bgr_to_rgb
+from pose_demo.app.handlers import PoseApp, bgr_to_rgb
 from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
@@ -246,10 +246,12 @@ def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
     assert Path(annotated_path).name == f"{WALKERS.stem}_pose.jpg"
     annotated = load_image(annotated_path)
     assert len(result["persons"]) == 3
-    count, table, json_path = pose_app.image_details(analysis)
-    assert count == 3
-    assert len(table) == 3 * len(DEFAULT_RULES)
-    assert set(table["person"]) == {1, 2, 3}
+    summary, table, legend, json_path = pose_app.image_details(analysis)
+    assert summary == "**3 persons** found."
+    assert list(table["person"]) == [1, 2, 3]  # one row per person, one column per rule
+    titles = [r.title["en"] for r in pose_app.catalog.select(DEFAULT_RULES).rules]
+    assert list(table.columns) == ["person", "track", *titles]
+    assert "Shoulder level** (front view only): mild from ±2 deg, severe from ±4 deg" in legend
     assert Path(json_path).name == f"{WALKERS.stem}_poses.json"
     model = pose_app.models.get(*Settings().models)
     model.timer.enabled = True
@@ -263,11 +265,8 @@ def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
     assert not np.array_equal(bare, annotated)
     assert np.array_equal(load_image(pose_app.redraw(analysis)), annotated)  # same options: same picture
     # Without "angles" and "rule labels", no verdict is drawn.
-    ruleless = ImageAnalysis(
-        analysis.image_bgr,
-        FrameResult([replace(p, rules=[]) for p in analysis.result.persons], analysis.result.image_size),
-        analysis.name,
-    )
+    persons = [replace(p, rules=[]) for p in analysis.result.persons]
+    ruleless = replace(analysis, result=FrameResult(persons, analysis.result.image_size))
     assert analysis.result.persons[0].rules
     assert np.array_equal(
         load_image(pose_app.redraw(analysis, show=["boxes"])),
@@ -279,31 +278,47 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     video, frames_json, analysis = pose_app.predict_video(str(STREET))
     assert Path(video).name == "mmpose_demo_street_5frames_pose.mp4"
     exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
-    summary, files, tracks, measurements, plot = pose_app.video_details(analysis)
+    summary, files, tracks, measurements, first_plot = pose_app.video_details(analysis)
     assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
+    assert first_plot.axes[0].get_title(loc="left") == f"track #{tracks['value']}"
     assert [Path(f).suffix for f in files] == [".csv", ".gif"]
     persons = sum(len(f["persons"]) for f in exported["frames"])
     assert len(Path(files[0]).read_text(encoding="utf-8").splitlines()) == 1 + persons  # header + a row each
-    counts = {
-        t: sum(any(p["track_id"] == t for p in f["persons"]) for f in exported["frames"])
-        for t in tracks["choices"]
-    }
-    assert tracks["value"] == max(counts, key=counts.get) and counts[tracks["value"]] == max(counts.values())
+    ids = [value for _, value in tracks["choices"]]
+    counts = {t: sum(any(p["track_id"] == t for p in f["persons"]) for f in exported["frames"]) for t in ids}
+    assert tracks["value"] == ids[0] and counts[ids[0]] == max(counts.values())  # the longest track first
+    label = tracks["choices"][0][0]  # who it is: id, time followed, where in the frame
+    assert re.fullmatch(rf"#{ids[0]}: {counts[ids[0]] / 5:.1f} s, (left|middle|right) of the frame", label)
+    assert [value for _, value in measurements["choices"]] == measurements["value"]
     assert measurements["value"] == [r for r in DEFAULT_RULES if r not in ("hand_over_head",)]  # the angles
-    # The plot's points are the JSON's values of the chosen track and measurements.
-    track = tracks["choices"][-1]
-    plot = pose_app.angle_plot(analysis, track, ["left_knee_angle"])
+    assert ("Left knee angle", "left_knee_angle") in measurements["choices"]
+    # The plot's points are the JSON's values of the chosen track and measurements, with a gap (NaN) in
+    # the frames where that track is absent or the measurement unknown; joint angles and tilts/leans get
+    # axes of their own, and the legend lists only the measurements chosen.
+    track = ids[-1]
+    figure = pose_app.angle_plot(analysis, track, ["left_knee_angle", "trunk_lean"])
+    joint_axis, lean_axis = figure.axes[:2]
+    ((line,),) = [joint_axis.get_lines()]
     expected = [
-        (f["time"], r["value"])
+        next(
+            (
+                r["value"]
+                for p in f["persons"]
+                if p["track_id"] == track
+                for r in p["rules"]
+                if r["id"] == "left_knee_angle"
+            ),
+            None,
+        )
         for f in exported["frames"]
-        for p in f["persons"]
-        if p["track_id"] == track
-        for r in p["rules"]
-        if r["id"] == "left_knee_angle" and r["value"] is not None
     ]
-    assert expected
-    assert set(plot["measurement"]) <= {"left_knee_angle"}
-    assert [(round(t, 4), round(v, 2)) for t, v in zip(plot["time"], plot["value"], strict=True)] == expected
+    plotted = [None if np.isnan(v) else round(float(v), 2) for v in line.get_ydata()]
+    assert plotted == expected and None in expected and any(v is not None for v in expected)
+    assert list(line.get_xdata()) == [f["time"] for f in exported["frames"]]
+    assert [t.get_text() for t in joint_axis.get_legend().get_texts()] == ["Left knee angle"]
+    assert [t.get_text() for t in lean_axis.get_legend().get_texts()] == ["Trunk lean"]
+    assert joint_axis.get_ylim() == (0.0, 180.0) and lean_axis.get_ylabel() == "tilt / lean (deg)"
+    assert len(pose_app.angle_plot(analysis, track, ["left_knee_angle"]).axes) == 1
 
 
 def test_output_folders_are_removed_when_expired(tmp_path: Path) -> None:
@@ -517,7 +532,7 @@ def test_predict_video_returns_the_video_and_a_json_entry_per_frame(client: Clie
         (
             VIDEOS / "squat_side_view.mp4",
             {"max_duration": 5},
-            "The video lasts 11 s, longer than the 5 s limit",
+            "The video lasts 10.7 s, longer than the 5 s limit: raise the Max duration slider",
         ),
         (STREET, {"frame_stride": 0}, "The frame stride must be a whole number from 1 to 30"),
     ],
@@ -557,3 +572,47 @@ def test_load_8_clients_x_10_requests(app_url: str) -> None:
         answers = [a for client_answers in pool.map(session, range(8)) for a in client_answers]
     assert len(answers) == 80 and all(answers)
     assert time.monotonic() - start < 300
+
+
+def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> None:
+    """Nothing shown before a result; nobody found: what to try; the table reads as one row per person."""
+    assert pose_app.image_details(None)[0] == "" and pose_app.image_details(None)[1].empty
+    cleared = pose_app.clear_image()
+    assert cleared[0] is None and cleared[2] is None and cleared[3] == "" and cleared[4].empty
+    _, result, analysis = pose_app.predict_image(str(DARK))
+    assert result["persons"] == []
+    summary, table, legend, _ = pose_app.image_details(analysis)
+    assert summary.startswith("**Nobody found.** Try the accurate person detector (Accurate: PicoDet 320)")
+    assert "a lower detection threshold, now 0.5" in summary and '"Enhance dark images"' in summary
+    assert table.empty and legend == ""
+    _, result, analysis = pose_app.predict_image(str(DARK), enhance=True, det_threshold=0.2)
+    summary, table, _, _ = pose_app.image_details(analysis)
+    assert summary == "**1 person** found." and len(table) == 1
+    levels = {cell.split(", ")[-1] for cell in table.iloc[0, 2:] if ", " in cell}
+    assert levels <= {"mild", "severe"}
+    assert all(
+        cell == "not seen" or cell[0].isdigit() or cell[0] == "-" or cell in ("yes", "no")
+        for cell in table.iloc[0, 2:]
+    )
+
+
+def test_rule_file_is_checked_at_upload(pose_app: PoseApp, tmp_path: Path) -> None:
+    """A bad rule file is refused at once with its line and column, and removed; a good one is in force
+    and greys out the built-in rules."""
+    bad = tmp_path / "my_rules.yaml"
+    bad.write_text("rules:\n  - id: a\n    measure: {joint_angle: [left_hip, left_knee\n")
+    file, rules, status = pose_app.check_rule_file(str(bad))
+    assert file is None and rules["interactive"] is True
+    assert status.startswith("**my_rules.yaml is not in force.**") and "line 4, column 1" in status
+    # The whole message survives: "<stream end>" is escaped, not swallowed as an HTML tag by the Markdown.
+    assert "got '&lt;stream end&gt;' (while parsing a flow sequence)" in status
+    assert str(tmp_path) not in status
+    good = tmp_path / "gym.yaml"
+    good.write_text(
+        "rules:\n  - id: knee\n    title: {en: Knee, zh: 膝}\n    kind: measurement\n"
+        "    measure: {joint_angle: [left_hip, left_knee, left_ankle]}\n"
+    )
+    file, rules, status = pose_app.check_rule_file(str(good))
+    assert rules["interactive"] is False
+    assert status == "**In force instead of the rules chosen:** the 1 rules of gym.yaml (Knee)."
+    assert pose_app.check_rule_file(None) == (None, {"__type__": "update", "interactive": True}, "")

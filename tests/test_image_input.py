@@ -100,6 +100,26 @@ def test_decompression_bomb_refused_before_decoding() -> None:
         load_image(data)
 
 
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` grayscale pixels: enough for the size check, never decoded."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    header = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+    header += struct.pack(">I", zlib.crc32(chunk))
+    idat = b"IDAT" + zlib.compress(b"\x00" * 100)
+    return header + struct.pack(">I", len(idat) - 4) + idat + struct.pack(">I", zlib.crc32(idat))
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "pixels"), [(7100, 7100, "50,410,000"), (7072, 7072, "50,013,184")]
+)
+def test_too_many_pixels_message_does_not_contradict_itself(width: int, height: int, pixels: str) -> None:
+    """Just over the limit, the message still shows a number larger than the limit."""
+    with pytest.raises(ImageInputError) as error:
+        load_image(png_header(width, height))
+    assert f"{width}x{height} = {pixels} pixels; the limit is 50,000,000" in str(error.value)
+
+
 def test_bad_array_shape() -> None:
     with pytest.raises(ImageInputError, match="shape"):
         load_image(np.zeros((5, 5, 2), np.uint8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -52,6 +53,19 @@ def make_vfr(dst: Path) -> Path:
     graph = f"{part.format(0, 1, 10, 'a')};{part.format(1, 2, 30, 'b')};[a][b]concat=n=2:v=1[v]"
     ffmpeg("-i", SQUAT, "-filter_complex", graph, "-map", "[v]",
            "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", dst)  # fmt: skip
+    return dst
+
+
+def make_lying_mkv(dst: Path, seconds: int, header_seconds: float) -> Path:
+    """``seconds`` of a tiny test pattern (64x48, 25 fps) in Matroska, its header's Duration rewritten to
+    ``header_seconds`` (the frames and their timestamps are left as they are)."""
+    pattern = f"testsrc=s=64x48:r=25:d={seconds}"
+    ffmpeg("-f", "lavfi", "-i", pattern, "-c:v", "libx264", "-preset", "ultrafast", dst)
+    data = bytearray(dst.read_bytes())
+    at = data.index(b"\x44\x89\x88") + 3  # the Segment's Duration: an 8-byte float, in milliseconds
+    assert struct.unpack(">d", data[at : at + 8]) == (seconds * 1000.0,)
+    data[at : at + 8] = struct.pack(">d", header_seconds * 1000.0)
+    dst.write_bytes(data)
     return dst
 
 
@@ -114,6 +128,11 @@ def test_truncated_streamable_file_decodes_its_first_frames(clip: Path, tmp_path
     cut.write_bytes(streamable.read_bytes()[: streamable.stat().st_size // 2])
     info = probe(cut)
     assert 0 < len(list(decode(info, (320, 182), info.rate))) < 45
+
+
+def test_a_lying_header_is_read_as_it_is_but_its_frames_are_counted(tmp_path: Path) -> None:
+    info = probe(make_lying_mkv(tmp_path / "lying.mkv", seconds=120, header_seconds=1.0))
+    assert (info.duration, info.frames, info.fps) == (1.0, 3000, 25.0)  # the stream copy counts them all
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +19,9 @@ from pose_demo.rules import RuleSet
 from pose_demo.skeleton import COCO17
 from pose_demo.video.exports import video_json, write_csv, write_gif, write_json
 from pose_demo.video.io import VideoInputError, decode, probe
-from pose_demo.video.pipeline import VideoOptions, VideoRun, process_video
+from pose_demo.video.pipeline import VideoOptions, VideoRun, check_video, process_video
 from tests.conftest import REPO, VIDEOS
-from tests.test_video_io import ffmpeg, make_clip, make_phone_video, make_portrait, make_vfr
+from tests.test_video_io import ffmpeg, make_clip, make_lying_mkv, make_phone_video, make_portrait, make_vfr
 
 
 @pytest.fixture(scope="module")
@@ -186,12 +188,95 @@ def test_too_long_and_unreadable_videos_are_refused_before_any_output(
     fast_model: UniModel, clip: Path, tmp_path: Path
 ) -> None:
     for source in (clip, probe(clip)):  # a path, or the info already probed from it
-        with pytest.raises(VideoInputError, match=r"lasts 2 s, longer than the 1 s limit"):
+        with pytest.raises(
+            VideoInputError, match=r"lasts 1\.5 s, longer than the 1 s limit: cut it shorter and try again\."
+        ):
             process_video(fast_model, source, tmp_path / "out.mp4", VideoOptions(max_duration_s=1.0))
     (tmp_path / "notes.mp4").write_text("not a video")
     with pytest.raises(VideoInputError, match="could not be read as a video"):
         process_video(fast_model, tmp_path / "notes.mp4", tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_lying_header_is_refused_by_its_counted_frames(tmp_path: Path) -> None:
+    lying = make_lying_mkv(tmp_path / "lying.mkv", seconds=120, header_seconds=10.0)
+    with pytest.raises(VideoInputError, match=r"lasts 120\.0 s, longer than the 60 s limit"):
+        check_video(lying, 60.0)
+
+
+def test_the_duration_limit_is_enforced_on_the_decoded_frames(
+    fast_model: UniModel, clip: Path, tmp_path: Path
+) -> None:
+    lying = replace(probe(clip), duration=0.5, frames=15)  # a header saying 0.5 s, for 1.5 s of frames
+    run = process_video(fast_model, lying, tmp_path / "out.mp4", VideoOptions(max_duration_s=1.0))
+    assert len(run.frames) == 31 == probe(tmp_path / "out.mp4").frames  # frames 0..30: up to 1.0 s
+    assert run.stopped_at_limit == "duration" and not run.complete
+    assert run.to_dict()["processed"] == {
+        "width": 320, "height": 182, "fps": 30, "frame_stride": 1, "frames": 31,
+        "duration": 1.033, "frames_expected": 15, "complete": False, "stopped_at_limit": "duration",
+    }  # fmt: skip
+    assert run.notice({"duration": "Max duration slider"}) == (
+        "Stopped at the 1 s limit (Max duration slider): the first 1.0 s (31 frames) were analysed."
+    )
+    # The app's summary says so.
+    summary = app_summary(run, tmp_path)
+    assert "Stopped at the 1 s limit (Max duration slider)" in summary
+
+
+def test_videos_over_the_resolution_limit_are_refused(fast_model: UniModel, tmp_path: Path) -> None:
+    ffmpeg("-f", "lavfi", "-i", "color=s=7680x4320:r=25:d=0.08", "-c:v", "libx264", "-preset", "ultrafast",
+           tmp_path / "8k.mp4")  # fmt: skip
+    message = (
+        "The video is 7680x4320; the limit is 3840x2160 (8.3 megapixels): export it smaller and try again."
+    )
+    with pytest.raises(VideoInputError, match=re.escape(message)):
+        check_video(tmp_path / "8k.mp4", 60.0)
+    with pytest.raises(VideoInputError, match=re.escape(message)):
+        process_video(fast_model, tmp_path / "8k.mp4", tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
+    # A portrait 4K video is within the limit; larger frames than the header's are not decoded.
+    assert check_video(replace(probe(tmp_path / "8k.mp4"), width=2160, height=3840), 60.0)
+    info = replace(probe(tmp_path / "8k.mp4"), width=3840, height=2160)  # a header lying about the size
+    assert list(decode(info, (64, 36), info.rate, max_pixels=3840 * 2160)) == []
+
+
+def test_a_file_that_ends_early_says_so(fast_model: UniModel, tmp_path: Path) -> None:
+    data = (VIDEOS / "squat_side_view.mp4").read_bytes()  # 322 frames, its index at the start
+    cut = tmp_path / "squat_cut.mp4"
+    cut.write_bytes(data[: len(data) // 5])
+    run = process_video(fast_model, cut, tmp_path / "out.mp4", VideoOptions(output_scale=0.25))
+    assert 40 < len(run.frames) < 80 and run.ended_early and not run.complete
+    processed = video_json(run)["video"]["processed"]
+    assert processed["frames_expected"] == 322 and processed["frames"] == len(run.frames)
+    assert processed["complete"] is False and processed["ended_early"] is True
+    notice = (
+        f"The file ended early: {len(run.frames)} of 322 frames could be decoded "
+        "(the file may be cut or damaged)."
+    )
+    assert run.notice() == notice
+    assert notice in app_summary(run, tmp_path)
+    proc = cli("video", cut, "--json", tmp_path / "cut.json", "--scale", "0.25")
+    assert proc.returncode == 0, proc.stderr
+    assert "The file ended early" in proc.stdout and "of 322 frames could be decoded" in proc.stdout
+    assert json.loads((tmp_path / "cut.json").read_text())["video"]["processed"]["ended_early"] is True
+
+
+def test_a_complete_run_has_no_notice_and_its_json_is_unchanged(judged: VideoRun) -> None:
+    assert judged.complete and not judged.ended_early and judged.stopped_at_limit is None
+    assert judged.notice() is None and "frames_expected" not in judged.to_dict()["processed"]
+
+
+def app_summary(run: VideoRun, folder: Path) -> str:
+    """The Markdown summary the app's Video tab shows for ``run``."""
+    from pose_demo.app.handlers import PoseApp, VideoAnalysis
+    from pose_demo.app.loaded_models import LoadedModels
+    from pose_demo.app.outputs import OutputFolders
+    from pose_demo.app.uploads import UploadFolders
+
+    app = PoseApp(LoadedModels(), OutputFolders(folder / "outputs"), RuleSet.load("default"),
+                  uploads=UploadFolders.of(folder))  # fmt: skip
+    summary, *_ = app.video_details(VideoAnalysis(run, folder, "clip"))
+    return summary
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:

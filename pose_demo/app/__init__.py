@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
+import time
+from types import FrameType
 
 import gradio as gr
 
@@ -11,21 +16,47 @@ from pose_demo.app.handlers import PoseApp
 from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
+from pose_demo.models.store import resolve_models
 from pose_demo.rules import RuleSet
+
+log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full"
 MAX_FILE_SIZE = "50mb"
 
 
 def create_demo(model_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
-    """The app with its queue set up. The default models are loaded here, once, for every session."""
+    """The app with its queue set up. The default models are loaded here, once, for every session:
+    ModelNotFoundError (naming every missing one) if they can be neither found nor downloaded."""
     models = LoadedModels(model_dir)
     app = PoseApp(models, OutputFolders(), RuleSet.load("default"))
+    resolve_models(app.settings().models, model_dir=model_dir)  # all that are missing, said at once
     app.models.get(*app.settings().models)
     demo = build_demo(app, resolve_examples("image"), resolve_examples("video"))
     return demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
 
 
 def serve(demo: gr.Blocks, host: str | None = None, port: int | None = None, share: bool = False) -> None:
-    """Serve until interrupted. ``host`` / ``port`` default to Gradio's (env GRADIO_SERVER_NAME / _PORT)."""
-    demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE)
+    """Serve until Ctrl-C or SIGTERM; ``host`` / ``port`` default to Gradio's (GRADIO_SERVER_NAME / _PORT).
+
+    Either signal stops the server cleanly: Gradio then deletes the files this run put in its cache
+    (``delete_cache``), and the output folders are removed at exit (``OutputFolders``). Left to its
+    default, SIGTERM would end the process at once and leave them all behind.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    demo.launch(
+        server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, prevent_thread_lock=True
+    )
+    try:
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        log.info("Stopping the app")
+    finally:
+        demo.close()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM handled as Ctrl-C: a KeyboardInterrupt in the main thread, which runs the clean-up."""
+    raise KeyboardInterrupt

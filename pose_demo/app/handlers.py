@@ -11,6 +11,7 @@ one of this app's uploads.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import time
@@ -28,16 +29,30 @@ import pandas as pd
 from pose_demo.analysis import AnalysisOptions, analyse_image
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.settings import Settings, SettingsError
+from pose_demo.app.settings import Settings, SettingsError, load_rule_file
 from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path, upload_name, upload_path
-from pose_demo.app.views import angle_series, number_persons, verdict_table
+from pose_demo.app.views import (
+    angle_figure,
+    image_summary,
+    number_persons,
+    rules_legend,
+    track_choices,
+    verdict_table,
+)
 from pose_demo.enhance import enhance_dark
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.store import ModelStoreError
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.stream import PoseStream
-from pose_demo.video import VideoInputError, VideoOptions, VideoRun, check_video, process_video
+from pose_demo.video import (
+    VideoInputError,
+    VideoOptions,
+    VideoRun,
+    VideoTooLongError,
+    check_video,
+    process_video,
+)
 from pose_demo.video.exports import angle_columns, write_csv, write_gif, write_json
 from pose_demo.visualization.draw import draw_result
 
@@ -49,16 +64,24 @@ USER_ERRORS = (ImageInputError, VideoInputError, RuleError, SettingsError, Model
 
 @contextmanager
 def user_errors(task: str) -> Iterator[None]:
-    """Re-raise the library's user-facing errors as ``gr.Error``; log anything else and say so plainly."""
+    """Re-raise the library's user-facing errors as ``gr.Error``; log anything else and say so plainly.
+
+    A user's mistake is logged in one line; only a bug is logged with its traceback, once (Gradio is
+    told not to print the traceback of the ``gr.Error`` it receives).
+    """
     try:
         yield
-    except gr.Error:
+    except gr.Error as e:
+        log.info("User error while %s: %s", task, " ".join(str(e.message).split()))
+        e.print_exception = False
         raise
     except USER_ERRORS as e:
-        raise gr.Error(str(e)) from e
+        log.info("User error while %s: %s", task, " ".join(str(e).split()))
+        raise gr.Error(str(e), print_exception=False) from e
     except Exception as e:
         log.exception("%s failed", task)
-        raise gr.Error(f"Something went wrong while {task}; please try again, or try another file.") from e
+        message = f"Something went wrong while {task}; please try again, or try another file."
+        raise gr.Error(message, print_exception=False) from e
 
 
 def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
@@ -72,6 +95,8 @@ class ImageAnalysis:
     image_bgr: np.ndarray  # as shown: brightened when "enhance" was chosen, as the models saw it
     result: FrameResult
     name: str  # the upload's name, for the download
+    models: tuple[str, str]  # the detector and keypoint model that found it
+    options: AnalysisOptions  # the analysis options, with the rules in force
 
 
 @dataclass
@@ -150,21 +175,52 @@ class PoseApp:
             options = s.analysis_options(self.catalog)
             result = analyse_image(self.models.get(*s.models), source, options)
             shown = enhance_dark(source) if options.enhance else source
-            analysis = ImageAnalysis(shown, result, upload_name(image))
+            analysis = ImageAnalysis(shown, result, upload_name(image), s.models, options)
             return self.save_analysis(analysis, s), result.to_dict(), analysis
 
-    def image_details(self, analysis: ImageAnalysis | None) -> tuple[int, pd.DataFrame, str | None]:
-        """Person count, verdict table and the JSON file of the last analysis."""
+    def clear_image(self) -> tuple[None, None, None, str, pd.DataFrame, str, None]:
+        """Empty outputs for the Image tab, shown while a new analysis runs (so that an error never leaves
+        the previous results on screen): picture, JSON, analysis, summary, table, legend, download."""
+        return None, None, None, "", verdict_table(FrameResult([], (0, 0))), "", None
+
+    def image_details(self, analysis: ImageAnalysis | None) -> tuple[str, pd.DataFrame, str, str | None]:
+        """Summary (how many persons, or what to try when nobody was found), verdict table and its legend,
+        and the JSON file of the last analysis; nothing before the first one."""
         if analysis is None:
-            return 0, verdict_table(FrameResult([], (0, 0))), None
+            return "", verdict_table(FrameResult([], (0, 0))), "", None
         path = self.outputs.new() / f"{analysis.name}_poses.json"
         path.write_text(json.dumps(analysis.result.to_dict(), indent=1), encoding="utf-8")
-        return len(analysis.result), verdict_table(analysis.result), str(path)
+        summary = image_summary(len(analysis.result), analysis.models, analysis.options)
+        legend = rules_legend(analysis.options.rules) if analysis.result.persons else ""
+        return summary, verdict_table(analysis.result), legend, str(path)
+
+    def check_rule_file(self, rule_file: str | None) -> tuple[Any, Any, str]:
+        """A rule file checked as soon as it is uploaded: (the file, the built-in rules control, a status).
+
+        A file with a mistake is removed (so that it is not in force) and the mistake stays shown, with its
+        line and column, until the next upload; a good file disables the built-in rules it replaces.
+        """
+        if not rule_file:
+            return None, gr.update(interactive=True), ""
+        name = html.escape(Path(rule_file).name, quote=False)
+        try:
+            rules = load_rule_file(rule_file)
+        except RuleError as e:
+            log.info("Rule file refused: %s", e)
+            return (
+                None,
+                gr.update(interactive=True),
+                f"**{name} is not in force.** {html.escape(str(e), quote=False)}",
+            )
+        titles = html.escape(", ".join(r.title["en"] for r in rules.rules), quote=False)
+        count = len(rules.rules)
+        status = f"**In force instead of the rules chosen:** the {count} rules of {name} ({titles})."
+        return gr.update(), gr.update(interactive=False), status
 
     def redraw(self, analysis: ImageAnalysis | None, **settings: Any) -> str:
         """The last analysis drawn again with the current drawing options (no model runs)."""
         if analysis is None:
-            raise gr.Error("Nothing to redraw yet: analyse an image first.")
+            raise gr.Error("Nothing to redraw yet: analyse an image first.", print_exception=False)
         with user_errors("redrawing"):
             return self.save_analysis(analysis, self.settings(**settings))
 
@@ -205,13 +261,18 @@ class PoseApp:
 
         Returns the annotated H.264 video and the per-frame JSON file: ``{"video": {...}, "frames":
         [{"index", "time", "persons": [...]}]}``, one entry per processed frame, persons as in
-        ``/predict_image`` plus their ``track_id``. ``max_duration`` (s) refuses longer videos;
+        ``/predict_image`` plus their ``track_id``. ``max_duration`` (s) refuses longer videos (and
+        decoding stops there, whatever the header says); frames over ``MAX_SIZE`` (4K) are refused;
         ``frame_stride`` keeps every n-th frame.
         """
         with user_errors("analysing the video"):
             s = self.settings(rule_file=rule_file, **settings)
             source = upload_path(video, "video", self.uploads)
-            info = check_video(source, s.max_duration)  # a bad or long file is refused before any work
+            try:  # a bad or long file is refused before any work
+                info = check_video(source, s.max_duration)
+            except VideoTooLongError as e:
+                remedy = "raise the Max duration slider beside the video, or cut the video shorter"
+                raise VideoTooLongError(e.duration, e.limit, remedy) from e
             options = VideoOptions(
                 s.analysis_options(self.catalog),
                 s.draw_options(),
@@ -248,18 +309,22 @@ class PoseApp:
                 f"analysed at **{run.fps:.1f} frames/s**; up to **{persons} person{'s' * (persons != 1)}** "
                 f"per frame, **{len(tracks)} track{'s' * (len(tracks) != 1)}**."
             )
+            notice = run.notice({"duration": "Max duration slider"})  # a limit stopped it, or the file ended
+            if notice:
+                summary += f"\n\n⚠️ {notice}"
             angles = angle_columns(run)
+            titles = {v.id: v.title["en"] for f in run.frames for p in f.persons for v in p.rules}
             track = tracks[0] if tracks else None
             return (
                 summary,
                 [str(csv_path), str(gif_path)],
-                gr.update(choices=tracks, value=track),
-                gr.update(choices=angles, value=angles),
-                angle_series(run, track, angles),
+                gr.update(choices=track_choices(run), value=track),
+                gr.update(choices=[(titles.get(a, a), a) for a in angles], value=angles),
+                angle_figure(run, track, angles),
             )
 
     def angle_plot(self, analysis: VideoAnalysis | None, track: int | None, measurements: list[str]) -> Any:
-        """The plot's data for another track or set of measurements (no model runs)."""
+        """The plot for another track or set of measurements (no model runs)."""
         if analysis is None:
             return None
-        return angle_series(analysis.run, track, measurements or [])
+        return angle_figure(analysis.run, track, measurements or [])

@@ -19,7 +19,7 @@ from pose_demo.app.settings import (
     THICKNESS_RANGE,
     Settings,
 )
-from pose_demo.app.views import VERDICT_COLUMNS
+from pose_demo.app.views import PERSON_COLUMNS
 
 TITLE = "Pose studio"
 HOW_TO = (
@@ -34,6 +34,18 @@ VIDEO_CONCURRENCY = 1  # a video keeps both cores busy for a while
 WEBCAM_CONCURRENCY = 2
 WEBCAM_FRAME_EVERY_S = 0.2
 WEBCAM_TIME_LIMIT_S = 120
+PREDICT_IMAGE_API = (
+    "Finds everyone in a photo. Returns the annotated image and the result as JSON: image width and "
+    "height, and per person its box [x1, y1, x2, y2] in pixels, its score (the mean confidence of its 17 "
+    "keypoints, 0..1, which can be below the detection threshold), its keypoints (17 x [x, y, "
+    "confidence], COCO order) and the verdicts of the rules chosen. Every setting is optional."
+)
+PREDICT_VIDEO_API = (
+    "Finds, tracks and smooths everyone in a video, with rule verdicts per frame. Returns the annotated "
+    "H.264 video and a JSON file with the video's properties and one entry per processed frame (index, "
+    "time in seconds, persons as in /predict_image plus their track_id). max_duration (s) refuses longer "
+    "videos; frame_stride keeps every n-th frame. Every setting is optional."
+)
 
 
 def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -46,15 +58,22 @@ def tab_settings(
     return {name: component for name, component in settings.items() if name not in NOT_FOR[tab]}
 
 
-def example_gallery(target: gr.components.Component, examples: list[tuple[str, Path]]) -> None:
-    """Named example files that fill ``target`` when clicked (nothing when there are none)."""
-    if examples:
-        gr.Examples(
-            [[str(path)] for _, path in examples],
-            inputs=[target],
-            example_labels=[name for name, _ in examples],
-            label="Examples",
+def example_gallery(target: gr.components.Component, examples: list[tuple[str, Path]]) -> gr.Examples | None:
+    """Named example files that fill ``target`` when clicked; None when there are none (then a line says
+    why, rather than the gallery silently missing)."""
+    if not examples:
+        gr.Markdown(
+            "No examples here: they could not be downloaded (see the server log); set POSE_DEMO_EXAMPLES_DIR "
+            "to a local folder of them, or upload your own files.",
+            elem_id="no-examples",
         )
+        return None
+    return gr.Examples(
+        [[str(path)] for _, path in examples],
+        inputs=[target],
+        example_labels=[name for name, _ in examples],
+        label="Examples",
+    )
 
 
 def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
@@ -93,9 +112,25 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
             rules = gr.Dropdown(
                 rule_choices, value=list(DEFAULT_RULES), multiselect=True, label="Rules", scale=3
             )
-            rule_file = gr.File(
-                file_types=[".yaml", ".yml"], label="Own rule file (YAML, replaces the rules chosen)", scale=1
-            )
+            with gr.Column(scale=1):
+                rule_file = gr.File(
+                    file_types=[".yaml", ".yml"],
+                    label="Own rule file (YAML, replaces the rules chosen)",
+                    elem_id="rule-file",
+                )
+                rule_status = gr.Markdown(elem_id="rule-file-status")
+        rule_file.upload(
+            app.check_rule_file,
+            inputs=[rule_file],
+            outputs=[rule_file, rules, rule_status],
+            api_visibility="private",
+        )
+        rule_file.clear(
+            app.check_rule_file,
+            inputs=[rule_file],
+            outputs=[rule_file, rules, rule_status],
+            api_visibility="private",
+        )
         with gr.Row():
             thickness = gr.Slider(*THICKNESS_RANGE, d.thickness, step=0.25, label="Skeleton thickness")
             show = gr.CheckboxGroup(list(SHOW), value=list(DEFAULT_SHOW), label="Show")
@@ -126,28 +161,39 @@ def image_tab(
             with gr.Row():
                 analyse = gr.Button("Find poses", variant="primary", elem_id="image-run")
                 redraw = gr.Button("Redraw", elem_id="image-redraw")
-            example_gallery(image, examples)
+            gallery = example_gallery(image, examples)
         with gr.Column():
             annotated = gr.Image(label="Result", interactive=False, elem_id="image-output")
-            count = gr.Number(label="Persons found", precision=0, interactive=False, elem_id="image-count")
+            summary = gr.Markdown(elem_id="image-summary")
     table = gr.Dataframe(
-        headers=VERDICT_COLUMNS, label="Rule verdicts", interactive=False, elem_id="image-verdicts"
+        headers=PERSON_COLUMNS, label="Rule verdicts", interactive=False, elem_id="image-verdicts"
     )
+    legend = gr.Markdown(elem_id="image-legend")
     with gr.Row():
         keypoints = gr.JSON(label="Keypoints (JSON)", open=False)
         download = gr.File(label="Download JSON", interactive=False, elem_id="image-json")
     analysis = gr.State()
+    predict = {
+        "fn": app.predict_image,
+        "inputs": [image],
+        "inputs_kwargs": tab_settings(settings, "image"),
+        "outputs": [annotated, keypoints, analysis],
+        "preprocess": False,
+        "concurrency_limit": IMAGE_CONCURRENCY,
+        "concurrency_id": "image",
+    }
+    details = {"fn": app.image_details, "inputs": [analysis], "outputs": [summary, table, legend, download]}
+    cleared = [annotated, keypoints, analysis, summary, table, legend, download]
+    # An upload, the button, or a click on an example: the old results go, then the new ones come.
     gr.on(
-        [analyse.click, image.upload],
-        app.predict_image,
-        inputs=[image],
-        inputs_kwargs=tab_settings(settings, "image"),
-        outputs=[annotated, keypoints, analysis],
-        api_name="predict_image",
-        preprocess=False,
-        concurrency_limit=IMAGE_CONCURRENCY,
-        concurrency_id="image",
-    ).then(app.image_details, inputs=[analysis], outputs=[count, table, download], api_visibility="private")
+        [analyse.click, image.upload], app.clear_image, outputs=cleared, queue=False, api_visibility="private"
+    ).then(**predict, api_name="predict_image", api_description=PREDICT_IMAGE_API).then(
+        **details, api_visibility="private"
+    )
+    if gallery is not None:
+        gallery.load_input_event.then(
+            app.clear_image, outputs=cleared, queue=False, api_visibility="private"
+        ).then(**predict, api_visibility="private").then(**details, api_visibility="private")
     redraw.click(
         app.redraw,
         inputs=[analysis],
@@ -174,20 +220,17 @@ def video_tab(
         with gr.Column():
             annotated = gr.Video(label="Result", interactive=False, elem_id="video-output")
             summary = gr.Markdown(elem_id="video-summary")
-            with gr.Row():
-                frames_json = gr.File(label="Per-frame JSON", interactive=False, elem_id="video-json")
-                downloads = gr.File(
-                    label="CSV and GIF preview",
-                    file_count="multiple",
-                    interactive=False,
-                    elem_id="video-files",
-                )
+    with gr.Row():  # full width, so that the files' own names stay readable
+        frames_json = gr.File(label="Per-frame JSON", interactive=False, elem_id="video-json")
+        downloads = gr.File(
+            label="CSV and GIF preview", file_count="multiple", interactive=False, elem_id="video-files"
+        )
     with gr.Row():
-        track = gr.Dropdown(label="Track", choices=[], scale=1)
+        track = gr.Dropdown(
+            label="Track (the longest-followed first)", choices=[], scale=1, elem_id="video-track"
+        )
         measurements = gr.Dropdown(label="Measurements", choices=[], multiselect=True, scale=3)
-    plot = gr.LinePlot(
-        x="time", y="value", color="measurement", x_title="time (s)", y_title="angle (deg)", label="Angles"
-    )
+    plot = gr.Plot(label="Angles over time", elem_id="video-plot")
     analysis = gr.State()
     gr.on(
         [run.click, video.upload],
@@ -200,6 +243,7 @@ def video_tab(
         },
         outputs=[annotated, frames_json, analysis],
         api_name="predict_video",
+        api_description=PREDICT_VIDEO_API,
         preprocess=False,
         concurrency_limit=VIDEO_CONCURRENCY,
         concurrency_id="video",
@@ -234,7 +278,7 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> No
         )
         annotated = gr.Image(label="Live result", format="jpeg", interactive=False, elem_id="webcam-output")
     table = gr.Dataframe(
-        headers=VERDICT_COLUMNS, label="Live verdicts", interactive=False, elem_id="webcam-verdicts"
+        headers=PERSON_COLUMNS, label="Live verdicts", interactive=False, elem_id="webcam-verdicts"
     )
     session = gr.State()
     camera.stream(

@@ -17,9 +17,10 @@ from pose_demo.tracking import SMOOTHING_KINDS
 from pose_demo.visualization.draw import DrawOptions
 
 # value -> label shown in the UI (the values are what API clients send)
+ACCURATE_DETECTOR = "picodet_s_320_lcnet_pedestrian"
 DETECTORS = {
     "picodet_s_192_lcnet_pedestrian": "Fast: PicoDet 192",
-    "picodet_s_320_lcnet_pedestrian": "Accurate: PicoDet 320",
+    ACCURATE_DETECTOR: "Accurate: PicoDet 320",
 }
 KEYPOINT_MODELS = {
     "tinypose_128x96": "Fast: TinyPose 128x96",

@@ -1,15 +1,22 @@
-"""What the tabs show besides the pictures: the verdict table, the angle plot's data, persons numbered."""
+"""What the tabs show besides the pictures: the verdict table and its legend, the angle plot's data, persons
+numbered."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.app.settings import ACCURATE_DETECTOR, DETECTORS
 from pose_demo.results import FrameResult
+from pose_demo.rules import RuleSet, Verdict
+from pose_demo.rules.schema import Rule
 from pose_demo.video import VideoRun
 
-VERDICT_COLUMNS = ["person", "track", "rule", "value", "level", "triggered"]
+PERSON_COLUMNS = ["person", "track"]  # then one column per rule
 
 
 def number_persons(result: FrameResult) -> FrameResult:
@@ -20,38 +27,126 @@ def number_persons(result: FrameResult) -> FrameResult:
     return FrameResult(numbered, result.image_size)
 
 
+def verdict_cell(verdict: Verdict) -> str:
+    """A verdict in a few words: "141.2 deg", "4.1 deg, mild", "yes" (an action that holds), "not seen"."""
+    if verdict.level == "unknown":
+        return "not seen"
+    if not verdict.unit:  # an action or a combined condition: whether it holds
+        return "yes" if verdict.triggered else "no"
+    text = f"{verdict.value:.1f} {verdict.unit}"
+    return f"{text}, {verdict.level}" if verdict.level in ("mild", "severe") else text
+
+
 def verdict_table(result: FrameResult) -> pd.DataFrame:
-    """One row per person and rule: person number (1-based), track id, rule title, value, level.
-
-    Values without a unit (how many parts of a combined condition hold) are left out: ``triggered`` says it.
-    """
+    """One row per person: its number (1-based, as labelled on the picture), track id, then one column per
+    rule, titled by the rule (see ``verdict_cell``)."""
+    titles = [v.title["en"] for v in result.persons[0].rules] if result.persons else []
     rows = [
-        [
-            number,
-            "" if person.track_id is None else person.track_id,
-            verdict.title["en"],
-            "" if verdict.value is None or not verdict.unit else f"{verdict.value:.1f} {verdict.unit}",
-            verdict.level,
-            "yes" if verdict.triggered else "",
-        ]
+        [number, "" if person.track_id is None else person.track_id, *map(verdict_cell, person.rules)]
         for number, person in enumerate(result.persons, start=1)
-        for verdict in person.rules
     ]
-    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+    return pd.DataFrame(rows, columns=[*PERSON_COLUMNS, *titles])
 
 
-def angle_series(run: VideoRun, track_id: int | None, rule_ids: list[str]) -> pd.DataFrame:
-    """Long-form data for the angle-over-time plot: time (s), measurement, value (deg), for one track.
+def image_summary(persons: int, models: tuple[str, str], options: AnalysisOptions) -> str:
+    """How many persons were found, or, when nobody was, the settings worth trying (Markdown)."""
+    if persons:
+        return f"**{persons} person{'s' * (persons != 1)}** found."
+    tips = []
+    if models[0] != ACCURATE_DETECTOR:
+        tips.append(f"the accurate person detector ({DETECTORS[ACCURATE_DETECTOR]})")
+    threshold = options.det_threshold
+    if threshold is None or threshold > 0.2:
+        now = "" if threshold is None else f", now {threshold:g}"
+        tips.append(f"a lower detection threshold{now}")
+    if not options.enhance:
+        tips.append('"Enhance dark images" for a dark or backlit photo')
+    advice = f" Try {', '.join(tips)} in the settings." if tips else ""
+    return f"**Nobody found.**{advice}"
 
-    Frames where the track is absent or the measurement is unknown have no row.
-    """
+
+def _grades(rule: Rule) -> str:
+    t = rule.thresholds
+    if t is None:
+        return ""
+    unit = f" {rule.unit}" if rule.unit else ""
+    if t.direction == "low":
+        return f"mild below {t.mild:g}{unit}, severe below {t.severe:g}{unit}"
+    sign = "±" if t.direction == "both" else ""
+    return f"mild from {sign}{t.mild:g}{unit}, severe from {sign}{t.severe:g}{unit}"
+
+
+def rules_legend(rules: RuleSet | None) -> str:
+    """Markdown: what each rule in force measures or checks, its grades, the view it needs."""
+    if rules is None or not rules.rules:
+        return "No rules in force: choose some in the settings."
+    lines = []
+    for rule in rules.rules:
+        view = f" ({rule.view} view only)" if rule.view != "any" else ""
+        what = {
+            "measurement": "measured, not graded",
+            "screening": _grades(rule) or "flagged when its condition holds",
+            "action": "yes when its condition holds",
+        }[rule.kind]
+        note = f" {rule.note}" if rule.note else ""
+        lines.append(f"- **{rule.title['en']}**{view}: {what}.{note}")
+    return (
+        '**Rules in force.** "not seen": a joint the rule needs was not found confidently enough, or the '
+        "person is not seen from the view the rule needs.\n" + "\n".join(lines)
+    )
+
+
+def track_choices(run: VideoRun) -> list[tuple[str, int]]:
+    """(label, id) of every track, the longest-followed first: its id, how long it was followed and where it
+    mostly was in the frame, so that a coach can tell who is who."""
+    choices = []
+    for track_id in run.track_ids:
+        boxes = np.array([p.box.as_xyxy() for f in run.frames for p in f.persons if p.track_id == track_id])
+        centre = float((boxes[:, 0] + boxes[:, 2]).mean() / 2 / run.size[0])
+        where = "left" if centre < 1 / 3 else "right" if centre > 2 / 3 else "middle"
+        seconds = len(boxes) / float(run.rate)
+        choices.append((f"#{track_id}: {seconds:.1f} s, {where} of the frame", track_id))
+    return choices
+
+
+def angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str]) -> Figure:
+    """The chosen angle measurements of one track over time (matplotlib): joint angles (0..180 deg) and
+    signed tilts and leans on axes of their own, a gap wherever the track is absent or a measurement is
+    unknown, a legend of the chosen measurements only."""
+    times = np.array([f.time for f in run.frames])
+    series: dict[str, np.ndarray] = {}
+    titles: dict[str, str] = {}
+    joints: set[str] = set()
     wanted = set(rule_ids)
-    rows = [
-        [frame.time, v.id, v.value]
-        for frame in run.frames
-        for person in frame.persons
-        if person.track_id == track_id and track_id is not None
-        for v in person.rules
-        if v.id in wanted and v.unit == "deg" and v.value is not None
+    for k, frame in enumerate(run.frames):
+        for person in frame.persons:
+            if track_id is None or person.track_id != track_id:
+                continue
+            for v in person.rules:
+                if v.id in wanted and v.unit == "deg":
+                    values = series.setdefault(v.id, np.full(len(times), np.nan))
+                    values[k] = np.nan if v.value is None else v.value
+                    titles[v.id] = v.title["en"]
+                    if v.joint is not None:
+                        joints.add(v.id)
+    groups = [
+        ("joint angle (deg)", [i for i in rule_ids if i in joints]),
+        ("tilt / lean (deg)", [i for i in rule_ids if i in series and i not in joints]),
     ]
-    return pd.DataFrame(rows, columns=["time", "measurement", "value"])
+    groups = [(label, ids) for label, ids in groups if ids] or [("angle (deg)", [])]
+    figure = Figure(figsize=(9, 2.4 * len(groups)), layout="constrained")
+    axes = figure.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (label, ids) in zip(axes, groups, strict=True):
+        for rule_id in ids:
+            seen = not np.isnan(series[rule_id]).all()
+            label_text = titles[rule_id] if seen else f"{titles[rule_id]} (not seen)"
+            ax.plot(times, series[rule_id], label=label_text, linewidth=1.5)  # NaN: a gap
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if ids:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    if groups[0][1] and groups[0][1][0] in joints:
+        axes[0].set_ylim(0, 180)
+    axes[-1].set_xlabel("time (s)")
+    axes[0].set_title("no track chosen" if track_id is None else f"track #{track_id}", loc="left")
+    return figure

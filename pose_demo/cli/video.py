@@ -53,4 +53,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         f"{len(run.frames)} frames ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) in "
         f"{run.seconds:.1f} s ({run.fps:.1f} frames/s), {len(run.track_ids)} tracks -> {', '.join(written)}"
     )
+    notice = run.notice({"duration": "--max-duration"})  # a limit stopped it, or the file ended early
+    if notice:
+        print(notice)
     return 0

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +93,28 @@ def resolve_model(
     if not download:
         raise ModelNotFoundError(_missing_message(spec, Path(download_dir), "downloads are turned off"))
     return read_model_folder(download_model(spec, download_dir, progress), spec)
+
+
+def resolve_models(
+    names: Sequence[str | os.PathLike[str]],
+    *,
+    model_dir: str | Path | None = None,
+    download_dir: str | Path = DEFAULT_DOWNLOAD_DIR,
+    download: bool = True,
+) -> list[ModelFolder]:
+    """``resolve_model`` for each name; when some cannot be found, one ModelNotFoundError that says it for
+    all of them at once (where each was looked for, and where to get it)."""
+    folders, problems = [], []
+    for name in names:
+        try:
+            folders.append(
+                resolve_model(name, model_dir=model_dir, download_dir=download_dir, download=download)
+            )
+        except ModelNotFoundError as e:
+            problems.append(str(e))
+    if problems:
+        raise ModelNotFoundError("\n\n".join(problems))
+    return folders
 
 
 def read_model_folder(

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from pose_demo.video.io import H264Writer, VideoInfo, VideoInputError, probe
-from pose_demo.video.pipeline import FrameRecord, VideoOptions, VideoRun, check_video, process_video
+from pose_demo.video.pipeline import (
+    FrameRecord,
+    VideoOptions,
+    VideoRun,
+    VideoTooLongError,
+    check_video,
+    process_video,
+)
 
 __all__ = [
     "FrameRecord",
@@ -12,6 +19,7 @@ __all__ = [
     "VideoInputError",
     "VideoOptions",
     "VideoRun",
+    "VideoTooLongError",
     "check_video",
     "probe",
     "process_video",

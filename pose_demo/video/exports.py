@@ -70,7 +70,7 @@ def write_csv(run: VideoRun, path: str | os.PathLike[str]) -> None:
 def write_gif(
     video: str | os.PathLike[str],
     path: str | os.PathLike[str],
-    width: int = 320,
+    width: int = 480,
     fps: float = 10.0,
     max_seconds: float = 5.0,
 ) -> None:

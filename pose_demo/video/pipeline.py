@@ -7,6 +7,7 @@ Nothing is drawn when no video is written.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import Counter
@@ -26,17 +27,33 @@ from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult, Person
 from pose_demo.stream import PoseStream
 from pose_demo.timing import StageTimer
-from pose_demo.video.io import X264_PRESET, H264Writer, VideoInfo, VideoInputError, decode, even_size, probe
+from pose_demo.video.io import (
+    MAX_SIZE,
+    X264_PRESET,
+    H264Writer,
+    VideoInfo,
+    VideoInputError,
+    decode,
+    even_size,
+    probe,
+)
 from pose_demo.visualization.draw import DrawOptions
 
 Progress = Callable[[int, int], None]
+# A run is said to have ended early when it decoded fewer frames than the header promises by more than
+# this (and 2 frames): an audio track can outlast the picture a little, which the header's duration counts.
+ENDED_EARLY_SLACK_S = 0.5
 
 
 @dataclass(frozen=True)
 class VideoOptions:
     """How to process a video: the analysis and drawing options, and what concerns video files only.
 
-    max_duration_s: longer videos are refused (VideoInputError) before any work.
+    max_duration_s: longer videos are refused (VideoInputError) before any work, by their header and
+        their counted frames; and decoding stops there, whatever the header said
+        (``VideoRun.stopped_at_limit``).
+    max_size: videos whose frames have more pixels than this (width, height) are refused before any work,
+        and frames larger than it are not decoded (see ``io.MAX_SIZE``).
     max_frames: process only the first frames (after the stride); None: all.
     frame_stride: keep every n-th frame; the output plays at the source rate / n, so durations match.
     output_scale: frames are scaled by this at decoding: inference, drawing, output and exported
@@ -48,6 +65,7 @@ class VideoOptions:
     analysis: AnalysisOptions = AnalysisOptions()
     draw: DrawOptions = DrawOptions()
     max_duration_s: float = 600.0
+    max_size: tuple[int, int] = MAX_SIZE
     max_frames: int | None = None
     frame_stride: int = 1
     output_scale: float = 1.0
@@ -57,8 +75,8 @@ class VideoOptions:
     def __post_init__(self) -> None:
         if self.frame_stride < 1 or (self.max_frames or 1) < 1 or self.queue_size < 1:
             raise ValueError("frame_stride, max_frames and queue_size must be at least 1")
-        if self.output_scale <= 0 or self.max_duration_s <= 0:
-            raise ValueError("output_scale and max_duration_s must be positive")
+        if self.output_scale <= 0 or self.max_duration_s <= 0 or min(self.max_size) < 1:
+            raise ValueError("output_scale, max_duration_s and max_size must be positive")
 
 
 @dataclass
@@ -72,7 +90,7 @@ class FrameRecord:
 
 @dataclass
 class VideoRun:
-    """What ``process_video`` did: the source, the processed frames, timings."""
+    """What ``process_video`` did: the source, the processed frames, timings, and whether it got them all."""
 
     info: VideoInfo
     size: tuple[int, int]  # (width, height) of the processed frames
@@ -83,6 +101,45 @@ class VideoRun:
     seconds: float = 0.0  # wall clock, decode to encode
     # mean milliseconds per frame by stage, each in its own thread (decode and encode: waiting on ffmpeg)
     stage_ms: dict[str, float] = field(default_factory=dict)
+    # frames the video's header promises (its counted frames, or its duration x rate if more), after the
+    # stride and max_frames
+    frames_expected: int = 0
+    # "duration": decoding stopped at max_duration_s with frames left (a header understating the length)
+    stopped_at_limit: str | None = None
+    max_duration_s: float | None = None  # the limit it ran under
+
+    @property
+    def ended_early(self) -> bool:
+        """Fewer frames than the header promises could be decoded: the file is cut or damaged."""
+        slack = max(2, math.ceil(ENDED_EARLY_SLACK_S * self.rate))
+        return self.stopped_at_limit is None and len(self.frames) < self.frames_expected - slack
+
+    @property
+    def complete(self) -> bool:
+        """Every frame of the video (after the stride and max_frames) was processed."""
+        return self.stopped_at_limit is None and not self.ended_early
+
+    @property
+    def duration(self) -> float:
+        """Seconds of video processed."""
+        return float(len(self.frames) / self.rate)
+
+    def notice(self, controls: dict[str, str] | None = None) -> str | None:
+        """A sentence for incomplete runs, None for complete ones. ``controls`` names what sets each limit
+        (``{"duration": "Max duration slider"}``), said in brackets after it."""
+        if self.stopped_at_limit == "duration":
+            control = (controls or {}).get("duration")
+            named = f" ({control})" if control else ""
+            return (
+                f"Stopped at the {self.max_duration_s:g} s limit{named}: the first {self.duration:.1f} s "
+                f"({len(self.frames)} frames) were analysed."
+            )
+        if self.ended_early:
+            return (
+                f"The file ended early: {len(self.frames)} of {self.frames_expected} frames could be decoded "
+                "(the file may be cut or damaged)."
+            )
+        return None
 
     @property
     def track_ids(self) -> list[int]:
@@ -105,20 +162,49 @@ class VideoRun:
                 "fps": round(float(self.rate), 3),
                 "frame_stride": self.frame_stride,
                 "frames": len(self.frames),
+                **self._shortfall(),
             },
         }
 
+    def _shortfall(self) -> dict[str, Any]:
+        """For incomplete runs only (complete runs keep their JSON): what was processed, of what."""
+        if self.complete:
+            return {}
+        why = {"stopped_at_limit": self.stopped_at_limit} if self.stopped_at_limit else {"ended_early": True}
+        return {
+            "duration": round(self.duration, 3),
+            "frames_expected": self.frames_expected,
+            "complete": False,
+            **why,
+        }
 
-def check_video(source: str | os.PathLike[str] | VideoInfo, max_duration_s: float) -> VideoInfo:
-    """The video's properties (probed, unless already given); VideoInputError if it is no usable video
-    or lasts over ``max_duration_s``."""
+
+def check_video(
+    source: str | os.PathLike[str] | VideoInfo, max_duration_s: float, max_size: tuple[int, int] = MAX_SIZE
+) -> VideoInfo:
+    """The video's properties (probed, unless already given); VideoInputError if it is no usable video,
+    lasts over ``max_duration_s`` (by its header, or by its counted frames if they last longer: a header
+    can understate it) or has frames of more pixels than ``max_size``."""
     info = source if isinstance(source, VideoInfo) else probe(source)
-    if info.duration > max_duration_s:
+    if info.width * info.height > max_size[0] * max_size[1]:
         raise VideoInputError(
-            f"The video lasts {info.duration:.0f} s, longer than the {max_duration_s:.0f} s limit: "
-            "cut it shorter and try again."
+            f"The video is {info.width}x{info.height}; the limit is {max_size[0]}x{max_size[1]} "
+            f"({max_size[0] * max_size[1] / 1e6:.1f} megapixels): export it smaller and try again."
         )
+    duration = max(info.duration, info.frames / info.fps)
+    if duration > max_duration_s:
+        raise VideoTooLongError(duration, max_duration_s)
     return info
+
+
+class VideoTooLongError(VideoInputError):
+    """A video over the duration limit; ``duration`` and ``limit`` in seconds, for a caller to say which
+    control raises the limit."""
+
+    def __init__(self, duration: float, limit: float, remedy: str = "cut it shorter and try again") -> None:
+        super().__init__(f"The video lasts {duration:.1f} s, longer than the {limit:g} s limit: {remedy}.")
+        self.duration = duration
+        self.limit = limit
 
 
 def process_video(
@@ -131,20 +217,32 @@ def process_video(
     """Find, track, smooth (and judge) everyone in a video; write the annotated H.264 video to ``output``.
 
     ``source`` is a path, or what ``check_video`` returned for it (so that it is not probed again).
-    Raises VideoInputError for files that are not usable videos or are over the duration limit.
+    Raises VideoInputError for files that are not usable videos or are over the duration or size limit.
+    Decoding stops at the duration limit whatever the header said (``run.stopped_at_limit``); a file that
+    ends before its header says is processed as far as it goes (``run.ended_early``).
     ``progress(done_frames, total_frames)`` is called after every frame.
     """
-    info = check_video(source, options.max_duration_s)
+    info = check_video(source, options.max_duration_s, options.max_size)
     size = even_size(info.width, info.height, options.output_scale)
     run = VideoRun(info, size, info.rate / options.frame_stride, options.frame_stride)
-    total = -(-info.frames // options.frame_stride)
+    run.max_duration_s = options.max_duration_s
+    promised = max(info.frames, round(info.duration * info.fps))  # a cut file keeps its header's duration
+    run.frames_expected = -(-promised // options.frame_stride)
+    # The frames within the duration limit (at k / rate <= max_duration_s), and one more to tell whether
+    # the video goes on past it.
+    limit = math.floor(Fraction(options.max_duration_s) * run.rate) + 1
+    total = min(-(-info.frames // options.frame_stride), limit)
     if options.max_frames is not None:
+        run.frames_expected = min(run.frames_expected, options.max_frames)
         total = min(total, options.max_frames)
+    to_decode = (
+        options.max_frames if options.max_frames is not None and options.max_frames <= limit else limit + 1
+    )
     stream = PoseStream(model, options.analysis, options.draw, max_latency_s=None)
     decode_timer, encode_timer = StageTimer(enabled=True), StageTimer(enabled=True)  # one per thread
     stream.timer.enabled = True
     start = time.perf_counter()
-    frames = decode(info, size, run.rate, options.max_frames)
+    frames = decode(info, size, run.rate, to_decode, options.max_size[0] * options.max_size[1])
     writer = None
     if output is not None:
         audio = info.path if info.audio_codec else None
@@ -158,6 +256,9 @@ def process_video(
         encoding = WriteBehind(encoder, options.queue_size)
         decoded = prefetch(timed(frames, decode_timer, "decode"), options.queue_size, reader)
         for k, frame in enumerate(decoded):
+            if k == limit:  # past the duration limit: the header understated the video's length
+                run.stopped_at_limit = "duration"
+                break
             timestamp = float(k / run.rate)
             result = stream.analyse(frame, timestamp)
             run.frames.append(FrameRecord(k * options.frame_stride, timestamp, result.persons))
