@@ -24,11 +24,12 @@ import pytest
 import yaml
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from PIL import Image
 
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
 from pose_demo.app.handlers import PoseApp, bgr_to_rgb
-from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S
+from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S, build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
@@ -282,6 +283,8 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
     assert first_plot.axes[0].get_title(loc="left") == f"track #{tracks['value']}"
     assert [Path(f).suffix for f in files] == [".csv", ".gif"]
+    with Image.open(files[1]) as gif:
+        assert gif.width == 480  # large enough for the labels to be read
     persons = sum(len(f["persons"]) for f in exported["frames"])
     assert len(Path(files[0]).read_text(encoding="utf-8").splitlines()) == 1 + persons  # header + a row each
     ids = [value for _, value in tracks["choices"]]
@@ -616,3 +619,24 @@ def test_rule_file_is_checked_at_upload(pose_app: PoseApp, tmp_path: Path) -> No
     assert rules["interactive"] is False
     assert status == "**In force instead of the rules chosen:** the 1 rules of gym.yaml (Knee)."
     assert pose_app.check_rule_file(None) == (None, {"__type__": "update", "interactive": True}, "")
+
+
+def test_api_page_describes_endpoints_for_a_reader(app_url: str) -> None:
+    """Plain descriptions (no reStructuredText markup), saying what a person's score is."""
+    with urllib.request.urlopen(app_url + "gradio_api/info", timeout=30) as response:
+        endpoints = json.load(response)["named_endpoints"]
+    assert set(endpoints) == {"/predict_image", "/predict_video"}  # nothing private is exposed
+    for endpoint in endpoints.values():
+        assert "``" not in endpoint["description"] and endpoint["description"].endswith(
+            "Every setting is optional."
+        )
+    assert "mean confidence of its 17 keypoints" in endpoints["/predict_image"]["description"]
+
+
+def test_missing_examples_are_said_once_in_the_ui(pose_app: PoseApp) -> None:
+    """No examples (e.g. offline): each gallery is replaced by one line saying why and what to do."""
+    demo = build_demo(pose_app, [], [])
+    notes = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "no-examples"]
+    assert len(notes) == 2 and "POSE_DEMO_EXAMPLES_DIR" in notes[0].value
+    with_examples = build_demo(pose_app, [("Walkers", WALKERS)], [("Street", STREET)])
+    assert not [b for b in with_examples.blocks.values() if getattr(b, "elem_id", None) == "no-examples"]
