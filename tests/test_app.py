@@ -631,6 +631,14 @@ def test_api_page_describes_endpoints_for_a_reader(app_url: str) -> None:
             "Every setting is optional."
         )
     assert "mean confidence of its 17 keypoints" in endpoints["/predict_image"]["description"]
+    notes = {
+        p["parameter_name"]: p["python_type"]["description"]
+        for e in endpoints.values()
+        for p in e["parameters"]
+    }
+    assert notes["video"] == "The video: handle_file(path or URL)."
+    assert notes["rule_file"].startswith("Optional: a YAML rule file")
+    assert not any("FileData" in note for note in notes.values())
 
 
 def test_missing_examples_are_said_once_in_the_ui(pose_app: PoseApp) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -46,6 +47,26 @@ PREDICT_VIDEO_API = (
     "time in seconds, persons as in /predict_image plus their track_id). max_duration (s) refuses longer "
     "videos; frame_stride keeps every n-th frame. Every setting is optional."
 )
+
+
+class VideoUpload(gr.Video):
+    """A video input whose API page says what to send, instead of Gradio's internal FileData docstring (a
+    Gradio template component: the browser shows it as a plain ``gr.Video``)."""
+
+    is_template = True
+
+    def api_info(self) -> dict[str, Any]:
+        return {**super().api_info(), "additional_description": "The video: handle_file(path or URL)."}
+
+
+class RuleFileUpload(gr.File):
+    """The rule-file input, described for the API page like ``VideoUpload``."""
+
+    is_template = True
+
+    def api_info(self) -> dict[str, Any]:
+        note = "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
+        return {**super().api_info(), "additional_description": note}
 
 
 def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -113,7 +134,7 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
                 rule_choices, value=list(DEFAULT_RULES), multiselect=True, label="Rules", scale=3
             )
             with gr.Column(scale=1):
-                rule_file = gr.File(
+                rule_file = RuleFileUpload(
                     file_types=[".yaml", ".yml"],
                     label="Own rule file (YAML, replaces the rules chosen)",
                     elem_id="rule-file",
@@ -209,7 +230,7 @@ def video_tab(
     d = Settings()
     with gr.Row():
         with gr.Column():
-            video = gr.Video(sources=["upload"], label="Video", elem_id="video-input")
+            video = VideoUpload(sources=["upload"], label="Video", elem_id="video-input")
             with gr.Row():
                 max_duration = gr.Slider(5, 300, d.max_duration, step=5, label="Max duration (s)")
                 frame_stride = gr.Slider(
