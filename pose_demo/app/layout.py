@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import gradio as gr
 
@@ -35,6 +35,9 @@ VIDEO_CONCURRENCY = 1  # a video keeps both cores busy for a while
 WEBCAM_CONCURRENCY = 2
 WEBCAM_FRAME_EVERY_S = 0.2
 WEBCAM_TIME_LIMIT_S = 120
+RULE_FILE_API = (
+    "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
+)
 PREDICT_IMAGE_API = (
     "Finds everyone in a photo. Returns the annotated image and the result as JSON: image width and "
     "height, and per person its box [x1, y1, x2, y2] in pixels, its score (the mean confidence of its 17 "
@@ -49,24 +52,15 @@ PREDICT_VIDEO_API = (
 )
 
 
-class VideoUpload(gr.Video):
-    """A video input whose API page says what to send, instead of Gradio's internal FileData docstring (a
-    Gradio template component: the browser shows it as a plain ``gr.Video``)."""
-
-    is_template = True
-
-    def api_info(self) -> dict[str, Any]:
-        return {**super().api_info(), "additional_description": "The video: handle_file(path or URL)."}
+C = TypeVar("C", bound=gr.components.Component)
 
 
-class RuleFileUpload(gr.File):
-    """The rule-file input, described for the API page like ``VideoUpload``."""
-
-    is_template = True
-
-    def api_info(self) -> dict[str, Any]:
-        note = "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
-        return {**super().api_info(), "additional_description": note}
+def described_for_api(component: C, note: str) -> C:
+    """``component``, its entry on the API page saying ``note`` instead of Gradio's internal FileData
+    docstring. (Set on the instance: a subclass would make Gradio write a .pyi file beside this module.)"""
+    info = component.api_info()
+    component.api_info = lambda: {**info, "additional_description": note}  # type: ignore[method-assign]
+    return component
 
 
 def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -134,10 +128,13 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
                 rule_choices, value=list(DEFAULT_RULES), multiselect=True, label="Rules", scale=3
             )
             with gr.Column(scale=1):
-                rule_file = RuleFileUpload(
-                    file_types=[".yaml", ".yml"],
-                    label="Own rule file (YAML, replaces the rules chosen)",
-                    elem_id="rule-file",
+                rule_file = described_for_api(
+                    gr.File(
+                        file_types=[".yaml", ".yml"],
+                        label="Own rule file (YAML, replaces the rules chosen)",
+                        elem_id="rule-file",
+                    ),
+                    RULE_FILE_API,
                 )
                 rule_status = gr.Markdown(elem_id="rule-file-status")
         rule_file.upload(
@@ -230,7 +227,10 @@ def video_tab(
     d = Settings()
     with gr.Row():
         with gr.Column():
-            video = VideoUpload(sources=["upload"], label="Video", elem_id="video-input")
+            video = described_for_api(
+                gr.Video(sources=["upload"], label="Video", elem_id="video-input"),
+                "The video: handle_file(path or URL).",
+            )
             with gr.Row():
                 max_duration = gr.Slider(5, 300, d.max_duration, step=5, label="Max duration (s)")
                 frame_stride = gr.Slider(
