@@ -1,5 +1,5 @@
-"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,bench,bench-video} ...`` (``--help``
-on each). One module per command group; the shared flags are in ``common``."""
+"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,reps,bench,bench-video} ...``
+(``--help`` on each). One module per command group; the shared flags are in ``common``."""
 
 from __future__ import annotations
 
@@ -7,21 +7,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pose_demo.cli import bench, images, rules, video
+from pose_demo.cli import bench, images, reps, rules, video
 from pose_demo.image_input import ImageInputError
 from pose_demo.models.runtime import ModelRunError
 from pose_demo.models.store import ModelStoreError
 from pose_demo.rules import RuleError
 from pose_demo.video import VideoInputError
 
-# Errors whose message is written for the user: printed as one line, exit status 2, no traceback.
+# Errors whose message is written for the user: printed as one line, exit status 2, no traceback
+# (RuleError covers exercise files: ExerciseError is one).
 USER_ERRORS = (ModelStoreError, ModelRunError, ImageInputError, VideoInputError, RuleError, FileNotFoundError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pose_demo.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (images, rules, video, bench):
+    for group in (images, rules, video, reps, bench):
         group.register(sub)
     return parser
 

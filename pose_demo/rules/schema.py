@@ -245,7 +245,7 @@ def _condition_keypoints(condition: Condition | None) -> list[int]:
 
 
 @dataclass(frozen=True)
-class _Where:
+class Where:
     """Where a value came from, to build error messages."""
 
     source: str
@@ -256,7 +256,7 @@ class _Where:
         return RuleError(f"{self.source}: {rule}field {field!r}: {message}")
 
 
-def _mapping(where: _Where, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+def _mapping(where: Where, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise where.error(field, f"expected a mapping, got {type(value).__name__}")
     for key in value:
@@ -265,11 +265,11 @@ def _mapping(where: _Where, field: str, value: Any, allowed: tuple[str, ...]) ->
     return value
 
 
-def _number(where: _Where, field: str, value: Any) -> float:
+def _number(where: Where, field: str, value: Any) -> float:
     return check_number(field, value, error=lambda message: where.error(field, message))
 
 
-def _choice(where: _Where, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
+def _choice(where: Where, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
     return check_choice(field, value, allowed, error=lambda message: where.error(field, message))
 
 
@@ -290,7 +290,7 @@ def _same_point(a: str, b: str) -> str | None:
     return f"{a!r} and {b!r} can be the same keypoint ({best!r} is the most confident of {picks})"
 
 
-def _points(where: _Where, field: str, value: Any, count: int) -> tuple[str, ...]:
+def _points(where: Where, field: str, value: Any, count: int) -> tuple[str, ...]:
     """``count`` known keypoint names, no two of which can be the same point."""
     if not isinstance(value, list) or len(value) != count:
         raise where.error(field, f"expected a list of {count} keypoint names, got {value!r}")
@@ -304,7 +304,7 @@ def _points(where: _Where, field: str, value: Any, count: int) -> tuple[str, ...
     return tuple(value)
 
 
-def _measure(where: _Where, field: str, spec: Any) -> Measure:
+def parse_measure(where: Where, field: str, spec: Any) -> Measure:
     """A mapping with exactly one primitive key and, for some primitives, its option."""
     options = tuple(dict.fromkeys(o for o, _, _ in OPTIONS.values()))
     if not isinstance(spec, dict):
@@ -333,7 +333,7 @@ def _measure(where: _Where, field: str, spec: Any) -> Measure:
         return Measure(primitive, _points(where, field, args, PRIMITIVES[primitive]), option)
     if not isinstance(args, list) or len(args) != 2:
         raise where.error(field, "expected a list of two measures [left, right]")
-    parts = tuple(_measure(where, f"{field}[{i}]", a) for i, a in enumerate(args))
+    parts = tuple(parse_measure(where, f"{field}[{i}]", a) for i, a in enumerate(args))
     if parts[0].unit != parts[1].unit:
         raise where.error(field, f"compares {parts[0].unit!r} with {parts[1].unit!r}")
     if parts[0] == parts[1]:
@@ -341,7 +341,7 @@ def _measure(where: _Where, field: str, spec: Any) -> Measure:
     return Measure(primitive, parts=parts)
 
 
-def _condition(where: _Where, field: str, spec: Any, depth: int = 0) -> Condition:
+def _condition(where: Where, field: str, spec: Any, depth: int = 0) -> Condition:
     """A combinator (all / any / at_least + of), a position test (above / below) or a compared primitive.
 
     ``depth``: the number of combinators this condition is in.
@@ -369,7 +369,7 @@ def _condition(where: _Where, field: str, spec: Any, depth: int = 0) -> Conditio
     ops = [k for k in spec if k in COMPARISONS]
     if len(ops) != 1:
         raise where.error(field, f"needs exactly one comparison of {', '.join(COMPARISONS)}; found {ops}")
-    measure = _measure(where, field, {k: v for k, v in spec.items() if k != ops[0]})
+    measure = parse_measure(where, field, {k: v for k, v in spec.items() if k != ops[0]})
     value = spec[ops[0]]
     if ops[0] in ("between", "outside"):
         if not isinstance(value, list) or len(value) != 2:
@@ -382,7 +382,7 @@ def _condition(where: _Where, field: str, spec: Any, depth: int = 0) -> Conditio
     return Test(measure, ops[0], bounds)
 
 
-def _combinator(where: _Where, field: str, spec: dict[str, Any], modes: list[str], depth: int) -> Combinator:
+def _combinator(where: Where, field: str, spec: dict[str, Any], modes: list[str], depth: int) -> Combinator:
     if depth > MAX_DEPTH:
         raise where.error(field, f"nested {depth} deep; the limit is {MAX_DEPTH}")
     mode = modes[0]
@@ -400,7 +400,7 @@ def _combinator(where: _Where, field: str, spec: dict[str, Any], modes: list[str
     return Combinator(mode, {"all": len(parsed), "any": 1}.get(mode, n), parsed)
 
 
-def _thresholds(where: _Where, spec: Any) -> Thresholds:
+def _thresholds(where: Where, spec: Any) -> Thresholds:
     spec = _mapping(where, "thresholds", spec, ("mild", "severe", "direction"))
     for key in ("mild", "severe"):
         if key not in spec:
@@ -413,7 +413,7 @@ def _thresholds(where: _Where, spec: Any) -> Thresholds:
     return Thresholds(mild, severe, direction)
 
 
-def _debounce(where: _Where, field: str, spec: Any) -> tuple[int, int]:
+def _debounce(where: Where, field: str, spec: Any) -> tuple[int, int]:
     spec = _mapping(where, field, spec, ("n", "m"))
     n, m = spec.get("n"), spec.get("m")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, m)) or not 1 <= n <= m:
@@ -421,7 +421,7 @@ def _debounce(where: _Where, field: str, spec: Any) -> tuple[int, int]:
     return n, m
 
 
-def _min_score(where: _Where, spec: Any) -> float:
+def _min_score(where: Where, spec: Any) -> float:
     value = _number(where, "min_score", spec)
     if not 0.0 <= value <= 1.0:
         raise where.error("min_score", f"expected a score from 0 to 1, got {value}")
@@ -430,7 +430,7 @@ def _min_score(where: _Where, spec: Any) -> float:
 
 def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[int, int] | None) -> Rule:
     rule_id = spec.get("id") if isinstance(spec, dict) else None
-    where = _Where(source, rule_id if isinstance(rule_id, str) else f"#{index + 1}")
+    where = Where(source, rule_id if isinstance(rule_id, str) else f"#{index + 1}")
     spec = _mapping(where, "rule", spec, RULE_KEYS)
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
         raise where.error("id", f"expected a lower_case_name, got {rule_id!r}")
@@ -457,7 +457,7 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
         raise where.error("debounce", "measurements are not debounced (only screening and action rules)")
     if "debounce" in spec:
         debounce = _debounce(where, "debounce", spec["debounce"])
-    measure = _measure(where, "measure", spec["measure"]) if "measure" in spec else None
+    measure = parse_measure(where, "measure", spec["measure"]) if "measure" in spec else None
     condition = _condition(where, "condition", spec["condition"]) if "condition" in spec else None
     size = _size(measure or condition)
     if size > MAX_RULE_MEASURES:
@@ -479,7 +479,7 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
 
 def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
     """The name and rules of a loaded rule file (``source`` names it in error messages)."""
-    where = _Where(source)
+    where = Where(source)
     data = _mapping(where, "file", data, FILE_KEYS)
     min_score = _min_score(where, data["min_score"]) if "min_score" in data else MIN_KEYPOINT_SCORE
     debounce = _debounce(where, "debounce", data["debounce"]) if "debounce" in data else None
@@ -495,7 +495,7 @@ def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
-            raise _Where(source, rule.id).error("id", "duplicate rule id")
+            raise Where(source, rule.id).error("id", "duplicate rule id")
         seen.add(rule.id)
     name = data.get("name")
     if name is not None and not isinstance(name, str):

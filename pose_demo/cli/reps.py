@@ -1,0 +1,57 @@
+"""``reps``: a video -> repetitions per tracked person (given exercise or ``auto``), as a table, JSON, CSV."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tqdm import tqdm
+
+from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
+from pose_demo.exercises import ExerciseCatalog, count_reps
+from pose_demo.exercises.exports import write_reps_csv, write_reps_json
+from pose_demo.video import check_video, process_video
+
+THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
+
+
+def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
+    p = subparsers.add_parser(
+        "reps", help="a video -> repetitions per person, per-rep metrics and form checks", description=THREADS
+    )
+    p.add_argument("input", help="video file")
+    p.add_argument("--exercise", default="auto", help="an exercise id of the catalog, or auto (default)")
+    p.add_argument("--catalog", default="default", help="exercise catalog: built-in name or YAML file")
+    p.add_argument("--json", help="repetitions per person as JSON")
+    p.add_argument("--csv", help="one row per repetition")
+    add_video_args(p)
+    add_model_args(p)
+    p.set_defaults(func=cmd_reps, threads=1)
+
+
+def cmd_reps(args: argparse.Namespace) -> int:
+    catalog = ExerciseCatalog.load(args.catalog)
+    if args.exercise != "auto":
+        catalog.get(args.exercise)  # an unknown id fails before the slow work
+    options = video_options_from_args(args)
+    info = check_video(args.input, options.max_duration_s)
+    with tqdm(desc="frames", unit="frame") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        run = process_video(model_from_args(args), info, None, options, progress)
+    persons = count_reps(((f.time, f.persons) for f in run.frames), catalog, args.exercise)
+    if args.json:
+        write_reps_json(run.to_dict(), persons, args.json)
+    if args.csv:
+        write_reps_csv(persons, args.csv)
+    for p in persons:
+        how = f"{p.exercise} ({p.confidence:.0%} sure)" if p.exercise else "no exercise"
+        turns = ", ".join(f"{r.turn:.1f}" for r in p.counted.reps) if p.counted else ""
+        print(f"track {p.track_id}: {how}, {p.count} reps" + (f" (turns at {turns} s)" if turns else ""))
+    notice = run.notice({"duration": "--max-duration"})
+    if notice:
+        print(notice)
+    return 0

@@ -1,0 +1,113 @@
+"""Where repetitions are counted: a hysteresis state machine on one person's smoothed signal (pure numpy).
+
+The signal is turned so that the work phase goes up (``work: decreasing`` signals are negated); then a
+repetition is: at rest (at or below the ``start`` threshold) -> past the ``turn`` threshold -> back at
+rest. A movement that leaves rest and comes back without passing ``turn`` (a half movement, an arm swing)
+is not one. Unknown frames (NaN) neither start nor finish anything; a gap longer than ``max_gap_s`` resets
+the phase, so that a repetition is only counted from a seen start position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose_demo.exercises.schema import Thresholds
+
+AUTO_RANGE = (5.0, 95.0)  # percentiles of the person's own signal taken as their range of motion
+AUTO_START, AUTO_TURN = 0.35, 0.65  # auto thresholds, as fractions of that range from the start side
+MAX_GAP_S = 1.0  # unknown for longer than this: the phase is forgotten
+TURN_MARGIN = 0.1  # the turning pause: frames within this fraction of the repetition's range of its extreme
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """Frame indices of one candidate repetition: last frame at rest, turning pause, first frame back."""
+
+    start: int
+    turn_first: int
+    turn_last: int
+    end: int
+
+
+def oriented(values: np.ndarray, work: str) -> np.ndarray:
+    """The signal turned so that the work phase (start -> turn) goes up."""
+    return -np.asarray(values, dtype=np.float64) if work == "decreasing" else np.asarray(values, np.float64)
+
+
+def auto_thresholds(values: np.ndarray, work: str, min_amplitude: float) -> Thresholds | None:
+    """Thresholds from the person's own robust range; None when that range is below ``min_amplitude``
+    (nothing to count) or the signal is never known."""
+    up = oriented(values, work)
+    known = up[~np.isnan(up)]
+    if known.size == 0:
+        return None
+    low, high = np.percentile(known, AUTO_RANGE)
+    if high - low < min_amplitude:
+        return None
+    start, turn = low + AUTO_START * (high - low), low + AUTO_TURN * (high - low)
+    sign = -1.0 if work == "decreasing" else 1.0
+    return Thresholds(float(sign * start), float(sign * turn))
+
+
+def find_cycles(
+    times: np.ndarray, values: np.ndarray, work: str, thresholds: Thresholds, max_gap_s: float = MAX_GAP_S
+) -> list[Cycle]:
+    """Every rest -> turn -> rest cycle of the signal, in order (no checks of amplitude or duration).
+
+    A cycle starts where the person leaves the start position (the last frame of the rest phase before it
+    within ``TURN_MARGIN`` of that phase's extreme) and ends where they are back in it.
+    """
+    up = oriented(values, work)
+    sign = -1.0 if work == "decreasing" else 1.0
+    start_level, turn_level = sign * thresholds.start, sign * thresholds.turn
+    rests: list[list[int]] = []  # the known frames of each rest phase
+    turned: list[int] = []  # for each cycle, the index in ``rests`` of the rest phase it ends in
+    phase = "unknown"  # unknown -> rest -> out (left rest) -> turned -> rest (a cycle)
+    last_seen = -1
+    for i in np.flatnonzero(~np.isnan(up)):
+        if last_seen >= 0 and times[i] - times[last_seen] > max_gap_s:
+            phase = "unknown"
+        last_seen = i
+        if up[i] <= start_level:
+            if phase != "rest":
+                if phase == "turned":
+                    turned.append(len(rests))
+                rests.append([])
+            rests[-1].append(i)
+            phase = "rest"
+        elif phase in ("rest", "out"):
+            phase = "turned" if up[i] >= turn_level else "out"
+    return [_cycle(up, rests[k - 1], rests[k]) for k in turned]
+
+
+def _cycle(up: np.ndarray, rest_before: list[int], rest_after: list[int]) -> Cycle:
+    """The cycle between two rest phases, with its start, turning pause and end (see ``_pause``)."""
+    start, end = _pause(up, rest_before, rest_before[-1], -1), _pause(up, rest_after, rest_after[0], 1)
+    turn_first, turn_last = _pause(up, list(range(start, end + 1)), None, 0)
+    return Cycle(start, turn_first, turn_last, end)
+
+
+def _pause(up: np.ndarray, frames: list[int], near: int | None, side: int) -> tuple[int, int] | int:
+    """Where the signal pauses at its extreme among ``frames``: within ``TURN_MARGIN`` of the range.
+
+    side 0: the turning pause (the frames around the maximum; unknown frames do not break it), as
+    (first, last). side -1 / 1: the rest pause (the minimum) of the rest phase before / after a cycle: its
+    last / first frame, measured against the frames from it to ``near``.
+    """
+    values = up[frames]
+    if side == 0:
+        peak = int(np.nanargmax(values))
+        floor = values[peak] - TURN_MARGIN * (values[peak] - np.nanmin(values))
+        keep = np.isnan(values) | (values >= floor)
+        first = last = peak
+        while first > 0 and keep[first - 1]:
+            first -= 1
+        while last < len(values) - 1 and keep[last + 1]:
+            last += 1
+        return frames[first], frames[last]
+    bottom = float(np.min(values))
+    ceiling = bottom + TURN_MARGIN * (float(up[near]) - bottom) if near is not None else bottom
+    at_rest = [f for f, v in zip(frames, values, strict=True) if v <= ceiling]
+    return at_rest[-1] if side < 0 else at_rest[0]

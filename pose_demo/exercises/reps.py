@@ -1,0 +1,273 @@
+"""One person's repetitions of one exercise: cycles kept or rejected, per-rep metrics and form checks, and
+the set summary. Pure functions of a track's times and keypoints; results are frozen dataclasses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pose_demo.exercises.counting import Cycle, auto_thresholds, find_cycles
+from pose_demo.exercises.schema import Comparison, Exercise, FormCheck, Thresholds
+from pose_demo.exercises.signals import hip_x_per_torso, median_smooth, side_series, signal_series
+from pose_demo.rules.geometry import frontality
+from pose_demo.rules.ruleset import FRONT_MIN_FRONTALITY, SIDE_MAX_FRONTALITY
+
+THROUGHOUT_PERCENTILES = (10.0, 90.0)  # "throughout" checks judge the repetition's near-extremes
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), digits) + 0.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A form check in one repetition: the value it judged and ok / fail / unknown."""
+
+    id: str
+    title: dict[str, str]
+    at: str
+    value: float | None
+    unit: str
+    level: str
+
+    def __post_init__(self) -> None:
+        if self.level not in ("ok", "fail", "unknown"):
+            raise ValueError(f"level must be ok, fail or unknown, not {self.level!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at,
+            "value": _round(self.value),
+            "unit": self.unit,
+            "level": self.level,
+        }
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One repetition: times in seconds, the signal's range (min, max) and the phases' durations.
+
+    ``tempo`` names start -> turn and turn -> end as the exercise says (eccentric / concentric).
+    ``asymmetry``: left minus right at the turning point, when the signal is measured on both sides.
+    """
+
+    index: int
+    start: float
+    turn: float
+    end: float
+    range: tuple[float, float]
+    tempo: dict[str, float]
+    asymmetry: float | None = None
+    checks: tuple[CheckResult, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.start <= self.turn <= self.end:
+            raise ValueError(
+                f"a repetition needs start <= turn <= end, got {self.start}, {self.turn}, {self.end}"
+            )
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def amplitude(self) -> float:
+        return self.range[1] - self.range[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "start": _round(self.start, 3),
+            "turn": _round(self.turn, 3),
+            "end": _round(self.end, 3),
+            "duration": _round(self.duration, 3),
+            "range": [_round(self.range[0]), _round(self.range[1])],
+            "tempo": {k: _round(v, 3) for k, v in self.tempo.items()},
+            "asymmetry": _round(self.asymmetry),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class SetSummary:
+    """A set of repetitions: count, mean and spread of range and tempo, and their trend per repetition
+    (fatigue: a growing duration, a shrinking range); trends need 3 repetitions."""
+
+    count: int
+    range_mean: float | None = None
+    range_std: float | None = None
+    duration_mean: float | None = None
+    duration_std: float | None = None
+    tempo_mean: dict[str, float] | None = None
+    duration_trend: float | None = None  # seconds per repetition
+    range_trend: float | None = None  # signal units per repetition
+
+    @classmethod
+    def of(cls, reps: tuple[Rep, ...]) -> SetSummary:
+        if not reps:
+            return cls(0)
+        ranges = np.array([r.amplitude for r in reps])
+        durations = np.array([r.duration for r in reps])
+        trend = len(reps) >= 3
+        index = np.arange(len(reps))
+        return cls(
+            count=len(reps),
+            range_mean=float(ranges.mean()),
+            range_std=float(ranges.std()),
+            duration_mean=float(durations.mean()),
+            duration_std=float(durations.std()),
+            tempo_mean={k: float(np.mean([r.tempo[k] for r in reps])) for k in reps[0].tempo},
+            duration_trend=float(np.polyfit(index, durations, 1)[0]) if trend else None,
+            range_trend=float(np.polyfit(index, ranges, 1)[0]) if trend else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "range": {"mean": _round(self.range_mean), "std": _round(self.range_std)},
+            "duration": {"mean": _round(self.duration_mean, 3), "std": _round(self.duration_std, 3)},
+            "tempo": {k: _round(v, 3) for k, v in (self.tempo_mean or {}).items()},
+            "trend": {
+                "duration_per_rep": _round(self.duration_trend, 3),
+                "range_per_rep": _round(self.range_trend),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class TrackReps:
+    """One exercise counted on one track; ``thresholds`` are those used (None: nothing to count)."""
+
+    exercise: Exercise
+    thresholds: Thresholds | None
+    reps: tuple[Rep, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def summary(self) -> SetSummary:
+        return SetSummary.of(self.reps)
+
+
+def _window_values(values: np.ndarray, frames: slice | list[int], at: str, comparison: Comparison) -> float:
+    """The value a check judges: the median of the window, or for ``throughout`` the worse near-extreme."""
+    known = values[frames]
+    known = known[~np.isnan(known)]
+    if known.size == 0:
+        return math.nan
+    if at != "throughout":
+        return float(np.median(known))
+    low, high = (float(v) for v in np.percentile(known, THROUGHOUT_PERCENTILES))
+    failing = [v for v in (low, high) if not comparison.holds(v)]
+    return failing[0] if failing else float(np.median(known))
+
+
+def _view(keypoints: np.ndarray, frames: slice) -> str | None:
+    ratio = frontality(keypoints[frames])
+    if np.all(np.isnan(ratio)):
+        return None
+    median = float(np.nanmedian(ratio))
+    return "front" if median >= FRONT_MIN_FRONTALITY else "side" if median <= SIDE_MAX_FRONTALITY else None
+
+
+def _check(check: FormCheck, values: np.ndarray, cycle: Cycle, view: str | None) -> CheckResult:
+    windows: dict[str, slice | list[int]] = {
+        "turn": slice(cycle.turn_first, cycle.turn_last + 1),
+        "start_end": [cycle.start, cycle.end],
+        "throughout": slice(cycle.start, cycle.end + 1),
+    }
+    value = _window_values(values, windows[check.at], check.at, check.comparison)
+    if (check.view != "any" and view != check.view) or math.isnan(value):
+        level = "unknown"
+    else:
+        level = "ok" if check.comparison.holds(value) else "fail"
+    unit = check.comparison.signal.unit
+    return CheckResult(check.id, check.title, check.at, None if math.isnan(value) else value, unit, level)
+
+
+def _keeps(
+    exercise: Exercise, times: np.ndarray, values: np.ndarray, keypoints: np.ndarray, c: Cycle
+) -> bool:
+    """Whether a cycle is a repetition: long enough, short enough, wide enough, in place, in posture."""
+    duration = times[c.end] - times[c.start]
+    if not exercise.min_duration <= duration <= exercise.max_duration:
+        return False
+    if (
+        np.nanmax(values[c.start : c.end + 1]) - np.nanmin(values[c.start : c.end + 1])
+        < exercise.min_amplitude
+    ):
+        return False
+    hip_x, torso = hip_x_per_torso(keypoints[c.start : c.end + 1], exercise.min_score)
+    if abs(hip_x[-1] - hip_x[0]) > exercise.max_travel * torso:  # unknown (NaN) does not reject
+        return False
+    for posture in exercise.posture:
+        value = _window_values(
+            signal_series(posture.signal, keypoints[c.start : c.end + 1], exercise.min_score),
+            slice(None),
+            "turn",
+            posture,
+        )
+        if not math.isnan(value) and not posture.holds(value):
+            return False
+    return True
+
+
+def _asymmetry(exercise: Exercise, keypoints: np.ndarray, times: np.ndarray, cycle: Cycle) -> float | None:
+    frames = slice(cycle.turn_first, cycle.turn_last + 1)
+    sides = side_series(exercise.signal, keypoints[frames], exercise.min_score)
+    if sides is None or any(np.all(np.isnan(s)) for s in sides):
+        return None
+    first, other = (float(np.nanmedian(s)) for s in sides)
+    written_right = any(p.startswith("right_") for p in exercise.signal.measure.points)
+    return other - first if written_right else first - other
+
+
+def count_track(
+    exercise: Exercise, times: np.ndarray, keypoints: np.ndarray, thresholds: Thresholds | None = None
+) -> TrackReps:
+    """The repetitions of ``exercise`` by one person: ``times`` (N,) in seconds, ``keypoints`` (N, 17, 3)
+    with score 0 where the person was not seen. ``thresholds`` override the exercise's (or auto) ones."""
+    times = np.asarray(times, dtype=np.float64)
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    values = median_smooth(signal_series(exercise.signal, keypoints, exercise.min_score), times)
+    thresholds = (
+        thresholds or exercise.thresholds or auto_thresholds(values, exercise.work, exercise.min_amplitude)
+    )
+    if thresholds is None:
+        return TrackReps(exercise, None, ())
+    cycles = [
+        c
+        for c in find_cycles(times, values, exercise.work, thresholds)
+        if _keeps(exercise, times, values, keypoints, c)
+    ]
+    check_values = {
+        check.id: median_smooth(signal_series(check.comparison.signal, keypoints, exercise.min_score), times)
+        for check in exercise.checks
+    }
+    reps = []
+    for index, c in enumerate(cycles, start=1):
+        span = values[c.start : c.end + 1]
+        turn = (times[c.turn_first] + times[c.turn_last]) / 2
+        view = _view(keypoints, slice(c.start, c.end + 1))
+        reps.append(
+            Rep(
+                index=index,
+                start=float(times[c.start]),
+                turn=float(turn),
+                end=float(times[c.end]),
+                range=(float(np.nanmin(span)), float(np.nanmax(span))),
+                tempo={
+                    exercise.phases[0]: float(turn - times[c.start]),
+                    exercise.phases[1]: float(times[c.end] - turn),
+                },
+                asymmetry=_asymmetry(exercise, keypoints, times, c),
+                checks=tuple(_check(check, check_values[check.id], c, view) for check in exercise.checks),
+            )
+        )
+    return TrackReps(exercise, thresholds, tuple(reps))

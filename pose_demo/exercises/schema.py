@@ -1,0 +1,389 @@
+"""Exercise files: YAML data checked and turned into small frozen dataclasses (counting is in ``counting``).
+
+Every mistake raises ``ExerciseError`` naming the file, the exercise and the field, e.g.
+``my_gym.yaml: exercise 'squat': field 'signal.joint_angle': unknown keypoint 'left_kne' ...``.
+Files are read like rule files (``rules.schema.read_rule_file``: bounded size, no YAML anchors or aliases)
+and measures are written as in rule files (``rules.schema``'s parser: same primitives, same messages).
+The format is documented in ``docs/exercises.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pose_demo.results import MIN_KEYPOINT_SCORE
+from pose_demo.rules.schema import (
+    VIEWS,
+    Measure,
+    RuleError,
+    Where,
+    parse_measure,  # the rule files' measure parser: one syntax, one set of messages
+    read_rule_file,
+)
+
+SIDES = ("min", "max", "mean")  # how a measure taken on both sides is combined
+DIRECTIONS = ("increasing", "decreasing")  # how the signal moves from the start position to the turn
+PHASES = ("eccentric", "concentric")
+AT = ("turn", "start_end", "throughout")  # where a form check looks in each repetition
+COMPARISONS = ("greater_than", "less_than", "between")
+EXERCISE_KEYS = (
+    "id",
+    "title",
+    "signal",
+    "work",
+    "phases",
+    "thresholds",
+    "min_amplitude",
+    "duration",
+    "max_travel",
+    "posture",
+    "checks",
+)
+CHECK_KEYS = ("id", "title", "at", "view", "measure", "sides", *COMPARISONS)
+FILE_KEYS = ("name", "min_score", "exercises")
+MAX_EXERCISES = 100
+MAX_CHECKS = 20  # form checks and posture conditions per exercise
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class ExerciseError(RuleError):
+    """An exercise file that cannot be used; the message names the file, exercise and field."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A measure per frame; with ``sides``, also measured mirrored (left <-> right) and combined.
+
+    sides: None (as written), or min / max / mean of the sides known in a frame.
+    """
+
+    measure: Measure
+    sides: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sides is not None and self.sides not in SIDES:
+            raise ValueError(f"sides must be one of {', '.join(SIDES)}, not {self.sides!r}")
+
+    @property
+    def unit(self) -> str:
+        return self.measure.unit
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A signal compared with bounds (``greater_than`` / ``less_than``: ``bounds[0]``)."""
+
+    signal: Signal
+    op: str
+    bounds: tuple[float, ...]
+
+    def holds(self, value: float) -> bool:
+        if self.op == "greater_than":
+            return value > self.bounds[0]
+        if self.op == "less_than":
+            return value < self.bounds[0]
+        return self.bounds[0] <= value <= self.bounds[1]
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """A comparison judged in every repetition, ``at`` its turning point, its start and end, or throughout;
+    only in the given ``view`` (front / side) unless ``any``."""
+
+    id: str
+    title: dict[str, str]
+    at: str
+    view: str
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a repetition starts (leaves ``start``) and turns (passes ``turn``), in the signal's unit;
+    None for ``auto``: from the person's own range."""
+
+    start: float
+    turn: float
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a catalog: how to count it and what to check in each repetition."""
+
+    id: str
+    title: dict[str, str]
+    signal: Signal
+    work: str  # increasing / decreasing: the signal's direction from the start position to the turn
+    phases: tuple[str, str]  # the tempo names of start -> turn and turn -> end
+    thresholds: Thresholds | None  # None: auto
+    min_amplitude: float  # in the signal's unit: smaller movements are not repetitions
+    min_duration: float  # seconds per repetition
+    max_duration: float
+    max_travel: float  # torso lengths the hips may move sideways between start and end
+    posture: tuple[Comparison, ...] = ()  # must hold (median over the repetition) for it to count
+    checks: tuple[FormCheck, ...] = ()
+    min_score: float = MIN_KEYPOINT_SCORE
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a value came from: the file and the exercise, for error messages."""
+
+    source: str
+    exercise: str = ""
+
+    def error(self, field: str, message: str) -> ExerciseError:
+        exercise = f"exercise {self.exercise!r}: " if self.exercise else ""
+        return ExerciseError(f"{self.source}: {exercise}field {field!r}: {message}")
+
+    def measure(self, field: str, spec: Any) -> Measure:
+        """A measure written as in rule files, its errors re-worded for exercise files."""
+        try:
+            return parse_measure(Where(self.source), field, spec)
+        except RuleError as e:
+            detail = str(e).removeprefix(f"{self.source}: ")
+            exercise = f"exercise {self.exercise!r}: " if self.exercise else ""
+            raise ExerciseError(f"{self.source}: {exercise}{detail}") from None
+
+
+def _mapping(place: _Place, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise place.error(field, f"expected a mapping, got {value!r}")
+    for key in value:
+        if key not in allowed:
+            raise place.error(field, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
+    return value
+
+
+def _number(place: _Place, field: str, value: Any, low: float = -math.inf, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        span = f" from {low:g} to {high:g}" if math.isfinite(high) else f" of at least {low:g}"
+        raise place.error(field, f"expected a number{span if math.isfinite(low) else ''}, got {value!r}")
+    return float(value)
+
+
+def _choice(place: _Place, field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise place.error(field, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _title(place: _Place, spec: Any) -> dict[str, str]:
+    if spec is None:
+        raise place.error("title", "missing: expected {en: English title, zh: Chinese title}")
+    title = _mapping(place, "title", spec, ("en", "zh"))
+    if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
+        raise place.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
+    return {"en": title["en"], "zh": title.get("zh") or title["en"]}
+
+
+def mirrored(name: str) -> str:
+    """The keypoint on the other side: left_knee <-> right_knee; others stay."""
+    for a, b in (("left_", "right_"), ("right_", "left_")):
+        if name.startswith(a):
+            return b + name.removeprefix(a)
+    return name
+
+
+def _signal(place: _Place, field: str, spec: Any) -> Signal:
+    """``{joint_angle: [left_hip, left_knee, left_ankle], sides: max}``: a measure and how sides combine."""
+    if not isinstance(spec, dict):
+        raise place.error(field, f"expected a mapping such as {{joint_angle: [a, vertex, c]}}, got {spec!r}")
+    sides = spec.get("sides")
+    if sides is not None:
+        _choice(place, f"{field}.sides", sides, SIDES)
+    measure = place.measure(field, {k: v for k, v in spec.items() if k != "sides"})
+    if measure.primitive == "symmetry" and sides is not None:
+        raise place.error(f"{field}.sides", "a symmetry already compares the two sides")
+    if sides is not None and all(mirrored(p) == p for p in measure.points):
+        raise place.error(f"{field}.sides", "needs left_ or right_ keypoints to mirror")
+    return Signal(measure, sides)
+
+
+def _comparison(place: _Place, field: str, spec: dict[str, Any]) -> Comparison:
+    ops = [k for k in spec if k in COMPARISONS]
+    if len(ops) != 1:
+        raise place.error(field, f"needs exactly one comparison of {', '.join(COMPARISONS)}; found {ops}")
+    op = ops[0]
+    if "measure" not in spec:
+        raise place.error(
+            f"{field}.measure", "missing: the measure to compare, e.g. {joint_angle: [a, b, c]}"
+        )
+    measure = spec["measure"]
+    signal_spec = (
+        {**measure, "sides": spec["sides"]} if "sides" in spec and isinstance(measure, dict) else measure
+    )
+    signal = _signal(place, f"{field}.measure", signal_spec)
+    value = spec[op]
+    if op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise place.error(f"{field}.between", f"expected [low, high], got {value!r}")
+        bounds = tuple(_number(place, f"{field}.between", v) for v in value)
+        if bounds[0] > bounds[1]:
+            raise place.error(f"{field}.between", f"low {bounds[0]:g} is above high {bounds[1]:g}")
+    else:
+        bounds = (_number(place, f"{field}.{op}", value),)
+    return Comparison(signal, op, bounds)
+
+
+def _check(place: _Place, field: str, spec: Any) -> FormCheck:
+    spec = _mapping(place, field, spec, CHECK_KEYS)
+    check_id = spec.get("id")
+    if not isinstance(check_id, str) or not _ID.fullmatch(check_id):
+        raise place.error(f"{field}.id", f"expected a lower_case_name, got {check_id!r}")
+    return FormCheck(
+        id=check_id,
+        title=_title(place, spec.get("title")),
+        at=_choice(place, f"{field}.at", spec.get("at", "turn"), AT),
+        view=_choice(place, f"{field}.view", spec.get("view", "any"), VIEWS),
+        comparison=_comparison(place, field, spec),
+    )
+
+
+def _posture(place: _Place, field: str, spec: Any) -> Comparison:
+    return _comparison(place, field, _mapping(place, field, spec, ("measure", "sides", *COMPARISONS)))
+
+
+def _list(place: _Place, field: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise place.error(field, f"expected a list, got {value!r}")
+    if len(value) > MAX_CHECKS:
+        raise place.error(field, f"{len(value)} items; the limit is {MAX_CHECKS}")
+    return value
+
+
+def _thresholds(place: _Place, spec: Any, work: str) -> Thresholds | None:
+    if spec == "auto":
+        return None
+    if not isinstance(spec, dict):
+        raise place.error("thresholds", f"expected auto or {{start: value, turn: value}}, got {spec!r}")
+    spec = _mapping(place, "thresholds", spec, ("start", "turn"))
+    for key in ("start", "turn"):
+        if key not in spec:
+            raise place.error(f"thresholds.{key}", "missing threshold")
+    start, turn = (_number(place, f"thresholds.{k}", spec[k]) for k in ("start", "turn"))
+    if (turn <= start) if work == "increasing" else (turn >= start):
+        order = "above" if work == "increasing" else "below"
+        raise place.error("thresholds.turn", f"must be {order} start ({start:g}) for work {work!r}")
+    return Thresholds(start, turn)
+
+
+def _exercise(source: str, index: int, spec: Any, min_score: float) -> Exercise:
+    given_id = spec.get("id") if isinstance(spec, dict) else None
+    place = _Place(source, given_id if isinstance(given_id, str) else f"#{index + 1}")
+    spec = _mapping(place, "exercise", spec, EXERCISE_KEYS)
+    if not isinstance(given_id, str) or not _ID.fullmatch(given_id):
+        raise place.error("id", f"expected a lower_case_name, got {given_id!r}")
+    for key in ("signal", "work", "min_amplitude"):
+        if key not in spec:
+            raise place.error(key, "missing (an exercise needs signal, work and min_amplitude)")
+    work = _choice(place, "work", spec["work"], DIRECTIONS)
+    phases = spec.get("phases", list(PHASES))
+    if not isinstance(phases, list) or sorted(phases) != sorted(PHASES):
+        raise place.error("phases", f"expected [eccentric, concentric] in the order done, got {phases!r}")
+    duration = _mapping(place, "duration", spec.get("duration", {}), ("min", "max"))
+    min_duration = _number(place, "duration.min", duration.get("min", 0.5), 0.0)
+    max_duration = _number(place, "duration.max", duration.get("max", 10.0), 0.0)
+    if max_duration <= min_duration:
+        raise place.error("duration.max", f"must be above min ({min_duration:g} s)")
+    checks = tuple(
+        _check(place, f"checks[{i}]", c) for i, c in enumerate(_list(place, "checks", spec.get("checks", [])))
+    )
+    seen: set[str] = set()
+    for i, check in enumerate(checks):
+        if check.id in seen:
+            raise place.error(f"checks[{i}].id", f"duplicate check id {check.id!r}")
+        seen.add(check.id)
+    return Exercise(
+        id=given_id,
+        title=_title(place, spec.get("title")),
+        signal=_signal(place, "signal", spec["signal"]),
+        work=work,
+        phases=(phases[0], phases[1]),
+        thresholds=_thresholds(place, spec.get("thresholds", "auto"), work),
+        min_amplitude=_number(place, "min_amplitude", spec["min_amplitude"], 0.0),
+        min_duration=min_duration,
+        max_duration=max_duration,
+        max_travel=_number(place, "max_travel", spec.get("max_travel", 1.0), 0.0),
+        posture=tuple(
+            _posture(place, f"posture[{i}]", p)
+            for i, p in enumerate(_list(place, "posture", spec.get("posture", [])))
+        ),
+        checks=checks,
+        min_score=min_score,
+    )
+
+
+def parse_exercises(data: Any, source: str) -> tuple[str | None, tuple[Exercise, ...]]:
+    """The name and exercises of a loaded exercise file (``source`` names it in error messages)."""
+    place = _Place(source)
+    data = _mapping(place, "file", data, FILE_KEYS)
+    min_score = _number(place, "min_score", data.get("min_score", MIN_KEYPOINT_SCORE), 0.0, 1.0)
+    specs = data.get("exercises")
+    if not isinstance(specs, list) or not specs:
+        raise place.error("exercises", "expected a non-empty list of exercises")
+    if len(specs) > MAX_EXERCISES:
+        raise place.error("exercises", f"{len(specs)} exercises; the limit is {MAX_EXERCISES}")
+    exercises = tuple(_exercise(source, i, spec, min_score) for i, spec in enumerate(specs))
+    seen: set[str] = set()
+    for exercise in exercises:
+        if exercise.id in seen or exercise.id == "auto":
+            why = "'auto' is reserved (it picks the exercise)" if exercise.id == "auto" else "duplicate id"
+            raise _Place(source, exercise.id).error("id", why)
+        seen.add(exercise.id)
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise place.error("name", f"expected text, got {name!r}")
+    return name, exercises
+
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+def catalog_names() -> list[str]:
+    return sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class ExerciseCatalog:
+    """The exercises of a file, or of the built-in catalog (``ExerciseCatalog.load("default")``)."""
+
+    name: str
+    exercises: tuple[Exercise, ...]
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike[str] = "default") -> ExerciseCatalog:
+        """An exercise file by path, or a built-in catalog by name (see ``catalog_names()``)."""
+        path = Path(name_or_path)
+        if not path.is_file():
+            path = CATALOG_DIR / f"{name_or_path}.yaml"
+            if not path.is_file():
+                known = ", ".join(catalog_names())
+                raise ExerciseError(
+                    f"{name_or_path}: no such exercise file or built-in catalog (built-in: {known})"
+                )
+        try:
+            data = read_rule_file(path)
+        except RuleError as e:
+            raise ExerciseError(str(e)) from None
+        name, exercises = parse_exercises(data, str(path))
+        return cls(name or path.stem, exercises)
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.exercises]
+
+    def get(self, exercise_id: str) -> Exercise:
+        """The exercise called ``exercise_id``; ExerciseError naming the known ones if there is none."""
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        raise ExerciseError(
+            f"No exercise {exercise_id!r} in the catalog {self.name!r}: choose one of "
+            f"{', '.join(self.ids)}, or auto."
+        )
