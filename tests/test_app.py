@@ -552,31 +552,6 @@ def test_bad_videos_get_a_plain_message(
     assert "Traceback" not in str(error.value) and "/tmp/" not in str(error.value)
 
 
-def test_load_8_clients_x_10_requests(app_url: str) -> None:
-    """8 concurrent clients, 10 requests each: every answer is complete and equals the answer alone."""
-    images = [WALKERS, PLAYERS]
-    alone = {}
-    solo = Client(app_url, verbose=False)
-    for path in images:
-        alone[path] = solo.predict(handle_file(str(path)), api_name="/predict_image")[1]
-    assert [len(alone[p]["persons"]) for p in images] == [3, 2]
-
-    def session(k: int) -> list[bool]:
-        c = Client(app_url, verbose=False)
-        answers = []
-        for i in range(10):
-            path = images[(k + i) % 2]
-            annotated, result = c.predict(handle_file(str(path)), api_name="/predict_image")
-            answers.append(result == alone[path] and Path(annotated).is_file())
-        return answers
-
-    start = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        answers = [a for client_answers in pool.map(session, range(8)) for a in client_answers]
-    assert len(answers) == 80 and all(answers)
-    assert time.monotonic() - start < 300
-
-
 def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> None:
     """Nothing shown before a result; nobody found: what to try; the table reads as one row per person."""
     assert pose_app.image_details(None)[0] == "" and pose_app.image_details(None)[1].empty

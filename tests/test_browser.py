@@ -7,16 +7,19 @@ for the README, from which ``assets/screenshots/`` is refreshed by hand).
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from pose_demo.app.layout import WEBCAM_STATE_TTL_S
 from pose_demo.video import probe
 from pose_demo.video.io import ffmpeg_exe
 from tests.conftest import IMAGES, REPO, VIDEOS
 from tests.test_app import running_app
+from tests.test_app_load import app_log, app_pid, rss_mb
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -223,5 +226,55 @@ def test_webcam_tab(playwright: Playwright, app_url: str, media: dict[str, Path]
             frames.add(output.get_attribute("src"))
         assert set(seen) == {"1"}, seen
         assert len(frames) >= WEBCAM_WATCH_S // 2  # new annotated frames kept coming all along
+    finally:
+        browser.close()
+
+
+def test_webcam_sessions_are_dropped_when_tabs_close_or_streams_stop(
+    playwright: Playwright, app_url: str, media: dict[str, Path]
+) -> None:
+    """No growth per webcam session: each session's state is dropped when its tab closes (at once) and
+    when its stream stops with the tab open, as at its time limit (WEBCAM_STATE_TTL_S later); the app
+    logs each one."""
+    pid = app_pid(app_url)
+
+    def ended() -> int:
+        return app_log(pid).read_text().count("Webcam session ended")
+
+    browser = launch(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={media['camera']}",
+    )
+
+    def record() -> Page:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app_url)
+        page.get_by_role("tab", name="Webcam").click()
+        camera = page.locator("#webcam-input")
+        camera.get_by_text("Click to Access Webcam").click()
+        camera.get_by_role("button", name="capture photo").click()  # the record button
+        page.locator("#webcam-output img").wait_for()
+        return page
+
+    def wait_ended(count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while ended() < count and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert ended() == count, app_log(pid).read_text()[-2000:]
+
+    try:
+        before, sizes = ended(), []
+        for i in range(3):
+            record().close()
+            wait_ended(before + i + 1, 20)
+            sizes.append(rss_mb(pid))
+        assert sizes[-1] - sizes[0] < 30, sizes  # no growth per session
+        page = record()  # a stream that stops while its tab stays open, as at its time limit
+        page.locator("#webcam-input").get_by_title("stop recording").click()
+        wait_ended(before + 4, WEBCAM_STATE_TTL_S + 10)
+        assert not page.is_closed()
     finally:
         browser.close()

@@ -220,7 +220,8 @@ class PoseApp:
     def redraw(self, analysis: ImageAnalysis | None, **settings: Any) -> str:
         """The last analysis drawn again with the current drawing options (no model runs)."""
         if analysis is None:
-            raise gr.Error("Nothing to redraw yet: analyse an image first.", print_exception=False)
+            message = "Nothing to redraw: analyse an image first (a result is kept for 30 minutes)."
+            raise gr.Error(message, print_exception=False)
         with user_errors("redrawing"):
             return self.save_analysis(analysis, self.settings(**settings))
 
@@ -248,6 +249,11 @@ class PoseApp:
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
             annotated, result = session.stream.process(image_bgr, self.clock())
             return bgr_to_rgb(annotated), verdict_table(result), session
+
+    def end_webcam_session(self, session: LiveSession | None) -> None:
+        """Gradio dropped a webcam session's state: its tab closed, or no frame came for a while."""
+        if session is not None:
+            log.info("Webcam session ended: its tracks and rule history are dropped")
 
     def predict_video(
         self,

@@ -35,6 +35,11 @@ VIDEO_CONCURRENCY = 1  # a video keeps both cores busy for a while
 WEBCAM_CONCURRENCY = 2
 WEBCAM_FRAME_EVERY_S = 0.2
 WEBCAM_TIME_LIMIT_S = 120
+# Per-session state is dropped this long after it was last written (Gradio otherwise keeps it an hour
+# after its tab closes, and for good for API clients, which never close theirs; an image result holds the
+# whole picture). A webcam session is written on every frame: it goes soon after its stream stops.
+WEBCAM_STATE_TTL_S = 10
+RESULT_STATE_TTL_S = 1800
 RULE_FILE_API = (
     "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
 )
@@ -190,7 +195,7 @@ def image_tab(
     with gr.Row():
         keypoints = gr.JSON(label="Keypoints (JSON)", open=False)
         download = gr.File(label="Download JSON", interactive=False, elem_id="image-json")
-    analysis = gr.State()
+    analysis = gr.State(time_to_live=RESULT_STATE_TTL_S)
     predict = {
         "fn": app.predict_image,
         "inputs": [image],
@@ -252,7 +257,7 @@ def video_tab(
         )
         measurements = gr.Dropdown(label="Measurements", choices=[], multiselect=True, scale=3)
     plot = gr.Plot(label="Angles over time", elem_id="video-plot")
-    analysis = gr.State()
+    analysis = gr.State(time_to_live=RESULT_STATE_TTL_S)
     gr.on(
         [run.click, video.upload],
         app.predict_video,
@@ -301,7 +306,7 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> No
     table = gr.Dataframe(
         headers=PERSON_COLUMNS, label="Live verdicts", interactive=False, elem_id="webcam-verdicts"
     )
-    session = gr.State()
+    session = gr.State(time_to_live=WEBCAM_STATE_TTL_S, delete_callback=app.end_webcam_session)
     camera.stream(
         app.webcam_frame,
         inputs=[camera, session],
@@ -328,4 +333,11 @@ def build_demo(
                 video_tab(app, settings, video_examples)
             with gr.Tab("Webcam", id="webcam"):
                 webcam_tab(app, settings)
+
+        def drop_state(request: gr.Request) -> None:
+            # Gradio keeps a closed tab's state for an hour, whatever its time_to_live: drop it at once.
+            if request.session_hash is not None:
+                demo.state_holder.delete_state(request.session_hash)
+
+        demo.unload(drop_state)
     return demo
