@@ -14,6 +14,7 @@ import numpy as np
 
 from pose_demo.checks import check_choice, check_number
 from pose_demo.enhance import enhance_dark
+from pose_demo.exercises.schema import load_catalog
 from pose_demo.focus import FOCUS_MODES, focus_persons
 from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult
@@ -32,6 +33,9 @@ class AnalysisOptions:
     smoothing, strength: the keypoint filter per track and its 0..1 strength (frames in time only).
     det_interval: run the detector on every k-th frame only, following the tracks in between (frames in
         time only).
+    exercise: count repetitions per track: an exercise id of ``exercise_catalog``, or "auto" (per track,
+        the clearest repeated movement); None: no counting (frames in time only; see ``pose_demo.exercises``).
+    exercise_catalog: the exercises: a built-in catalog's name or a YAML file (see docs/exercises.md).
     """
 
     det_threshold: float | None = None
@@ -41,6 +45,8 @@ class AnalysisOptions:
     smoothing: str = "oneeuro"
     strength: float = 0.5
     det_interval: int = 1
+    exercise: str | None = None
+    exercise_catalog: str = "default"
 
     def __post_init__(self) -> None:
         if self.det_threshold is not None:
@@ -49,6 +55,8 @@ class AnalysisOptions:
         check_choice("smoothing", self.smoothing, SMOOTHING_KINDS)
         check_number("smoothing strength", self.strength, 0.0, 1.0)
         check_number("detection interval", self.det_interval, 1, math.inf, whole=True)
+        if self.exercise is not None:
+            check_choice("exercise", self.exercise, ["auto", *load_catalog(self.exercise_catalog).ids])
 
 
 def analyse_image(

@@ -10,7 +10,11 @@ T = TypeVar("T")
 ErrorFactory = Callable[[str], Exception]  # message -> the exception to raise (an exception class will do)
 
 
-def check_choice(name: str, value: T, allowed: Sequence[T], error: ErrorFactory = ValueError) -> T:
+class OptionError(ValueError):
+    """An option value a user gave is not allowed; the message says which values are."""
+
+
+def check_choice(name: str, value: T, allowed: Sequence[T], error: ErrorFactory = OptionError) -> T:
     """``value`` if it is one of ``allowed``; else ``error`` naming the allowed values."""
     if value not in allowed:
         raise error(f"The {name} {value!r} is not available: choose one of {', '.join(map(str, allowed))}.")
@@ -23,7 +27,7 @@ def check_number(
     low: float = -math.inf,
     high: float = math.inf,
     whole: bool = False,
-    error: ErrorFactory = ValueError,
+    error: ErrorFactory = OptionError,
 ) -> float:
     """``value`` as a float if it is a number from ``low`` to ``high`` (a whole one if ``whole``)."""
     if (

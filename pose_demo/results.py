@@ -10,6 +10,7 @@ import numpy as np
 from pose_demo.skeleton import COCO17
 
 if TYPE_CHECKING:
+    from pose_demo.exercises.live import LiveCount
     from pose_demo.rules.ruleset import Verdict
 
 MIN_KEYPOINT_SCORE = 0.3  # joints scoring below this are treated as not seen (drawing, rules, tracking)
@@ -53,7 +54,7 @@ class Person:
     """One person: detection box, person score, COCO-17 keypoints as (17, 3) rows of x, y, score.
 
     ``track_id`` is set by the tracker in videos and streams; ``rules`` holds the rule verdicts when a
-    rule set is evaluated.
+    rule set is evaluated; ``reps`` the repetitions so far when an exercise is counted.
     """
 
     box: Box
@@ -61,6 +62,7 @@ class Person:
     keypoints: np.ndarray
     track_id: int | None = None
     rules: list[Verdict] = field(default_factory=list)
+    reps: LiveCount | None = None
 
     def __post_init__(self) -> None:
         shape = np.shape(self.keypoints)
@@ -82,6 +84,8 @@ class Person:
             d = {"track_id": self.track_id, **d}
         if self.rules:
             d["rules"] = [v.to_dict() for v in self.rules]
+        if self.reps is not None:
+            d["reps"] = self.reps.to_dict()
         return d
 
     def to_coco(self, image_id: int, category_id: int = 1) -> dict[str, Any]:

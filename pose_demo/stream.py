@@ -16,6 +16,8 @@ import numpy as np
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.enhance import enhance_dark
+from pose_demo.exercises.live import LiveReps
+from pose_demo.exercises.schema import load_catalog
 from pose_demo.focus import focus_persons
 from pose_demo.predictor import UniModel
 from pose_demo.results import Box, FrameResult, Person
@@ -35,6 +37,8 @@ class PoseStream:
             runs the detector anyway.
         smoothing, strength: the keypoint filter per track (see ``pose_demo.tracking.make_smoother``).
         rules: evaluated on every person, debounced per track.
+        exercise: repetitions counted per track as frames arrive (``pose_demo.exercises.live``), set on
+            each person as ``reps``.
         focus: among the tracked persons, the largest or most central one is chosen when no one is
             followed, then followed by its track id until its track ends (frames where it is missed show
             nobody), so that it keeps its id and the choice does not flicker between persons of about the
@@ -66,6 +70,9 @@ class PoseStream:
         self.tracker = Tracker()
         self.smoother = make_smoother(options.smoothing, options.strength)
         self.rules = RuleTracker(options.rules) if options.rules is not None else None
+        self.reps = None
+        if options.exercise is not None:
+            self.reps = LiveReps(load_catalog(options.exercise_catalog), options.exercise)
         self.timer = StageTimer()
         self.dropped = 0
         self._processed = 0
@@ -108,6 +115,13 @@ class PoseStream:
             with self.timer.stage("rules"):
                 persons = [replace(p, rules=self.rules.evaluate(p)) for p in persons]
                 self.rules.forget(dead)
+        if self.reps is not None:
+            with self.timer.stage("reps"):
+                counts = self.reps.update(timestamp_s, persons)
+                persons = [
+                    replace(p, reps=counts.get(p.track_id)) if p.track_id in counts else p for p in persons
+                ]
+                self.reps.forget(dead)
         return FrameResult(persons, size)
 
     def draw(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:

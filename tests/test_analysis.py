@@ -93,21 +93,24 @@ def test_readme_library_example_runs(tmp_path: Path) -> None:
 
 def test_every_analysis_option_reaches_the_cli_and_the_app_by_name() -> None:
     """An option is spelt once: a field of AnalysisOptions, read by name by the CLI and the app's settings."""
-    from pose_demo.app.settings import ANALYSIS_CONTROLS, Settings
+    from pose_demo.app.settings import ANALYSIS_CONTROLS, Settings, SettingsError
     from pose_demo.cli import build_parser
     from pose_demo.cli.common import analysis_from_args
 
     fields = [name for name in AnalysisOptions.__dataclass_fields__ if name != "rules"]
-    assert list(ANALYSIS_CONTROLS) == fields
+    # The app sets every one but the exercise catalog: clients send no file paths.
+    assert list(ANALYSIS_CONTROLS) == [name for name in fields if name != "exercise_catalog"]
     flags = ["--det-threshold", "0.4", "--focus", "central", "--enhance", "--smoothing", "ema", "--strength"]
-    args = build_parser().parse_args(
-        ["video", "x.mp4", *flags, "0.7", "--det-interval", "3", "--rules", "default"]
-    )
+    flags += ["0.7", "--det-interval", "3", "--rules", "default", "--exercise", "squat"]
+    args = build_parser().parse_args(["video", "x.mp4", *flags, "--exercise-catalog", "default"])
     options = analysis_from_args(args)
-    assert options == AnalysisOptions(0.4, "central", True, RuleSet.load("default"), "ema", 0.7, 3)
+    assert options == AnalysisOptions(0.4, "central", True, RuleSet.load("default"), "ema", 0.7, 3, "squat")
     catalog = RuleSet.load("default")
     values = {"det_threshold": 0.4, "focus": "central", "enhance": True, "smoothing": "ema", "strength": 0.7}
-    settings = Settings.parse(catalog, **values, det_interval=3, rules=["trunk_lean"])
+    settings = Settings.parse(catalog, **values, det_interval=3, rules=["trunk_lean"], exercise="auto")
     assert settings.analysis_options(catalog) == AnalysisOptions(
-        0.4, "central", True, catalog.select(["trunk_lean"]), "ema", 0.7, 3
+        0.4, "central", True, catalog.select(["trunk_lean"]), "ema", 0.7, 3, "auto"
     )
+    assert Settings.parse(catalog, exercise="").analysis.exercise is None  # the menu's "Off"
+    with pytest.raises(SettingsError, match="Unknown settings"):
+        Settings.parse(catalog, exercise_catalog="/etc/passwd")

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import cv2
+import gradio as gr
 import numpy as np
 import pytest
 import yaml
@@ -279,7 +280,8 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     video, frames_json, analysis = pose_app.predict_video(str(STREET))
     assert Path(video).name == "mmpose_demo_street_5frames_pose.mp4"
     exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
-    summary, files, tracks, measurements, first_plot = pose_app.video_details(analysis)
+    summary, files, reps, tracks, measurements, first_plot = pose_app.video_details(analysis)
+    assert reps.empty and "Repetitions" not in summary  # no exercise asked for
     assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
     assert first_plot.axes[0].get_title(loc="left") == f"track #{tracks['value']}"
     assert [Path(f).suffix for f in files] == [".csv", ".gif"]
@@ -623,3 +625,27 @@ def test_missing_examples_are_said_once_in_the_ui(pose_app: PoseApp) -> None:
     assert len(notes) == 2 and "POSE_DEMO_EXAMPLES_DIR" in notes[0].value
     with_examples = build_demo(pose_app, [("Walkers", WALKERS)], [("Street", STREET)])
     assert not [b for b in with_examples.blocks.values() if getattr(b, "elem_id", None) == "no-examples"]
+
+
+def test_video_with_an_exercise_counts_reps_live_and_offers_the_report(pose_app: PoseApp) -> None:
+    """Squats in the Video tab: the count drawn and in the per-frame JSON as they happen, the rep table, and
+    the repetitions and the session report among the downloads."""
+    clip = VIDEOS / "squat_side_view.mp4"
+    _, frames_json, analysis = pose_app.predict_video(str(clip), exercise="squat", max_duration=15)
+    summary, files, reps, *_ = pose_app.video_details(analysis)
+    assert "track #1: **3 x Squat**" in summary
+    assert list(reps["rep"]) == [1, 2, 3] and set(reps["track"]) == {1}
+    assert [Path(f).name for f in files][2:] == [
+        f"{clip.stem}_{k}" for k in ("reps.json", "reps.csv", "report.html")
+    ]
+    assert json.loads(Path(files[2]).read_text(encoding="utf-8"))["persons"][0]["count"] == 3
+    assert "Session report" in Path(files[4]).read_text(encoding="utf-8")
+    counts = [
+        p["reps"]["count"]
+        for f in json.loads(Path(frames_json).read_text(encoding="utf-8"))["frames"]
+        for p in f["persons"]
+        if "reps" in p
+    ]
+    assert counts == sorted(counts) and counts[-1] == 3 and counts[0] == 0  # counted as they happen
+    with pytest.raises(gr.Error, match="The exercise 'pushup' is not available"):
+        pose_app.predict_video(str(clip), exercise="pushup")

@@ -68,11 +68,17 @@ def test_user_file_loads(tmp_path: Path) -> None:
     [
         (
             ("left_knee, left_ankle]", "left_kne, left_ankle]"),
-            "exercise 'step_up': field 'signal.joint_angle'",
+            "exercise 'step_up', field 'signal.joint_angle'",
         ),
-        (("sides: min", "sides: median"), "field 'signal.sides': expected one of min, max, mean"),
+        (
+            ("sides: min", "sides: median"),
+            "field 'signal.sides': The signal.sides 'median' is not available: choose one of min, max, mean.",
+        ),
         (("turn: 110", "turn: 160"), "field 'thresholds.turn': must be below start (150)"),
-        (("work: decreasing", "work: down"), "field 'work': expected one of increasing, decreasing"),
+        (
+            ("work: decreasing", "work: down"),
+            "field 'work': The work 'down' is not available: choose one of increasing, decreasing.",
+        ),
         (("min_amplitude: 30", "min_amplitude: -1"), "field 'min_amplitude'"),
         (("    min_amplitude: 30", "    min_amplitude: 30\n    reps: 3"), "unknown key 'reps'"),
     ],
@@ -273,4 +279,8 @@ def test_reps_command_unknown_exercise() -> None:
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 2 and "No exercise 'pushup'" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "The exercise 'pushup' is not available" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )

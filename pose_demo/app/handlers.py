@@ -35,11 +35,15 @@ from pose_demo.app.views import (
     angle_figure,
     image_summary,
     number_persons,
+    reps_summary,
+    reps_table,
     rules_legend,
     track_choices,
     verdict_table,
 )
 from pose_demo.enhance import enhance_dark
+from pose_demo.exercises.exports import write_reps_csv, write_reps_json
+from pose_demo.exercises.report import ReportSettings, write_report
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.models.store import ModelStoreError
 from pose_demo.results import FrameResult
@@ -106,6 +110,7 @@ class VideoAnalysis:
     run: VideoRun
     folder: Path  # where its files are
     name: str  # the upload's name, for the downloads
+    report: ReportSettings  # the models and options that made it, for the session report
 
 
 @dataclass
@@ -296,12 +301,15 @@ class PoseApp:
             run = process_video(model, info, folder / f"{name}_pose.mp4", options, report)
             json_path = folder / f"{name}_poses.json"
             write_json(run, json_path)
-            return str(run.output), str(json_path), VideoAnalysis(run, folder, name)
+            analysis = VideoAnalysis(run, folder, name, ReportSettings(model.names, options))
+            return str(run.output), str(json_path), analysis
 
-    def video_details(self, analysis: VideoAnalysis | None) -> tuple[Any, Any, Any, Any, Any]:
-        """Summary, CSV and GIF downloads, and the plot's choices (tracks, measurements) and first plot."""
+    def video_details(self, analysis: VideoAnalysis | None) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """Summary, downloads (CSV, GIF; with an exercise the repetitions as JSON and CSV and the session
+        report), the repetitions table, and the plot's choices (tracks, measurements) and first plot."""
         if analysis is None:
-            return "", None, gr.update(choices=[], value=None), gr.update(choices=[], value=[]), None
+            empty = gr.update(choices=[], value=None), gr.update(choices=[], value=[])
+            return "", None, reps_table([]), *empty, None
         with user_errors("preparing the downloads"):
             run = analysis.run
             csv_path = analysis.folder / f"{analysis.name}_poses.csv"
@@ -318,12 +326,23 @@ class PoseApp:
             notice = run.notice({"duration": "Max duration slider"})  # a limit stopped it, or the file ended
             if notice:
                 summary += f"\n\n⚠️ {notice}"
+            files = [csv_path, gif_path]
+            if run.reps is not None:
+                summary += f"\n\n{reps_summary(run.reps)}"
+                files += [
+                    analysis.folder / f"{analysis.name}_{kind}"
+                    for kind in ("reps.json", "reps.csv", "report.html")
+                ]
+                write_reps_json(run.to_dict(), run.reps, files[2])
+                write_reps_csv(run.reps, files[3])
+                write_report(files[4], run, run.reps, analysis.report)
             angles = angle_columns(run)
             titles = {v.id: v.title["en"] for f in run.frames for p in f.persons for v in p.rules}
             track = tracks[0] if tracks else None
             return (
                 summary,
-                [str(csv_path), str(gif_path)],
+                [str(f) for f in files],
+                reps_table(run.reps or []),
                 gr.update(choices=track_choices(run), value=track),
                 gr.update(choices=[(titles.get(a, a), a) for a in angles], value=angles),
                 angle_figure(run, track, angles),

@@ -20,15 +20,16 @@ from pose_demo.app.settings import (
     THICKNESS_RANGE,
     Settings,
 )
-from pose_demo.app.views import PERSON_COLUMNS
+from pose_demo.app.views import PERSON_COLUMNS, REPS_COLUMNS
+from pose_demo.exercises.schema import load_catalog
 
 TITLE = "Pose studio"
 HOW_TO = (
     "Drop in a photo or a video, or start your webcam: everyone found gets a skeleton, joint angles and "
     "posture checks. The settings apply to every tab."
 )
-# The settings each tab reads: photos are not smoothed, the other settings apply to every tab.
-NOT_FOR = {"image": ("smoothing", "strength"), "video": (), "webcam": ()}
+# The settings each tab reads: photos are not smoothed nor counted, the other settings apply to every tab.
+NOT_FOR = {"image": ("smoothing", "strength", "exercise"), "video": (), "webcam": ()}
 # Per-event concurrency on a 2-vCPU machine: inference uses both cores, more parallel runs only queue.
 IMAGE_CONCURRENCY = 2
 VIDEO_CONCURRENCY = 1  # a video keeps both cores busy for a while
@@ -155,9 +156,18 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
             api_visibility="private",
         )
         with gr.Row():
+            exercise = gr.Dropdown(
+                [("Off", ""), ("Auto: the clearest repeated movement", "auto")]
+                + [(e.title["en"], e.id) for e in load_catalog().exercises],
+                value="",
+                label="Count repetitions (video and webcam)",
+                info="per person; the count is drawn under the feet",
+                elem_id="exercise",
+            )
             thickness = gr.Slider(*THICKNESS_RANGE, d.thickness, step=0.25, label="Skeleton thickness")
             show = gr.CheckboxGroup(list(SHOW), value=list(DEFAULT_SHOW), label="Show")
     return {
+        "exercise": exercise,
         "detector": detector,
         "keypoint_model": keypoint_model,
         "det_threshold": det_threshold,
@@ -249,8 +259,17 @@ def video_tab(
     with gr.Row():  # full width, so that the files' own names stay readable
         frames_json = gr.File(label="Per-frame JSON", interactive=False, elem_id="video-json")
         downloads = gr.File(
-            label="CSV and GIF preview", file_count="multiple", interactive=False, elem_id="video-files"
+            label="CSV, GIF preview; repetitions and session report",
+            file_count="multiple",
+            interactive=False,
+            elem_id="video-files",
         )
+    reps = gr.Dataframe(
+        headers=REPS_COLUMNS,
+        label="Repetitions (choose an exercise in the settings)",
+        interactive=False,
+        elem_id="video-reps",
+    )
     with gr.Row():
         track = gr.Dropdown(
             label="Track (the longest-followed first)", choices=[], scale=1, elem_id="video-track"
@@ -276,7 +295,7 @@ def video_tab(
     ).then(
         app.video_details,
         inputs=[analysis],
-        outputs=[summary, downloads, track, measurements, plot],
+        outputs=[summary, downloads, reps, track, measurements, plot],
         api_visibility="private",
     )
     gr.on(

@@ -40,8 +40,11 @@ DEFAULT_RULES = (
     "shoulder_level",
     "hand_over_head",
 )
-# The analysis options set by controls of the same name (the rules come from ``rules`` / ``rule_file``).
-ANALYSIS_CONTROLS = tuple(name for name in AnalysisOptions.__dataclass_fields__ if name != "rules")
+# The analysis options set by controls of the same name (the rules come from ``rules`` / ``rule_file``;
+# the exercise catalog is the built-in one: clients send no file paths).
+ANALYSIS_CONTROLS = tuple(
+    n for n in AnalysisOptions.__dataclass_fields__ if n not in ("rules", "exercise_catalog")
+)
 DRAWING = ("kp_threshold", "thickness", "show")  # the settings that only change how results are drawn
 THICKNESS_RANGE = (0.25, 4.0)
 MAX_DURATION_RANGE = (1.0, 600.0)  # seconds of video
@@ -91,6 +94,8 @@ class Settings:
         if unknown:
             raise SettingsError(f"Unknown settings {unknown}.")
         d = cls()
+        if "exercise" in values:  # the exercise menu's "Off" is an empty value
+            values["exercise"] = values["exercise"] or None
         try:
             analysis = replace(d.analysis, **{k: v for k, v in values.items() if k in ANALYSIS_CONTROLS})
         except ValueError as e:

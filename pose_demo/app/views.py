@@ -3,6 +3,7 @@ numbered."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,8 @@ from matplotlib.figure import Figure
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.settings import ACCURATE_DETECTOR, DETECTORS
+from pose_demo.exercises import PersonReps
+from pose_demo.exercises.report import format_value
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleSet, Verdict
 from pose_demo.rules.schema import Rule
@@ -150,3 +153,44 @@ def angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str]) -> Fi
     axes[-1].set_xlabel("time (s)")
     axes[0].set_title("no track chosen" if track_id is None else f"track #{track_id}", loc="left")
     return figure
+
+
+REPS_COLUMNS = ["track", "exercise", "rep", "turn (s)", "duration (s)", "range", "form checks"]
+
+
+def reps_table(persons: Sequence[PersonReps]) -> pd.DataFrame:
+    """One row per repetition of every person who did some: the turning point's time, the duration, the
+    range of the counted signal, the form checks that failed (or "ok")."""
+    rows = []
+    for person in persons:
+        counted = person.counted
+        if counted is None:
+            continue
+        unit = counted.exercise.signal.unit
+        for rep in counted.reps:
+            failed = [c.title["en"] for c in rep.checks if c.level == "fail"]
+            low, high = (format_value(v, unit) for v in rep.range)
+            checks = "failed: " + ", ".join(failed) if failed else "ok"
+            rows.append(
+                [
+                    person.track_id,
+                    counted.exercise.title["en"],
+                    rep.index,
+                    f"{rep.turn:.1f}",
+                    f"{rep.duration:.1f}",
+                    f"{low} to {high}",
+                    checks,
+                ]
+            )
+    return pd.DataFrame(rows, columns=REPS_COLUMNS)
+
+
+def reps_summary(persons: Sequence[PersonReps]) -> str:
+    """Markdown: who did how many of what (or that nobody did repetitions)."""
+    counted = [p for p in persons if p.counted is not None and p.count]
+    if not counted:
+        return "**No repetitions** found: nobody did one of the exercises counted."
+    parts = [
+        f"track #{p.track_id}: **{p.count} x {p.counted.exercise.title['en']}**" for p in counted if p.counted
+    ]
+    return "Repetitions: " + "; ".join(parts) + "."

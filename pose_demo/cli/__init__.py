@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pose_demo.checks import OptionError
 from pose_demo.cli import bench, images, reps, rules, video
 from pose_demo.image_input import ImageInputError
 from pose_demo.models.runtime import ModelRunError
@@ -16,7 +17,15 @@ from pose_demo.video import VideoInputError
 
 # Errors whose message is written for the user: printed as one line, exit status 2, no traceback
 # (RuleError covers exercise files: ExerciseError is one).
-USER_ERRORS = (ModelStoreError, ModelRunError, ImageInputError, VideoInputError, RuleError, FileNotFoundError)
+USER_ERRORS = (
+    ModelStoreError,
+    ModelRunError,
+    ImageInputError,
+    VideoInputError,
+    RuleError,
+    OptionError,
+    FileNotFoundError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,6 +73,12 @@ def add_analysis_args(parser: argparse.ArgumentParser, frames_in_time: bool) -> 
         group.add_argument("--smoothing", choices=SMOOTHING_KINDS, default="oneeuro")
         group.add_argument("--strength", type=fraction, default=0.5, help="smoothing strength, 0..1")
         group.add_argument("--det-interval", type=positive(int), default=1, help="detect every k-th frame")
+        group.add_argument(
+            "--exercise", help="count repetitions per person: an exercise id of the catalog, or auto"
+        )
+        group.add_argument(
+            "--exercise-catalog", default="default", help="the exercises: built-in name or YAML file"
+        )
 
 
 def analysis_from_args(args: argparse.Namespace) -> AnalysisOptions:

@@ -8,8 +8,8 @@ from typing import Any
 from tqdm import tqdm
 
 from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
-from pose_demo.exercises import ExerciseCatalog, count_reps
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
+from pose_demo.exercises.report import ReportSettings, write_report
 from pose_demo.video import check_video, process_video
 
 THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
@@ -20,20 +20,16 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
         "reps", help="a video -> repetitions per person, per-rep metrics and form checks", description=THREADS
     )
     p.add_argument("input", help="video file")
-    p.add_argument("--exercise", default="auto", help="an exercise id of the catalog, or auto (default)")
-    p.add_argument("--catalog", default="default", help="exercise catalog: built-in name or YAML file")
     p.add_argument("--json", help="repetitions per person as JSON")
     p.add_argument("--csv", help="one row per repetition")
+    p.add_argument("--report", metavar="OUT.html", help="the session report: one self-contained HTML file")
     add_video_args(p)
     add_model_args(p)
-    p.set_defaults(func=cmd_reps, threads=1)
+    p.set_defaults(func=cmd_reps, threads=1, exercise="auto")
 
 
 def cmd_reps(args: argparse.Namespace) -> int:
-    catalog = ExerciseCatalog.load(args.catalog)
-    if args.exercise != "auto":
-        catalog.get(args.exercise)  # an unknown id fails before the slow work
-    options = video_options_from_args(args)
+    options = video_options_from_args(args)  # an unknown exercise fails here, before the slow work
     info = check_video(args.input, options.max_duration_s)
     with tqdm(desc="frames", unit="frame") as bar:
 
@@ -41,12 +37,15 @@ def cmd_reps(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        run = process_video(model_from_args(args), info, None, options, progress)
-    persons = count_reps(((f.time, f.persons) for f in run.frames), catalog, args.exercise)
+        model = model_from_args(args)
+        run = process_video(model, info, None, options, progress)
+    persons = run.reps or []
     if args.json:
         write_reps_json(run.to_dict(), persons, args.json)
     if args.csv:
         write_reps_csv(persons, args.csv)
+    if args.report:
+        write_report(args.report, run, persons, ReportSettings(model.names, options))
     for p in persons:
         how = f"{p.exercise} ({p.confidence:.0%} sure)" if p.exercise else "no exercise"
         turns = ", ".join(f"{r.turn:.1f}" for r in p.counted.reps) if p.counted else ""

@@ -9,7 +9,7 @@ The format is documented in ``docs/exercises.md``.
 
 from __future__ import annotations
 
-import math
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -130,53 +130,15 @@ class Exercise:
     min_score: float = MIN_KEYPOINT_SCORE
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where a value came from: the file and the exercise, for error messages."""
-
-    source: str
-    exercise: str = ""
-
-    def error(self, field: str, message: str) -> ExerciseError:
-        exercise = f"exercise {self.exercise!r}: " if self.exercise else ""
-        return ExerciseError(f"{self.source}: {exercise}field {field!r}: {message}")
-
-    def measure(self, field: str, spec: Any) -> Measure:
-        """A measure written as in rule files, its errors re-worded for exercise files."""
-        try:
-            return parse_measure(Where(self.source), field, spec)
-        except RuleError as e:
-            detail = str(e).removeprefix(f"{self.source}: ")
-            exercise = f"exercise {self.exercise!r}: " if self.exercise else ""
-            raise ExerciseError(f"{self.source}: {exercise}{detail}") from None
+def _place(source: str, exercise: str = "") -> Where:
+    """Where a value of an exercise file came from: errors name the file, the exercise and the field."""
+    return Where(source, exercise, kind="exercise", error_type=ExerciseError)
 
 
-def _mapping(place: _Place, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise place.error(field, f"expected a mapping, got {value!r}")
-    for key in value:
-        if key not in allowed:
-            raise place.error(field, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
-    return value
-
-
-def _number(place: _Place, field: str, value: Any, low: float = -math.inf, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        span = f" from {low:g} to {high:g}" if math.isfinite(high) else f" of at least {low:g}"
-        raise place.error(field, f"expected a number{span if math.isfinite(low) else ''}, got {value!r}")
-    return float(value)
-
-
-def _choice(place: _Place, field: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise place.error(field, f"expected one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _title(place: _Place, spec: Any) -> dict[str, str]:
+def _title(place: Where, spec: Any) -> dict[str, str]:
     if spec is None:
         raise place.error("title", "missing: expected {en: English title, zh: Chinese title}")
-    title = _mapping(place, "title", spec, ("en", "zh"))
+    title = place.mapping("title", spec, ("en", "zh"))
     if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
         raise place.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
     return {"en": title["en"], "zh": title.get("zh") or title["en"]}
@@ -190,14 +152,14 @@ def mirrored(name: str) -> str:
     return name
 
 
-def _signal(place: _Place, field: str, spec: Any) -> Signal:
+def _signal(place: Where, field: str, spec: Any) -> Signal:
     """``{joint_angle: [left_hip, left_knee, left_ankle], sides: max}``: a measure and how sides combine."""
     if not isinstance(spec, dict):
         raise place.error(field, f"expected a mapping such as {{joint_angle: [a, vertex, c]}}, got {spec!r}")
     sides = spec.get("sides")
     if sides is not None:
-        _choice(place, f"{field}.sides", sides, SIDES)
-    measure = place.measure(field, {k: v for k, v in spec.items() if k != "sides"})
+        place.choice(f"{field}.sides", sides, SIDES)
+    measure = parse_measure(place, field, {k: v for k, v in spec.items() if k != "sides"})
     if measure.primitive == "symmetry" and sides is not None:
         raise place.error(f"{field}.sides", "a symmetry already compares the two sides")
     if sides is not None and all(mirrored(p) == p for p in measure.points):
@@ -205,7 +167,7 @@ def _signal(place: _Place, field: str, spec: Any) -> Signal:
     return Signal(measure, sides)
 
 
-def _comparison(place: _Place, field: str, spec: dict[str, Any]) -> Comparison:
+def _comparison(place: Where, field: str, spec: dict[str, Any]) -> Comparison:
     ops = [k for k in spec if k in COMPARISONS]
     if len(ops) != 1:
         raise place.error(field, f"needs exactly one comparison of {', '.join(COMPARISONS)}; found {ops}")
@@ -223,33 +185,33 @@ def _comparison(place: _Place, field: str, spec: dict[str, Any]) -> Comparison:
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
             raise place.error(f"{field}.between", f"expected [low, high], got {value!r}")
-        bounds = tuple(_number(place, f"{field}.between", v) for v in value)
+        bounds = tuple(place.number(f"{field}.between", v) for v in value)
         if bounds[0] > bounds[1]:
             raise place.error(f"{field}.between", f"low {bounds[0]:g} is above high {bounds[1]:g}")
     else:
-        bounds = (_number(place, f"{field}.{op}", value),)
+        bounds = (place.number(f"{field}.{op}", value),)
     return Comparison(signal, op, bounds)
 
 
-def _check(place: _Place, field: str, spec: Any) -> FormCheck:
-    spec = _mapping(place, field, spec, CHECK_KEYS)
+def _check(place: Where, field: str, spec: Any) -> FormCheck:
+    spec = place.mapping(field, spec, CHECK_KEYS)
     check_id = spec.get("id")
     if not isinstance(check_id, str) or not _ID.fullmatch(check_id):
         raise place.error(f"{field}.id", f"expected a lower_case_name, got {check_id!r}")
     return FormCheck(
         id=check_id,
         title=_title(place, spec.get("title")),
-        at=_choice(place, f"{field}.at", spec.get("at", "turn"), AT),
-        view=_choice(place, f"{field}.view", spec.get("view", "any"), VIEWS),
+        at=place.choice(f"{field}.at", spec.get("at", "turn"), AT),
+        view=place.choice(f"{field}.view", spec.get("view", "any"), VIEWS),
         comparison=_comparison(place, field, spec),
     )
 
 
-def _posture(place: _Place, field: str, spec: Any) -> Comparison:
-    return _comparison(place, field, _mapping(place, field, spec, ("measure", "sides", *COMPARISONS)))
+def _posture(place: Where, field: str, spec: Any) -> Comparison:
+    return _comparison(place, field, place.mapping(field, spec, ("measure", "sides", *COMPARISONS)))
 
 
-def _list(place: _Place, field: str, value: Any) -> list[Any]:
+def _list(place: Where, field: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise place.error(field, f"expected a list, got {value!r}")
     if len(value) > MAX_CHECKS:
@@ -257,16 +219,16 @@ def _list(place: _Place, field: str, value: Any) -> list[Any]:
     return value
 
 
-def _thresholds(place: _Place, spec: Any, work: str) -> Thresholds | None:
+def _thresholds(place: Where, spec: Any, work: str) -> Thresholds | None:
     if spec == "auto":
         return None
     if not isinstance(spec, dict):
         raise place.error("thresholds", f"expected auto or {{start: value, turn: value}}, got {spec!r}")
-    spec = _mapping(place, "thresholds", spec, ("start", "turn"))
+    spec = place.mapping("thresholds", spec, ("start", "turn"))
     for key in ("start", "turn"):
         if key not in spec:
             raise place.error(f"thresholds.{key}", "missing threshold")
-    start, turn = (_number(place, f"thresholds.{k}", spec[k]) for k in ("start", "turn"))
+    start, turn = (place.number(f"thresholds.{k}", spec[k]) for k in ("start", "turn"))
     if (turn <= start) if work == "increasing" else (turn >= start):
         order = "above" if work == "increasing" else "below"
         raise place.error("thresholds.turn", f"must be {order} start ({start:g}) for work {work!r}")
@@ -275,20 +237,20 @@ def _thresholds(place: _Place, spec: Any, work: str) -> Thresholds | None:
 
 def _exercise(source: str, index: int, spec: Any, min_score: float) -> Exercise:
     given_id = spec.get("id") if isinstance(spec, dict) else None
-    place = _Place(source, given_id if isinstance(given_id, str) else f"#{index + 1}")
-    spec = _mapping(place, "exercise", spec, EXERCISE_KEYS)
+    place = _place(source, given_id if isinstance(given_id, str) else f"#{index + 1}")
+    spec = place.mapping("exercise", spec, EXERCISE_KEYS)
     if not isinstance(given_id, str) or not _ID.fullmatch(given_id):
         raise place.error("id", f"expected a lower_case_name, got {given_id!r}")
     for key in ("signal", "work", "min_amplitude"):
         if key not in spec:
             raise place.error(key, "missing (an exercise needs signal, work and min_amplitude)")
-    work = _choice(place, "work", spec["work"], DIRECTIONS)
+    work = place.choice("work", spec["work"], DIRECTIONS)
     phases = spec.get("phases", list(PHASES))
     if not isinstance(phases, list) or sorted(phases) != sorted(PHASES):
         raise place.error("phases", f"expected [eccentric, concentric] in the order done, got {phases!r}")
-    duration = _mapping(place, "duration", spec.get("duration", {}), ("min", "max"))
-    min_duration = _number(place, "duration.min", duration.get("min", 0.5), 0.0)
-    max_duration = _number(place, "duration.max", duration.get("max", 10.0), 0.0)
+    duration = place.mapping("duration", spec.get("duration", {}), ("min", "max"))
+    min_duration = place.number("duration.min", duration.get("min", 0.5), 0.0)
+    max_duration = place.number("duration.max", duration.get("max", 10.0), 0.0)
     if max_duration <= min_duration:
         raise place.error("duration.max", f"must be above min ({min_duration:g} s)")
     checks = tuple(
@@ -306,10 +268,10 @@ def _exercise(source: str, index: int, spec: Any, min_score: float) -> Exercise:
         work=work,
         phases=(phases[0], phases[1]),
         thresholds=_thresholds(place, spec.get("thresholds", "auto"), work),
-        min_amplitude=_number(place, "min_amplitude", spec["min_amplitude"], 0.0),
+        min_amplitude=place.number("min_amplitude", spec["min_amplitude"], 0.0),
         min_duration=min_duration,
         max_duration=max_duration,
-        max_travel=_number(place, "max_travel", spec.get("max_travel", 1.0), 0.0),
+        max_travel=place.number("max_travel", spec.get("max_travel", 1.0), 0.0),
         posture=tuple(
             _posture(place, f"posture[{i}]", p)
             for i, p in enumerate(_list(place, "posture", spec.get("posture", [])))
@@ -321,9 +283,9 @@ def _exercise(source: str, index: int, spec: Any, min_score: float) -> Exercise:
 
 def parse_exercises(data: Any, source: str) -> tuple[str | None, tuple[Exercise, ...]]:
     """The name and exercises of a loaded exercise file (``source`` names it in error messages)."""
-    place = _Place(source)
-    data = _mapping(place, "file", data, FILE_KEYS)
-    min_score = _number(place, "min_score", data.get("min_score", MIN_KEYPOINT_SCORE), 0.0, 1.0)
+    place = _place(source)
+    data = place.mapping("file", data, FILE_KEYS)
+    min_score = place.number("min_score", data.get("min_score", MIN_KEYPOINT_SCORE), 0.0, 1.0)
     specs = data.get("exercises")
     if not isinstance(specs, list) or not specs:
         raise place.error("exercises", "expected a non-empty list of exercises")
@@ -334,7 +296,7 @@ def parse_exercises(data: Any, source: str) -> tuple[str | None, tuple[Exercise,
     for exercise in exercises:
         if exercise.id in seen or exercise.id == "auto":
             why = "'auto' is reserved (it picks the exercise)" if exercise.id == "auto" else "duplicate id"
-            raise _Place(source, exercise.id).error("id", why)
+            raise _place(source, exercise.id).error("id", why)
         seen.add(exercise.id)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
@@ -387,3 +349,17 @@ class ExerciseCatalog:
             f"No exercise {exercise_id!r} in the catalog {self.name!r}: choose one of "
             f"{', '.join(self.ids)}, or auto."
         )
+
+
+@functools.lru_cache(maxsize=len(catalog_names()) or 1)
+def _builtin(name: str) -> ExerciseCatalog:
+    return ExerciseCatalog.load(name)
+
+
+def load_catalog(name_or_path: str | os.PathLike[str] = "default") -> ExerciseCatalog:
+    """``ExerciseCatalog.load``, read once per process for the built-in catalogs (user files every time,
+    so that an edited file is read again)."""
+    name = str(name_or_path)
+    return (
+        _builtin(name) if name in catalog_names() and not Path(name).is_file() else ExerciseCatalog.load(name)
+    )

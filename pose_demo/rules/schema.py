@@ -8,6 +8,7 @@ so a small file cannot expand into a huge one. The format is documented in ``doc
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,31 +247,31 @@ def _condition_keypoints(condition: Condition | None) -> list[int]:
 
 @dataclass(frozen=True)
 class Where:
-    """Where a value came from, to build error messages."""
+    """Where a value came from (the file, and the rule or exercise being read), to build error messages;
+    its methods check a value and name the file, the item and the field of a mistake."""
 
     source: str
-    rule: str = ""
+    item: str = ""  # the id of the rule (or exercise) being read
+    kind: str = "rule"
+    error_type: type[RuleError] = RuleError
 
     def error(self, field: str, message: str) -> RuleError:
-        rule = f"rule {self.rule!r}, " if self.rule else ""
-        return RuleError(f"{self.source}: {rule}field {field!r}: {message}")
+        item = f"{self.kind} {self.item!r}, " if self.item else ""
+        return self.error_type(f"{self.source}: {item}field {field!r}: {message}")
 
+    def mapping(self, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(field, f"expected a mapping, got {type(value).__name__}")
+        for key in value:
+            if key not in allowed:
+                raise self.error(field, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
+        return value
 
-def _mapping(where: Where, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise where.error(field, f"expected a mapping, got {type(value).__name__}")
-    for key in value:
-        if key not in allowed:
-            raise where.error(field, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
-    return value
+    def number(self, field: str, value: Any, low: float = -math.inf, high: float = math.inf) -> float:
+        return check_number(field, value, low, high, error=lambda message: self.error(field, message))
 
-
-def _number(where: Where, field: str, value: Any) -> float:
-    return check_number(field, value, error=lambda message: where.error(field, message))
-
-
-def _choice(where: Where, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
-    return check_choice(field, value, allowed, error=lambda message: where.error(field, message))
+    def choice(self, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
+        return check_choice(field, value, allowed, error=lambda message: self.error(field, message))
 
 
 def _candidates(name: str) -> tuple[str, ...]:
@@ -327,7 +328,7 @@ def parse_measure(where: Where, field: str, spec: Any) -> Measure:
         if name in spec and name != option_name:
             raise where.error(field, f"{primitive} takes no option {name!r}")
     option = (
-        _choice(where, f"{field}.{option_name}", spec.get(option_name, default), allowed) if allowed else None
+        where.choice(f"{field}.{option_name}", spec.get(option_name, default), allowed) if allowed else None
     )
     if primitive != "symmetry":
         return Measure(primitive, _points(where, field, args, PRIMITIVES[primitive]), option)
@@ -361,9 +362,9 @@ def _condition(where: Where, field: str, spec: Any, depth: int = 0) -> Condition
         return _combinator(where, field, spec, modes, depth + 1)
     positions = [k for k in spec if k in POSITIONS]
     if positions:
-        spec = _mapping(where, field, spec, (positions[0], "margin"))
+        spec = where.mapping(field, spec, (positions[0], "margin"))
         a, b = _points(where, f"{field}.{positions[0]}", spec[positions[0]], 2)
-        margin = _number(where, f"{field}.margin", spec.get("margin", 0.0))
+        margin = where.number(f"{field}.margin", spec.get("margin", 0.0))
         pair = (a, b) if positions[0] == "above" else (b, a)
         return Test(Measure("relative_position", pair, "y"), "greater_than", (margin,))
     ops = [k for k in spec if k in COMPARISONS]
@@ -374,11 +375,11 @@ def _condition(where: Where, field: str, spec: Any, depth: int = 0) -> Condition
     if ops[0] in ("between", "outside"):
         if not isinstance(value, list) or len(value) != 2:
             raise where.error(f"{field}.{ops[0]}", f"expected [low, high], got {value!r}")
-        bounds = tuple(_number(where, f"{field}.{ops[0]}", v) for v in value)
+        bounds = tuple(where.number(f"{field}.{ops[0]}", v) for v in value)
         if bounds[0] > bounds[1]:
             raise where.error(f"{field}.{ops[0]}", f"low {bounds[0]} is above high {bounds[1]}")
     else:
-        bounds = (_number(where, f"{field}.{ops[0]}", value),)
+        bounds = (where.number(f"{field}.{ops[0]}", value),)
     return Test(measure, ops[0], bounds)
 
 
@@ -387,10 +388,10 @@ def _combinator(where: Where, field: str, spec: dict[str, Any], modes: list[str]
         raise where.error(field, f"nested {depth} deep; the limit is {MAX_DEPTH}")
     mode = modes[0]
     if mode == "at_least":
-        spec = _mapping(where, field, spec, ("at_least", "of"))
+        spec = where.mapping(field, spec, ("at_least", "of"))
         n, items, items_field = spec["at_least"], spec.get("of"), f"{field}.of"
     else:
-        spec = _mapping(where, field, spec, (mode,))
+        spec = where.mapping(field, spec, (mode,))
         n, items, items_field = None, spec[mode], f"{field}.{mode}"
     if not isinstance(items, list) or not items:
         raise where.error(items_field, f"{mode} needs a non-empty list of conditions, got {items!r}")
@@ -401,12 +402,12 @@ def _combinator(where: Where, field: str, spec: dict[str, Any], modes: list[str]
 
 
 def _thresholds(where: Where, spec: Any) -> Thresholds:
-    spec = _mapping(where, "thresholds", spec, ("mild", "severe", "direction"))
+    spec = where.mapping("thresholds", spec, ("mild", "severe", "direction"))
     for key in ("mild", "severe"):
         if key not in spec:
             raise where.error(f"thresholds.{key}", "missing threshold")
-    mild, severe = (_number(where, f"thresholds.{k}", spec[k]) for k in ("mild", "severe"))
-    direction = _choice(where, "thresholds.direction", spec.get("direction", "both"), DIRECTIONS)
+    mild, severe = (where.number(f"thresholds.{k}", spec[k]) for k in ("mild", "severe"))
+    direction = where.choice("thresholds.direction", spec.get("direction", "both"), DIRECTIONS)
     if (severe < mild) if direction != "low" else (severe > mild):
         order = "at most" if direction == "low" else "at least"
         raise where.error("thresholds.severe", f"must be {order} mild ({mild}) for direction {direction!r}")
@@ -414,7 +415,7 @@ def _thresholds(where: Where, spec: Any) -> Thresholds:
 
 
 def _debounce(where: Where, field: str, spec: Any) -> tuple[int, int]:
-    spec = _mapping(where, field, spec, ("n", "m"))
+    spec = where.mapping(field, spec, ("n", "m"))
     n, m = spec.get("n"), spec.get("m")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, m)) or not 1 <= n <= m:
         raise where.error(field, f"expected whole numbers 1 <= n <= m, got n={n!r}, m={m!r}")
@@ -422,7 +423,7 @@ def _debounce(where: Where, field: str, spec: Any) -> tuple[int, int]:
 
 
 def _min_score(where: Where, spec: Any) -> float:
-    value = _number(where, "min_score", spec)
+    value = where.number("min_score", spec)
     if not 0.0 <= value <= 1.0:
         raise where.error("min_score", f"expected a score from 0 to 1, got {value}")
     return value
@@ -431,16 +432,16 @@ def _min_score(where: Where, spec: Any) -> float:
 def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[int, int] | None) -> Rule:
     rule_id = spec.get("id") if isinstance(spec, dict) else None
     where = Where(source, rule_id if isinstance(rule_id, str) else f"#{index + 1}")
-    spec = _mapping(where, "rule", spec, RULE_KEYS)
+    spec = where.mapping("rule", spec, RULE_KEYS)
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
         raise where.error("id", f"expected a lower_case_name, got {rule_id!r}")
     if "title" not in spec:
         raise where.error("title", "missing: expected {en: English title, zh: Chinese title}")
-    title = _mapping(where, "title", spec["title"], ("en", "zh"))
+    title = where.mapping("title", spec["title"], ("en", "zh"))
     if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
         raise where.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
-    kind = _choice(where, "kind", spec.get("kind"), KINDS)
-    view = _choice(where, "view", spec.get("view", "any"), VIEWS)
+    kind = where.choice("kind", spec.get("kind"), KINDS)
+    view = where.choice("view", spec.get("view", "any"), VIEWS)
     note = spec.get("note", "")
     if not isinstance(note, str):
         raise where.error("note", "expected text")
@@ -480,7 +481,7 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
 def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
     """The name and rules of a loaded rule file (``source`` names it in error messages)."""
     where = Where(source)
-    data = _mapping(where, "file", data, FILE_KEYS)
+    data = where.mapping("file", data, FILE_KEYS)
     min_score = _min_score(where, data["min_score"]) if "min_score" in data else MIN_KEYPOINT_SCORE
     debounce = _debounce(where, "debounce", data["debounce"]) if "debounce" in data else None
     specs = data.get("rules")

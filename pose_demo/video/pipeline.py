@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from pose_demo.analysis import AnalysisOptions
+from pose_demo.exercises.schema import load_catalog
+from pose_demo.exercises.tracks import PersonReps, count_reps
 from pose_demo.overlap import WriteBehind, prefetch, timed
 from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult, Person
@@ -107,6 +109,8 @@ class VideoRun:
     # "duration": decoding stopped at max_duration_s with frames left (a header understating the length)
     stopped_at_limit: str | None = None
     max_duration_s: float | None = None  # the limit it ran under
+    # repetitions per track, counted on the whole run when an exercise was asked for (longest track first)
+    reps: list[PersonReps] | None = None
 
     @property
     def ended_early(self) -> bool:
@@ -270,6 +274,11 @@ def process_video(
         if not run.frames:
             raise VideoInputError("No frame of this video could be decoded: the file may be damaged.")
     run.output = writer and writer.path
+    analysis = options.analysis
+    if analysis.exercise is not None:  # counted again on the whole run: the final word on each track
+        with stream.timer.stage("reps"):
+            frames_in_time = ((f.time, f.persons) for f in run.frames)
+            run.reps = count_reps(frames_in_time, load_catalog(analysis.exercise_catalog), analysis.exercise)
     run.seconds = time.perf_counter() - start
     totals = {**stream.timer.totals, **decode_timer.totals, **encode_timer.totals}
     run.stage_ms = {name: ms / len(run.frames) for name, ms in totals.items()}

@@ -13,6 +13,7 @@ from pose_demo.visualization.rule_overlay import draw_verdicts
 from pose_demo.visualization.text import image_scale, put_label
 
 LABEL_SIZE = 0.6  # text size of box labels, in drawing-scale units
+REPS_SIZE = 1.0  # text size of the repetition counter
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,12 @@ def draw_person(image: np.ndarray, person: Person, options: DrawOptions, skeleto
     if label:
         size = LABEL_SIZE * image_scale(image)
         put_label(image, label, box.x1, box.y1 - 4 * size, (255, 255, 255), size, background=color)
+    if person.reps is not None:  # the repetitions so far, under the feet; orange while one is under way
+        reps = person.reps
+        size = REPS_SIZE * image_scale(image)
+        background = (0, 140, 255) if reps.moving else (70, 70, 70)
+        text = f"{reps.exercise.replace('_', ' ')} {reps.count}"
+        put_label(image, text, box.x1, box.y2 + 30 * size, (255, 255, 255), size, background=background)
     shown = [
         v for v in person.rules if (options.show_angles if v.joint is not None else options.show_rule_labels)
     ]

@@ -1,0 +1,100 @@
+"""Repetitions counted as frames arrive (webcam, and the count drawn on video frames), per track.
+
+The offline engine (``tracks.count_reps``) is run again on the last ``window_s`` seconds of frames every
+``recount_every_s``: so live and final counts come from the same state machine, thresholds and checks,
+and the cost stays bounded (a recount of 10 s of one person takes about 9 ms for a given exercise, 30 ms
+for ``auto``). A repetition is added once, when a recount first finds it turning after the last one
+added ended.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pose_demo.exercises.counting import oriented
+from pose_demo.exercises.schema import ExerciseCatalog
+from pose_demo.exercises.signals import signal_series
+from pose_demo.exercises.tracks import PersonReps, count_reps
+from pose_demo.results import Person
+
+RECOUNT_EVERY_S = 0.5
+WINDOW_S = 60.0
+
+
+@dataclass(frozen=True)
+class LiveCount:
+    """A person's repetitions so far: the exercise, how many, and whether one is under way now."""
+
+    exercise: str
+    count: int
+    moving: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "count": self.count, "phase": "rep" if self.moving else "rest"}
+
+
+class LiveReps:
+    """Per-track repetition counts of a stream of frames; ``exercise`` is an id of ``catalog`` or ``auto``."""
+
+    def __init__(
+        self,
+        catalog: ExerciseCatalog,
+        exercise: str,
+        recount_every_s: float = RECOUNT_EVERY_S,
+        window_s: float = WINDOW_S,
+    ) -> None:
+        if exercise != "auto":
+            catalog.get(exercise)  # an unknown id fails here, not at the first recount
+        self.catalog = catalog
+        self.exercise = exercise
+        self.recount_every_s = recount_every_s
+        self.window_s = window_s
+        self._frames: deque[tuple[float, Sequence[Person]]] = deque()
+        self._counts: dict[int, LiveCount] = {}
+        self._last_end: dict[int, float] = {}  # per track: when the last repetition added ended
+        self._next_recount = -math.inf
+
+    def update(self, timestamp: float, persons: Sequence[Person]) -> dict[int, LiveCount]:
+        """The counts per track id after this frame (tracks never counted yet are absent)."""
+        self._frames.append((timestamp, persons))
+        while self._frames[0][0] < timestamp - self.window_s:
+            self._frames.popleft()
+        if timestamp >= self._next_recount:
+            self._next_recount = timestamp + self.recount_every_s
+            for person in count_reps(self._frames, self.catalog, self.exercise):
+                self._add(person, [p for t, ps in self._frames for p in ps if p.track_id == person.track_id])
+        return self._counts
+
+    def forget(self, track_ids: Iterable[int]) -> None:
+        """Drop the counts of tracks that ended."""
+        for track_id in track_ids:
+            self._counts.pop(track_id, None)
+            self._last_end.pop(track_id, None)
+
+    def _add(self, person: PersonReps, seen: list[Person]) -> None:
+        counted = person.counted
+        if counted is None or counted.thresholds is None:
+            return
+        last_end = self._last_end.get(person.track_id, -math.inf)
+        # A repetition found again by a later recount may end a frame or two later (thresholds move with the
+        # window): a new one turns after the last one added ended.
+        new = [rep for rep in counted.reps if rep.turn > last_end]
+        if new:
+            self._last_end[person.track_id] = new[-1].end
+        before = self._counts.get(person.track_id)
+        exercise = counted.exercise
+        latest = (
+            signal_series(exercise.signal, seen[-1].keypoints[None], exercise.min_score)[0]
+            if seen
+            else np.nan
+        )
+        start = oriented(np.array([counted.thresholds.start]), exercise.work)[0]
+        moving = bool(oriented(np.array([latest]), exercise.work)[0] > start)  # NaN: not moving
+        count = (before.count if before is not None else 0) + len(new)
+        self._counts[person.track_id] = LiveCount(exercise.id, count, moving)

@@ -1,0 +1,158 @@
+"""The session report: the squat clip through ``reps --report`` once, the HTML checked as text
+(self-contained, the count, a picture per turning point, the rep table) and in headless Chromium (visible
+count, pictures loaded; screenshots in test-artifacts/); the plain words of the form checks; nobody doing
+repetitions."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pose_demo.exercises import CheckResult, ExerciseCatalog
+from pose_demo.exercises.report import check_line, render_report
+from pose_demo.video import VideoRun, probe
+from tests.conftest import REPO, VIDEOS
+
+CLIP = "squat_side_view.mp4"
+COUNT = 3
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+README_JPEG_MAX_BYTES = 300_000
+
+
+@dataclass
+class Report:
+    path: Path
+    html: str
+    reps: dict  # the main person of the reps JSON written beside it
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The squat clip at half size through the command line, with the report and the JSON."""
+    folder = tmp_path_factory.mktemp("report")
+    html, reps = folder / "report.html", folder / "reps.json"
+    command = [sys.executable, "-m", "pose_demo.cli", "reps", str(VIDEOS / CLIP), "--exercise", "squat"]
+    command += ["--scale", "0.5", "--report", str(html), "--json", str(reps)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return Report(html, html.read_text(encoding="utf-8"), json.loads(reps.read_text())["persons"][0])
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the text of the rep table's body rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.rows: list[list[str]] = []
+        self._in_reps = False
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "table" and "reps" in (dict(attrs).get("class") or ""):
+            self._in_reps = True
+        elif tag == "tbody" and self._in_reps:
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._in_reps = self._in_body = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_body and self.rows and data.strip():
+            self.rows[-1].append(data.strip())
+
+
+def parse(html: str) -> Elements:
+    parser = Elements()
+    parser.feed(html)
+    return parser
+
+
+def test_report_is_self_contained(report: Report) -> None:
+    elements = parse(report.html)
+    links = [v for _, attrs in elements.tags for k, v in attrs.items() if k in ("src", "href") and v]
+    assert links and all(v.startswith("data:") for v in links), [v[:40] for v in links]
+    assert not re.search(r"https?://", report.html)  # no CDN, no web font, no remote anything
+    assert not any(tag in ("script", "link", "iframe") for tag, _ in elements.tags)
+
+
+def test_report_shows_count_pictures_and_table(report: Report) -> None:
+    elements = parse(report.html)
+    assert report.reps["count"] == COUNT
+    assert re.search(rf'<span class="number">{COUNT}</span>', report.html)
+    pictures = [a["src"] for t, a in elements.tags if t == "img" and a["src"].startswith("data:image/jpeg")]
+    plots = [a["src"] for t, a in elements.tags if t == "img" and a["src"].startswith("data:image/png")]
+    assert len(pictures) == COUNT and len(plots) == 1
+    assert [row[0] for row in elements.rows] == [str(i) for i in range(1, COUNT + 1)]
+    turns = [f"{r['turn']:.1f}" for r in report.reps["reps"]]
+    assert [row[2] for row in elements.rows] == turns  # index, start, turn, ...
+    for words in ("Depth (hips at knee height)", "tinypose_128x96", "picodet_s_192_lcnet_pedestrian", CLIP):
+        assert words in report.html
+    assert report.path.stat().st_size < 400_000
+
+
+def test_report_in_chromium(report: Report) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1240})
+            page.goto(report.path.as_uri())
+            count = page.locator(".person .count .number").first
+            assert count.is_visible() and count.inner_text() == str(COUNT)
+            assert page.locator(".person .count").first.inner_text().split() == [str(COUNT), "REPS"]
+            widths = page.eval_on_selector_all(
+                "img", "images => images.map(i => i.complete ? i.naturalWidth : 0)"
+            )
+            assert len(widths) == COUNT + 1 and min(widths) > 0, widths
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "report.jpg"), type="jpeg", quality=80)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "report.jpg").stat().st_size < README_JPEG_MAX_BYTES
+
+
+# --- plain words and edge cases, without a video run ------------------------------------------------------
+
+
+def _result(level: str, value: float | None) -> CheckResult:
+    return CheckResult("depth", {"en": "Depth"}, "turn", value, "body", level)
+
+
+def test_check_line_says_which_reps_missed() -> None:
+    depth = ExerciseCatalog.load().get("squat").checks[0]
+    line = check_line(depth, [(1, _result("ok", 0.05)), (2, _result("fail", 0.31)), (3, _result("ok", 0.1))])
+    assert line.level == "fail"
+    assert line.text == "2 of 3 reps were below 0.15 torso; rep 2 missed it (0.31 torso)."
+    line = check_line(depth, [(1, _result("ok", 0.05)), (2, _result("unknown", None))])
+    assert line.level == "ok" and line.text.endswith("Not judged in rep 2.")
+    valgus = ExerciseCatalog.load().get("squat").checks[2]
+    line = check_line(valgus, [(1, _result("unknown", None))])
+    assert line.level == "unknown" and "front view only" in line.text
+
+
+def test_nobody_did_reps_and_text_is_escaped(tmp_path: Path) -> None:
+    info = probe(VIDEOS / CLIP)
+    odd = tmp_path / "<b>clip.mp4"
+    run = VideoRun(replace(info, path=str(odd)), (480, 272), Fraction(30), 1)
+    html = render_report(run, [])
+    assert "Nobody did repetitions" in html and "No person was seen" in html
+    assert "<b>clip" not in html and "&lt;b&gt;clip.mp4" in html
