@@ -29,16 +29,17 @@ from PIL import Image
 
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
-from pose_demo.app.handlers import PoseApp, bgr_to_rgb
+from pose_demo.app.handlers import LiveSession, PoseApp, bgr_to_rgb
 from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S, build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
 from pose_demo.app.uploads import UploadFolders
+from pose_demo.app.views import verdict_cell
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
 from pose_demo.results import Box, FrameResult, Person
-from pose_demo.rules import RuleSet
+from pose_demo.rules import RuleSet, Verdict
 from pose_demo.stream import PoseStream
 from pose_demo.tracking import iou_matrix
 from pose_demo.video import probe
@@ -554,6 +555,18 @@ def test_bad_videos_get_a_plain_message(
     assert "Traceback" not in str(error.value) and "/tmp/" not in str(error.value)
 
 
+def test_verdict_cells_read_as_words() -> None:
+    """Words, also for a debounced grade whose value is unknown in this frame (a stream shows those)."""
+    rule = RuleSet.load("default").select(["shoulder_level", "hand_over_head"]).rules
+    shoulder = Verdict("shoulder_level", rule[0].title, "screening", 4.12, "deg", "mild", True, ())
+    assert verdict_cell(shoulder) == "4.1 deg, mild"
+    assert verdict_cell(replace(shoulder, value=None)) == "mild"
+    assert verdict_cell(replace(shoulder, level="ok", value=None)) == "not seen"
+    assert verdict_cell(replace(shoulder, level="unknown")) == "not seen"
+    hands = Verdict("hand_over_head", rule[1].title, "action", 1.0, "", "ok", True, ())
+    assert verdict_cell(hands) == "yes" and verdict_cell(replace(hands, triggered=False)) == "no"
+
+
 def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> None:
     """Nothing shown before a result; nobody found: what to try; the table reads as one row per person."""
     assert pose_app.image_details(None)[0] == "" and pose_app.image_details(None)[1].empty
@@ -649,3 +662,25 @@ def test_video_with_an_exercise_counts_reps_live_and_offers_the_report(pose_app:
     assert counts == sorted(counts) and counts[-1] == 3 and counts[0] == 0  # counted as they happen
     with pytest.raises(gr.Error, match="The exercise 'pushup' is not available"):
         pose_app.predict_video(str(clip), exercise="pushup")
+
+
+def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> None:
+    """Two webcam sessions with an exercise, frames interleaved at the webcam's pace: each counts its own
+    person's repetitions (3 squats; lateral raises, auto-detected), shown in its verdict table."""
+    clock = FrameClock(WEBCAM_FRAME_EVERY_S / 2)
+    app = PoseApp(pose_app.models, pose_app.outputs, pose_app.catalog, clock)
+    squat = frames(VIDEOS / "squat_side_view.mp4", 53, 6)  # 10.6 s at 5 frames/s
+    raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 45, 6)  # the first 2 raises
+    sessions: dict[str, LiveSession | None] = {"squat": None, "raise": None}
+    tables = {}
+    settings = {"squat": {"exercise": "squat"}, "raise": {"exercise": "auto"}}
+    for a, b in zip(squat, raise_ + [None] * (len(squat) - len(raise_)), strict=True):
+        for name, frame in (("squat", a), ("raise", b)):
+            if frame is not None:
+                _, tables[name], sessions[name] = app.webcam_frame(frame, sessions[name], **settings[name])
+    assert list(tables["squat"]["reps"]) == ["3 squat"]
+    assert (
+        tables["raise"]["reps"][0].endswith("lateral raise")
+        and int(tables["raise"]["reps"][0].split()[0]) >= 1
+    )
+    assert sessions["squat"].stream.reps is not sessions["raise"].stream.reps

@@ -272,10 +272,11 @@ def app_summary(run: VideoRun, folder: Path) -> str:
     from pose_demo.app.loaded_models import LoadedModels
     from pose_demo.app.outputs import OutputFolders
     from pose_demo.app.uploads import UploadFolders
+    from pose_demo.exercises.report import ReportSettings
 
     app = PoseApp(LoadedModels(), OutputFolders(folder / "outputs"), RuleSet.load("default"),
                   uploads=UploadFolders.of(folder))  # fmt: skip
-    summary, *_ = app.video_details(VideoAnalysis(run, folder, "clip"))
+    summary, *_ = app.video_details(VideoAnalysis(run, folder, "clip", ReportSettings()))
     return summary
 
 

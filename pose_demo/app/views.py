@@ -14,7 +14,7 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.settings import ACCURATE_DETECTOR, DETECTORS
 from pose_demo.exercises import PersonReps
 from pose_demo.exercises.report import format_value
-from pose_demo.results import FrameResult
+from pose_demo.results import FrameResult, Person
 from pose_demo.rules import RuleSet, Verdict
 from pose_demo.rules.schema import Rule
 from pose_demo.video import VideoRun
@@ -31,24 +31,40 @@ def number_persons(result: FrameResult) -> FrameResult:
 
 
 def verdict_cell(verdict: Verdict) -> str:
-    """A verdict in a few words: "141.2 deg", "4.1 deg, mild", "yes" (an action that holds), "not seen"."""
+    """A verdict in a few words: "141.2 deg", "4.1 deg, mild", "yes" (an action that holds), "not seen".
+
+    In streams a debounced grade can outlive its value for a frame or two ("mild", value unknown).
+    """
     if verdict.level == "unknown":
         return "not seen"
     if not verdict.unit:  # an action or a combined condition: whether it holds
         return "yes" if verdict.triggered else "no"
-    text = f"{verdict.value:.1f} {verdict.unit}"
-    return f"{text}, {verdict.level}" if verdict.level in ("mild", "severe") else text
+    parts = [] if verdict.value is None else [f"{verdict.value:.1f} {verdict.unit}"]
+    parts += [verdict.level] if verdict.level in ("mild", "severe") else []
+    return ", ".join(parts) or "not seen"
 
 
 def verdict_table(result: FrameResult) -> pd.DataFrame:
-    """One row per person: its number (1-based, as labelled on the picture), track id, then one column per
-    rule, titled by the rule (see ``verdict_cell``)."""
+    """One row per person: its number (1-based, as labelled on the picture), track id, the repetitions so
+    far when an exercise is counted ("3 squat"), then one column per rule, titled by the rule (see
+    ``verdict_cell``)."""
     titles = [v.title["en"] for v in result.persons[0].rules] if result.persons else []
+    counting = any(p.reps is not None for p in result.persons)
     rows = [
-        [number, "" if person.track_id is None else person.track_id, *map(verdict_cell, person.rules)]
+        [
+            number,
+            "" if person.track_id is None else person.track_id,
+            *([_reps_cell(person)] if counting else []),
+            *map(verdict_cell, person.rules),
+        ]
         for number, person in enumerate(result.persons, start=1)
     ]
-    return pd.DataFrame(rows, columns=[*PERSON_COLUMNS, *titles])
+    return pd.DataFrame(rows, columns=[*PERSON_COLUMNS, *(["reps"] if counting else []), *titles])
+
+
+def _reps_cell(person: Person) -> str:
+    reps = person.reps
+    return "" if reps is None else f"{reps.count} {reps.exercise.replace('_', ' ')}"
 
 
 def image_summary(persons: int, models: tuple[str, str], options: AnalysisOptions) -> str:
