@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -629,6 +630,10 @@ def test_api_page_describes_endpoints_for_a_reader(app_url: str) -> None:
     assert notes["video"] == "The video: handle_file(path or URL)."
     assert notes["rule_file"].startswith("Optional: a YAML rule file")
     assert not any("FileData" in note for note in notes.values())
+    # No traffic statistics published (the API page would show "p50: 0 ms" for endpoints never timed).
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(app_url + "monitoring/summary", timeout=30)
+    assert refused.value.code == 403
 
 
 def test_missing_examples_are_said_once_in_the_ui(pose_app: PoseApp) -> None:

@@ -77,7 +77,14 @@ def serve(demo: gr.Blocks, host: str | None = None, port: int | None = None, sha
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     demo.launch(
-        server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, prevent_thread_lock=True
+        server_name=host,
+        server_port=port,
+        share=share,
+        max_file_size=MAX_FILE_SIZE,
+        # Gradio's traffic monitoring would publish per-endpoint statistics to anyone, and its API page
+        # shows "p50: 0 ms" for endpoints it never timed.
+        enable_monitoring=False,
+        prevent_thread_lock=True,
     )
     try:
         trimmed = time.monotonic()
