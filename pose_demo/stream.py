@@ -113,7 +113,7 @@ class PoseStream:
             self.smoother.forget(dead)
         if self.rules is not None:
             with self.timer.stage("rules"):
-                persons = [replace(p, rules=self.rules.evaluate(p)) for p in persons]
+                persons = [replace(p, rules=self.rules.evaluate(p, timestamp_s)) for p in persons]
                 self.rules.forget(dead)
         if self.reps is not None:
             with self.timer.stage("reps"):

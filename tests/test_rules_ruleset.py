@@ -154,9 +154,11 @@ def test_view_is_estimated_or_given(default):
     assert got["shoulder_level"].level == "unknown"  # front-view rule, person seen side-on
     assert got["squat_depth"].triggered
     assert got["squat_depth"].value == pytest.approx(-np.degrees(np.arctan2(5, 90)))
-    assert got["trunk_lean"].level == "severe"
+    assert got["trunk_lean"].value > 20  # measured, but not graded: a squat is no standing posture
+    assert (got["trunk_lean"].level, got["trunk_lean"].triggered) == ("unknown", False)
     assert got["left_knee_angle"].value < 90
-    assert verdicts(default, squat, view="any")["shoulder_level"].level != "unknown"
+    assert got["shoulder_tilt"].level == "unknown"
+    assert verdicts(default, squat, view="any")["shoulder_tilt"].level == "ok"
     assert verdicts(default, squat, view="front")["squat_depth"].level == "unknown"
 
 
@@ -299,6 +301,19 @@ def test_user_rule_file_adds_an_action_without_code(tmp_path):
             "    measure: {joint_angle: [left_hip, left_knee, left_ankle]}\n",
             "rule 'knee', field 'view'",
             "The view 'top' is not available: choose one of front, side, any.",
+        ),
+        (
+            "  - id: lean\n    title: {en: Lean}\n    when: sitting\n    kind: screening\n"
+            "    measure: {segment_angle: [mid_hip, neck], reference: vertical}\n"
+            "    thresholds: {mild: 10, severe: 20}\n",
+            "rule 'lean', field 'when'",
+            "The when 'sitting' is not available: choose one of standing_still.",
+        ),
+        (
+            "  - id: knee\n    title: {en: Knee}\n    when: standing_still\n    kind: measurement\n"
+            "    measure: {joint_angle: [left_hip, left_knee, left_ankle]}\n",
+            "rule 'knee', field 'when'",
+            "measurements are always given; 'when' applies to screening and action rules",
         ),
         (
             "  - id: bent\n    title: {en: Bent}\n    kind: action\n"

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,reps,bench,bench-video} ...``
+"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,reps,compare,bench,bench-video} ...``
 (``--help`` on each). One module per command group; the shared flags are in ``common``."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from pose_demo.checks import OptionError
-from pose_demo.cli import bench, images, reps, rules, video
+from pose_demo.cli import bench, compare, images, reps, rules, video
+from pose_demo.compare import CompareError
 from pose_demo.image_input import ImageInputError
 from pose_demo.models.runtime import ModelRunError
 from pose_demo.models.store import ModelStoreError
@@ -24,6 +25,7 @@ USER_ERRORS = (
     VideoInputError,
     RuleError,
     OptionError,
+    CompareError,
     FileNotFoundError,
 )
 
@@ -31,7 +33,7 @@ USER_ERRORS = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pose_demo.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (images, rules, video, reps, bench):
+    for group in (images, rules, video, reps, compare, bench):
         group.register(sub)
     return parser
 

@@ -13,6 +13,8 @@ the distance to the camera.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from pose_demo.results import MIN_KEYPOINT_SCORE
@@ -20,6 +22,9 @@ from pose_demo.skeleton import COCO17
 
 SHOULDER_TO_TORSO = 1.3  # an adult torso is about 1.3 shoulder widths long
 MIN_LENGTH = 1e-6  # pixels: points closer than this coincide (a segment without length or direction)
+UPRIGHT_MAX_TRUNK_LEAN = 45.0  # degrees from vertical (hip to neck)
+UPRIGHT_MIN_KNEE_ANGLE = 150.0  # degrees: a straight leg
+UPRIGHT_MAX_LEG_TILT = 30.0  # degrees from vertical (hip to ankle): the leg points down
 
 # Points made from keypoints: "mid" averages them (score: the lowest), "best" takes the most confident.
 VIRTUAL_POINTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -31,6 +36,10 @@ VIRTUAL_POINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ear": ("best", ("left_ear", "right_ear")),
 }
 POINT_NAMES: tuple[str, ...] = COCO17.keypoints + tuple(VIRTUAL_POINTS)
+# The points whose movement says whether the body moves (arms and head may move while standing still).
+MOTION_POINTS = [
+    COCO17.index(f"{side}_{j}") for j in ("shoulder", "hip", "knee", "ankle") for side in ("left", "right")
+]
 
 
 def make_keypoints(points: dict[str, tuple[float, float]], score: float = 1.0) -> np.ndarray:
@@ -102,6 +111,69 @@ def frontality(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> 
     neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
     left, right = point(keypoints, "left_shoulder"), point(keypoints, "right_shoulder")
     return _gated(np.abs(left[..., 0] - right[..., 0]) / _length(neck, hip), min_score, neck, hip)
+
+
+def torso_widths(
+    keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shoulder width and hip width across the torso axis (neck to mid-hip), in torso lengths.
+
+    About 0.55-0.8 and 0.3-0.45 for a person facing the camera (or facing away), near 0 side-on,
+    whatever the body's tilt in the image. NaN unless both shoulders and both hips score at least
+    ``min_score`` (and the torso has a length).
+    """
+    neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
+    axis = neck[..., :2] - hip[..., :2]
+    torso = _length(neck, hip)
+
+    def across(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        d = a[..., :2] - b[..., :2]
+        return np.abs(d[..., 0] * axis[..., 1] - d[..., 1] * axis[..., 0]) / torso**2
+
+    kps = np.asarray(keypoints, dtype=np.float64)
+    shoulders = across(
+        kps[..., COCO17.index("left_shoulder"), :], kps[..., COCO17.index("right_shoulder"), :]
+    )
+    hips = across(kps[..., COCO17.index("left_hip"), :], kps[..., COCO17.index("right_hip"), :])
+    return _gated(shoulders, min_score, neck, hip), _gated(hips, min_score, neck, hip)
+
+
+def upright(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
+    """Whether the person stands upright: the trunk within ``UPRIGHT_MAX_TRUNK_LEAN`` of vertical, and every
+    leg that is seen (hip, knee and ankle) straight (knee at least ``UPRIGHT_MIN_KNEE_ANGLE``) and
+    pointing down (hip to ankle within ``UPRIGHT_MAX_LEG_TILT`` of vertical), with at least one leg seen.
+
+    False where it is not known (trunk or both legs not seen): a person whose legs are hidden is not known
+    to be standing.
+    """
+    trunk = segment_angle(point(keypoints, "mid_hip"), point(keypoints, "neck"), "vertical", min_score)
+    seen = np.zeros(np.shape(trunk), dtype=bool)  # at least one leg seen
+    straight = np.ones(np.shape(trunk), dtype=bool)  # every seen leg straight and pointing down
+    for side in ("left", "right"):
+        hip, knee, ankle = (point(keypoints, f"{side}_{joint}") for joint in ("hip", "knee", "ankle"))
+        knee_angle = joint_angle(hip, knee, ankle, min_score)
+        tilt = 180.0 - np.abs(segment_angle(hip, ankle, "vertical", min_score))  # 0: ankle straight below
+        leg_seen = ~np.isnan(knee_angle) & ~np.isnan(tilt)
+        seen |= leg_seen
+        straight &= ~leg_seen | ((knee_angle >= UPRIGHT_MIN_KNEE_ANGLE) & (tilt <= UPRIGHT_MAX_LEG_TILT))
+    return (np.abs(trunk) <= UPRIGHT_MAX_TRUNK_LEAN) & seen & straight
+
+
+def body_motion(past: np.ndarray, current: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
+    """How far the body moved from each of the ``past`` poses ``(T, 17, 3)`` to ``current`` ``(17, 3)``:
+    per past pose, the median distance moved by the shoulders, hips, knees and ankles seen in both
+    (the median: one flickering joint does not make a still person move), in body units of ``current``.
+
+    NaN for a past pose sharing none of these points with ``current``, or when the body scale is unknown.
+    """
+    past, current = np.asarray(past, dtype=np.float64), np.asarray(current, dtype=np.float64)
+    moved = np.linalg.norm(past[..., MOTION_POINTS, :2] - current[MOTION_POINTS, :2], axis=-1)
+    seen = (past[..., MOTION_POINTS, 2] >= min_score) & (current[MOTION_POINTS, 2] >= min_score)
+    moved = np.where(seen, moved, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a past pose sharing no point: NaN, said above
+        typical = np.nanmedian(moved, axis=-1)
+    return _per_scale(typical, body_scale(current, min_score))
 
 
 def segment_angle(

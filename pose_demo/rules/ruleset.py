@@ -15,12 +15,14 @@ from pose_demo.rules.geometry import (
     body_scale,
     distance_ratio,
     facing,
-    frontality,
     joint_angle,
     point,
+    point_indices,
     relative_position,
     segment_angle,
     symmetry,
+    torso_widths,
+    upright,
 )
 from pose_demo.rules.schema import (
     VIEWS,
@@ -35,8 +37,15 @@ from pose_demo.rules.schema import (
 )
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
-FRONT_MIN_FRONTALITY = 0.45  # shoulders at least this wide (in torsos) -> front (or back) view
-SIDE_MAX_FRONTALITY = 0.3  # at most this wide -> side view; in between (three-quarter) -> not known
+TORSO_POINTS = tuple(point_indices("neck") + point_indices("mid_hip"))
+# A person's view, from the shoulder and hip widths across the torso (in torsos, see geometry.torso_widths).
+FRONT_MIN_FRONTALITY = 0.45  # shoulders at least this wide and ...
+FRONT_MIN_HIP_WIDTH = 0.2  # ... hips at least this wide -> front (or back) view
+SIDE_MAX_FRONTALITY = 0.3  # shoulders at most this wide and ...
+SIDE_MAX_HIP_WIDTH = 0.2  # ... hips at most this wide -> side view; anything else (three-quarter, twisted)
+FRONT_MIN_SCORE = 0.5  # a front view sees both sides: both shoulders and both hips scored at least this
+SIDE_MIN_SCORE = 0.3  # a side view hides the far side: it may score lower
+UNKNOWN_VIEW = "unknown"  # the view could not be told: rules made for one view are unknown
 
 
 @dataclass(frozen=True)
@@ -112,29 +121,60 @@ def _holds(
     return None, np.nan
 
 
+def _value(rule: Rule, keypoints: np.ndarray, scale: np.ndarray) -> float:
+    """The rule's value (NaN when unknown): its measure, or its condition's value."""
+    if rule.condition is not None:
+        return _holds(rule.condition, keypoints, scale, rule.min_score)[1]
+    return _measure(rule.measure, keypoints, scale, rule.min_score)
+
+
 def _grade(value: float, t: Thresholds) -> str:
     signed = {"both": abs(value), "high": value, "low": -value}[t.direction]
     mild, severe = (-t.mild, -t.severe) if t.direction == "low" else (t.mild, t.severe)
     return "severe" if signed >= severe else "mild" if signed >= mild else "ok"
 
 
-def estimate_view(keypoints: np.ndarray) -> str | None:
-    """Front or side, from how wide the shoulders look against the torso; None when unclear."""
-    ratio = frontality(keypoints)
-    if ratio >= FRONT_MIN_FRONTALITY:
+def estimate_view(keypoints: np.ndarray) -> str:
+    """``front`` (or back), ``side``, or ``unknown`` when the torso is not seen well enough to tell.
+
+    Front: both shoulders and both hips confidently seen (``FRONT_MIN_SCORE``), the shoulders and the hips
+    wide across the torso. Side: shoulders and hips seen (``SIDE_MIN_SCORE``), both narrow. Anything else
+    (hips hidden by a table, a three-quarter view, shoulders and hips that disagree) is unknown.
+    """
+    shoulders, hips = (float(w) for w in torso_widths(keypoints, SIDE_MIN_SCORE))
+    if np.isnan(shoulders) or np.isnan(hips):
+        return UNKNOWN_VIEW
+    if shoulders <= SIDE_MAX_FRONTALITY and hips <= SIDE_MAX_HIP_WIDTH:
+        return "side"
+    well_seen = bool(np.all(keypoints[list(TORSO_POINTS), 2] >= FRONT_MIN_SCORE))
+    if well_seen and shoulders >= FRONT_MIN_FRONTALITY and hips >= FRONT_MIN_HIP_WIDTH:
         return "front"
-    return "side" if ratio <= SIDE_MAX_FRONTALITY else None
+    return UNKNOWN_VIEW
 
 
-def evaluate_rule(rule: Rule, keypoints: np.ndarray, view: str | None = None) -> Verdict:
+def photo_contexts(keypoints: np.ndarray) -> frozenset[str]:
+    """The contexts (a rule's ``when``) that hold for a person seen in one picture: ``standing_still`` when
+    upright (see ``geometry.upright``); a single picture shows no motion."""
+    return frozenset({"standing_still"}) if bool(upright(keypoints)) else frozenset()
+
+
+def evaluate_rule(
+    rule: Rule, keypoints: np.ndarray, view: str | None = None, contexts: frozenset[str] | None = None
+) -> Verdict:
     """The verdict of one rule on one person's (17, 3) keypoints.
 
-    A rule made for another ``view`` than the given one (front / side) is unknown; None or "any"
-    evaluates every rule.
+    A rule made for another ``view`` than the given one (front / side / unknown) is unknown; None or
+    "any" evaluates every rule. A rule whose context (``when``) is not among ``contexts`` keeps its value
+    but is unknown and not triggered; ``contexts=None`` judges them from this picture (``photo_contexts``).
     """
     scale = body_scale(keypoints, rule.min_score)
     if view not in (None, "any") and rule.view not in ("any", view):
         truth, value, level = None, np.nan, "unknown"
+    elif rule.when is not None and rule.when not in (
+        photo_contexts(keypoints) if contexts is None else contexts
+    ):
+        value = _value(rule, keypoints, scale)
+        truth, level = None, "unknown"
     elif rule.condition is not None:
         truth, value = _holds(rule.condition, keypoints, scale, rule.min_score)
         level = "unknown" if truth is None else "ok"
@@ -198,11 +238,16 @@ class RuleSet:
             rules = tuple(r for r in rules if view == "any" or r.view in (view, "any"))
         return RuleSet(self.name, rules)
 
-    def evaluate(self, person: Person, view: str | None = None) -> list[Verdict]:
+    def evaluate(
+        self, person: Person, view: str | None = None, contexts: frozenset[str] | None = None
+    ) -> list[Verdict]:
         """Verdicts in rule order. ``view`` (front / side / any) is estimated per person when not given,
-        so that, say, shoulder_level is unknown rather than alarming on a person seen side-on."""
+        so that, say, shoulder_level is unknown rather than alarming on a person seen side-on or half
+        hidden. ``contexts`` (for rules with ``when``) are judged from this picture when not given."""
         seen = view or estimate_view(person.keypoints)
-        return [evaluate_rule(rule, person.keypoints, seen) for rule in self.rules]
+        if contexts is None and any(rule.when is not None for rule in self.rules):
+            contexts = photo_contexts(person.keypoints)
+        return [evaluate_rule(rule, person.keypoints, seen, contexts) for rule in self.rules]
 
     def table(self) -> list[dict[str, str]]:
         """One row per rule: id, kind, view, unit and titles (for ``rules list``)."""

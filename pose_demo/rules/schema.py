@@ -43,11 +43,13 @@ COMPARISONS = ("greater_than", "less_than", "between", "outside")
 COMBINATORS = ("all", "any", "at_least")
 KINDS = ("measurement", "screening", "action")
 VIEWS = ("front", "side", "any")
+CONTEXTS = ("standing_still",)  # a rule's "when": the situations it is meant for
 DIRECTIONS = ("both", "high", "low")
 RULE_KEYS = (
     "id",
     "title",
     "view",
+    "when",
     "kind",
     "note",
     "measure",
@@ -207,6 +209,7 @@ class Rule:
     debounce: tuple[int, int] | None = None  # (n, m): holds in n of the last m frames
     min_score: float = MIN_KEYPOINT_SCORE
     note: str = ""
+    when: str | None = None  # a context of CONTEXTS: otherwise the verdict is unknown (its value is kept)
 
     @property
     def unit(self) -> str:
@@ -456,6 +459,11 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
             raise where.error(key, f"not used by a {kind} rule with {' and '.join(needed)}")
     if kind == "measurement" and "debounce" in spec:
         raise where.error("debounce", "measurements are not debounced (only screening and action rules)")
+    if kind == "measurement" and "when" in spec:
+        raise where.error(
+            "when", "measurements are always given; 'when' applies to screening and action rules"
+        )
+    when = where.choice("when", spec["when"], CONTEXTS) if "when" in spec else None
     if "debounce" in spec:
         debounce = _debounce(where, "debounce", spec["debounce"])
     measure = parse_measure(where, "measure", spec["measure"]) if "measure" in spec else None
@@ -475,6 +483,7 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
         debounce=None if kind == "measurement" else debounce,
         min_score=_min_score(where, spec["min_score"]) if "min_score" in spec else min_score,
         note=note,
+        when=when,
     )
 
 

@@ -1,0 +1,104 @@
+"""Two movements compared: features -> (rep matching) -> DTW alignment -> score, differences, timing."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.compare.align import Alignment, align, usable_columns
+from pose_demo.compare.features import REPORTED, pose_angles
+from pose_demo.compare.motion import CompareError, Motion, analyse_clip
+from pose_demo.compare.report import (
+    TOLERANCE_DEG,
+    Difference,
+    joint_differences,
+    largest_differences,
+    similarity_score,
+    timing,
+)
+from pose_demo.compare.reps import TURN_CONTEXT_S, match_reps, rep_anchors, rep_turns
+from pose_demo.predictor import UniModel
+from pose_demo.video.pipeline import Progress, VideoOptions
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The athlete's movement against the reference's. ``alignment``: pairs of processed-frame positions;
+    ``joint_differences``: athlete minus reference per pair and ``REPORTED`` angle (degrees, NaN where
+    not seen); ``exercise``: the exercise whose repetitions were matched, if any."""
+
+    reference: Motion
+    athlete: Motion
+    alignment: Alignment
+    score: float
+    joint_differences: np.ndarray
+    differences: tuple[Difference, ...]
+    timing: dict[str, Any]
+    exercise: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        ref_frames = self.reference.frames[self.alignment.reference]
+        ath_frames = self.athlete.frames[self.alignment.athlete]
+
+        def rounded(values: np.ndarray) -> list[float | None]:
+            return [None if math.isnan(v) else round(float(v), 1) for v in values]
+
+        return {
+            "score": round(self.score, 1),
+            "alignment": [[int(r), int(a)] for r, a in zip(ref_frames, ath_frames, strict=True)],
+            "differences": [d.to_dict() for d in self.differences],
+            "timing": self.timing,
+            "exercise": self.exercise,
+            "joint_differences": {
+                joint: rounded(self.joint_differences[:, k]) for k, joint in enumerate(REPORTED)
+            },
+        }
+
+
+def compare_motions(
+    reference: Motion, athlete: Motion, mirror: bool = False, tolerance: float = TOLERANCE_DEG
+) -> Comparison:
+    """Compare two analysed movements. ``mirror``: the athlete's clip is taken as its mirror image (left
+    and right swapped), for an athlete filmed mirrored relative to the reference."""
+    ref_angles = pose_angles(reference.keypoints)
+    ath_angles = pose_angles(athlete.keypoints, mirror)
+    if not usable_columns(ref_angles, ath_angles).any():
+        raise CompareError(
+            "No joint angle is seen in both clips: film both people whole (shoulders, hips, knees in view)."
+        )
+    turns = rep_turns(reference, athlete)
+    context = max(1, round(TURN_CONTEXT_S * min(reference.fps, athlete.fps)))
+    anchors = rep_anchors(match_reps(ref_angles, ath_angles, turns, context))
+    alignment = align(ref_angles, ath_angles, anchors)
+    return Comparison(
+        reference,
+        athlete,
+        alignment,
+        similarity_score(ref_angles, ath_angles, alignment),
+        joint_differences(ref_angles, ath_angles, alignment),
+        tuple(largest_differences(reference, athlete, ref_angles, ath_angles, alignment, tolerance)),
+        timing(reference, athlete, ref_angles, alignment),
+        turns.exercise if anchors else None,
+    )
+
+
+def compare_videos(
+    model: UniModel,
+    reference: str | os.PathLike[str],
+    athlete: str | os.PathLike[str],
+    options: VideoOptions | None = None,
+    mirror: bool = False,
+    tolerance: float = TOLERANCE_DEG,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Analyse both clips (main person, smoothing on) and compare the athlete's movement with the
+    reference's."""
+    options = options or VideoOptions(AnalysisOptions(focus="largest"))
+    ref = analyse_clip(model, reference, "reference", options, progress)
+    ath = analyse_clip(model, athlete, "athlete", options, progress)
+    return compare_motions(ref, ath, mirror, tolerance)
