@@ -1,7 +1,7 @@
 """PoseStream: the stateful per-session pipeline for live streams and video files.
 
-(enhance) -> detect (or follow the tracks) -> track -> (focus) -> smooth per track -> rules debounced per
-track -> draw.
+(enhance) -> detect (or follow the tracks) -> track -> (focus) -> left/right swaps repaired and smoothed per
+track -> rules debounced per track -> draw.
 Every session owns its tracker, smoothers and rule history; nothing is shared between instances.
 """
 
@@ -24,6 +24,7 @@ from pose_demo.results import Box, FrameResult, Person
 from pose_demo.rules import RuleTracker
 from pose_demo.timing import StageTimer
 from pose_demo.tracking import Tracker, box_from_keypoints, make_smoother
+from pose_demo.tracking.sides import SideKeeper
 from pose_demo.visualization.draw import DrawOptions, draw_result
 
 
@@ -68,6 +69,7 @@ class PoseStream:
         self.max_latency_s = max_latency_s
         self.clock = clock
         self.tracker = Tracker()
+        self.sides = SideKeeper()
         self.smoother = make_smoother(options.smoothing, options.strength)
         self.rules = RuleTracker(options.rules) if options.rules is not None else None
         self.reps = None
@@ -109,6 +111,8 @@ class PoseStream:
         if self.options.focus != "everyone":
             persons = self._focus(persons, size, dead)
         with self.timer.stage("smooth"):
+            persons = self.sides.apply(persons)  # left/right swaps repaired before any filter sees them
+            self.sides.forget(dead)
             persons = self.smoother.apply(persons, timestamp_s)
             self.smoother.forget(dead)
         if self.rules is not None:

@@ -6,9 +6,6 @@ import hashlib
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -37,6 +34,7 @@ from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
 from pose_demo.app.uploads import UploadFolders
 from pose_demo.app.views import verdict_cell
+from pose_demo.bench.served import served_app
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
 from pose_demo.results import Box, FrameResult, Person
@@ -51,56 +49,16 @@ WALKERS = IMAGES / "front_ochuman_000817_three_people_walking.jpg"  # 3 persons,
 PLAYERS = IMAGES / "side_mhp_10084_basketball_two_players.jpg"  # 2 persons
 DARK = IMAGES / "dark_exlpose_0212_vid000020_exp400_000052.png"  # 1 person, walking on the right
 STREET = VIDEOS / "mmpose_demo_street_5frames.mp4"  # 5 frames at 5 fps, 960 x 540
-STARTUP_TIMEOUT_S = 240  # importing gradio and loading models on a busy 2-core machine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
 def running_app(workdir: Path) -> Iterator[str]:
-    """``python demo_app.py`` on a free port of 127.0.0.1, as a user starts it; yields its URL, stops it."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "POSE_DEMO_MODEL_DIR": str(MODEL_DIR),
-        "POSE_DEMO_EXAMPLES_DIR": str(DATA_DIR),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "GRADIO_TEMP_DIR": str(workdir / "gradio"),
-    }
-    log_path = workdir / "app.log"
-    url = f"http://127.0.0.1:{port}/"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "demo_app.py", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=log
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the app exited early:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"the app did not answer within {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}"
-                )
-            time.sleep(0.5)
+    """``python demo_app.py`` on a free port of 127.0.0.1, as a user starts it, with the shared models and
+    examples; yields its URL, stops it."""
+    with served_app(
+        workdir, {"POSE_DEMO_MODEL_DIR": str(MODEL_DIR), "POSE_DEMO_EXAMPLES_DIR": str(DATA_DIR)}
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -377,7 +335,7 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     last_tables, last_times = {}, {}
     for a, b in zip(squat, raise_, strict=True):
         for name, frame in (("squat", a), ("raise", b)):
-            image, table, sessions[name] = app.webcam_frame(frame, sessions[name], strength=1.0)
+            image, table, sessions[name], _ = app.webcam_frame(frame, sessions[name], strength=1.0)
             assert image.shape == frame.shape
             last_tables[name], last_times[name] = table, clock.now
     assert sessions["squat"] is not sessions["raise"]
@@ -396,11 +354,11 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
 def test_webcam_session_restarts_only_when_the_analysis_changes(pose_app: PoseApp) -> None:
     """Drawing options apply to the running session; analysis settings start a new one (new tracks)."""
     (frame,) = frames(STREET, 1, 1)
-    _, _, session = pose_app.webcam_frame(frame, None)
-    _, _, redrawn = pose_app.webcam_frame(frame, session, thickness=2.0, show=["boxes"], kp_threshold=0.5)
+    _, _, session, _ = pose_app.webcam_frame(frame, None)
+    _, _, redrawn, _ = pose_app.webcam_frame(frame, session, thickness=2.0, show=["boxes"], kp_threshold=0.5)
     assert redrawn is session
     for change in ({"smoothing": "ema"}, {"det_threshold": 0.7}, {"focus": "largest"}, {"rules": []}):
-        _, _, restarted = pose_app.webcam_frame(frame, session, **change)
+        _, _, restarted, _ = pose_app.webcam_frame(frame, session, **change)
         assert restarted is not session and restarted.stream is not session.stream, change
 
 
@@ -408,14 +366,14 @@ def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
     """Threshold, focus and drawing options reach the session's stream, whose drawing is the one shown."""
     (frame,) = frames(STREET, 1, 1)
     settings = {"focus": "largest", "show": ["track ids", "angles"], "thickness": 2.0}
-    image, table, _ = pose_app.webcam_frame(frame, None, **settings)
+    image, table, _, _ = pose_app.webcam_frame(frame, None, **settings)
     s = pose_app.settings(**settings)
     frame_bgr = np.ascontiguousarray(frame[..., ::-1])
     fresh = PoseStream(pose_app.models.get(*s.models), s.analysis_options(pose_app.catalog))
     result = fresh.analyse(frame_bgr, 0.0)
     assert len(result) == 1 and set(table["track"]) == {result.persons[0].track_id}
     assert np.array_equal(image, bgr_to_rgb(draw_result(frame_bgr, result, s.draw_options())))
-    image, table, _ = pose_app.webcam_frame(frame, None, det_threshold=0.99)
+    image, table, _, _ = pose_app.webcam_frame(frame, None, det_threshold=0.99)
     assert table.empty and np.array_equal(image, frame)
 
 
@@ -564,6 +522,9 @@ def test_verdict_cells_read_as_words() -> None:
     assert verdict_cell(replace(shoulder, value=None)) == "mild"
     assert verdict_cell(replace(shoulder, level="ok", value=None)) == "not seen"
     assert verdict_cell(replace(shoulder, level="unknown")) == "not seen"
+    assert verdict_cell(replace(shoulder, level="unknown", value=None, unmet="front")) == "needs front view"
+    lean = replace(shoulder, level="unknown", value=52.04, unmet="standing_still")
+    assert verdict_cell(lean) == "not standing still (52.0 deg)"
     hands = Verdict("hand_over_head", rule[1].title, "action", 1.0, "", "ok", True, ())
     assert verdict_cell(hands) == "yes" and verdict_cell(replace(hands, triggered=False)) == "no"
 
@@ -585,7 +546,11 @@ def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> 
     levels = {cell.split(", ")[-1] for cell in table.iloc[0, 2:] if ", " in cell}
     assert levels <= {"mild", "severe"}
     assert all(
-        cell == "not seen" or cell[0].isdigit() or cell[0] == "-" or cell in ("yes", "no")
+        cell == "not seen"
+        or cell[0].isdigit()
+        or cell[0] == "-"
+        or cell in ("yes", "no")
+        or cell.startswith(("needs ", "not standing still"))  # out of the rule's view or context
         for cell in table.iloc[0, 2:]
     )
 
@@ -616,7 +581,7 @@ def test_api_page_describes_endpoints_for_a_reader(app_url: str) -> None:
     """Plain descriptions (no reStructuredText markup), saying what a person's score is."""
     with urllib.request.urlopen(app_url + "gradio_api/info", timeout=30) as response:
         endpoints = json.load(response)["named_endpoints"]
-    assert set(endpoints) == {"/predict_image", "/predict_video"}  # nothing private is exposed
+    assert set(endpoints) == {"/predict_image", "/predict_video", "/compare"}  # nothing private is exposed
     for endpoint in endpoints.values():
         assert "``" not in endpoint["description"] and endpoint["description"].endswith(
             "Every setting is optional."
@@ -682,7 +647,7 @@ def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> 
     for a, b in zip(squat, raise_ + [None] * (len(squat) - len(raise_)), strict=True):
         for name, frame in (("squat", a), ("raise", b)):
             if frame is not None:
-                _, tables[name], sessions[name] = app.webcam_frame(frame, sessions[name], **settings[name])
+                _, tables[name], sessions[name], _ = app.webcam_frame(frame, sessions[name], **settings[name])
     assert list(tables["squat"]["reps"]) == ["3 squat"]
     assert (
         tables["raise"]["reps"][0].endswith("lateral raise")

@@ -127,7 +127,7 @@ def test_webcam_state_is_dropped_soon_after_its_stream_stops(
     assert webcam.time_limit == WEBCAM_TIME_LIMIT_S
     assert 5 <= state.time_to_live <= 30 and state.time_to_live == WEBCAM_STATE_TTL_S
     frame = bgr_to_rgb(load_image(IMAGES / "front_frame_lateral_raise_f0000_arms_down.jpg"))
-    _, _, session = pose_app.webcam_frame(frame, None)
+    _, _, session, _ = pose_app.webcam_frame(frame, None)
     assert session is not None
     with caplog.at_level(logging.INFO, logger="pose_demo.app.handlers"):
         state.delete_callback(session)

@@ -14,7 +14,9 @@ import pytest
 
 from pose_demo import AnalysisOptions, UniModel
 from pose_demo.exercises import ExerciseCatalog, ExerciseError, PersonReps, count_reps, count_track
+from pose_demo.exercises.live import LiveReps
 from pose_demo.exercises.schema import Thresholds
+from pose_demo.results import Box, Person
 from pose_demo.rules.geometry import make_keypoints
 from pose_demo.video import VideoOptions, process_video
 from tests.conftest import REPO, VIDEOS
@@ -184,6 +186,27 @@ def test_half_movement_is_not_counted(catalog: ExerciseCatalog) -> None:
     angles = np.concatenate([squats(2), half, np.full(30, 175.0), squats(1)])
     assert len(count(angles, catalog)) == 3
     assert len(count(angles, catalog, Thresholds(150, 110))) == 3
+
+
+def test_live_counts_carry_the_last_rep_and_reset_to_zero(catalog: ExerciseCatalog) -> None:
+    """Frames fed one by one: each squat counted once, the last one's metrics beside the count; after
+    ``reset`` the count starts from zero and the squats done before are not counted again."""
+    angles = squats(3)
+    keypoints = squat_keypoints(np.concatenate([angles, squats(1)]))
+    live = LiveReps(catalog, "squat")
+    counts = []
+    for i, k in enumerate(keypoints):
+        if i == len(angles):
+            live.reset()
+        found = live.update(i / FPS, [Person(Box(0, 0, 400, 400, 0.9), 0.9, k, track_id=7)])
+        counts.append(found[7].count if 7 in found else None)
+    before = [c for c in counts[: len(angles)] if c is not None]
+    assert before == sorted(before) and before[-1] == 3 and before[0] == 0
+    assert counts[len(angles)] is None  # reset: nothing counted yet
+    assert counts[-1] == 1  # the squat after the reset, only
+    last = live.update(len(keypoints) / FPS, [])[7].last
+    assert last is not None and last.turn > len(angles) / FPS
+    assert last.range[0] == pytest.approx(70, abs=8) and last.range[1] > 160
 
 
 # --- the labelled clips ------------------------------------------------------------------------------------

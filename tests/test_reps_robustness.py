@@ -54,21 +54,14 @@ def assert_counted_as_labelled(person: PersonReps, clip: str) -> None:
     assert np.abs(np.array(turns) - label["times"]).max() <= TURN_TOLERANCE_S, turns
 
 
-TRACK_SPLIT = pytest.mark.xfail(
-    strict=True,
-    reason="known tracker limit: on the mirrored push-up clip the person's track splits at the second "
-    "bottom (track 1 ends at 6.3 s, a new track starts at 5.9 s), so 3 of the 5 reps land on one track",
-)
-MIRRORED_CASES = [pytest.param(c, marks=TRACK_SPLIT) if c == "pushup_side_gym.mp4" else c for c in LABELS]
-
-
-@pytest.mark.parametrize("clip", MIRRORED_CASES)
+@pytest.mark.parametrize("clip", list(LABELS))
 @pytest.mark.parametrize("exercise", ["given", "auto"])
 def test_mirrored_clips_give_the_same_counts(
     mirrored: dict, catalog: ExerciseCatalog, clip: str, exercise: str
 ) -> None:
     persons = count_reps(mirrored[clip], catalog, LABELS[clip]["exercise"] if exercise == "given" else "auto")
     assert_counted_as_labelled(persons[0], clip)  # the longest-seen track first
+    assert all(p.count == 0 for p in persons[1:])  # no other track took any of them
 
 
 def test_two_squatters_side_by_side_are_counted_each_on_its_own_track(

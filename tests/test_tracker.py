@@ -11,6 +11,7 @@ import pytest
 from pose_demo import UniModel
 from pose_demo.results import Box, Person
 from pose_demo.tracking import Tracker, box_from_keypoints, iou_matrix
+from pose_demo.tracking.tracker import pose_distance
 from tests.conftest import VIDEOS
 
 FPS = 30.0
@@ -130,6 +131,37 @@ def test_skipped_detection_frames_keep_ids_and_let_new_tracks_grow() -> None:
             assert all(p.track_id is not None for p in out)
     assert set(seen["A"]) == {1} and set(seen["B"]) == {2}
     assert late_ids[:2] == [None, None] and set(late_ids[2:]) == {3}
+
+
+def posed(box: Box, keypoints: np.ndarray, score: float = 0.8) -> Person:
+    return Person(Box(*box.as_xyxy(), score), score, keypoints)
+
+
+def test_one_person_found_twice_keeps_one_track() -> None:
+    """The detector finds a man doing push-ups in two boxes (with and without his raised shoulders, IoU
+    about 0.6), the keypoint model the same pose in both, on some frames only: the second box is dropped
+    as a duplicate, and never starts a track that would take the man's frames (his repetitions)."""
+    rng = np.random.default_rng(3)
+    pose = np.column_stack([rng.uniform(180, 320, 17), rng.uniform(140, 203, 17), np.full(17, 0.8)])
+    tall, short = Box(174, 138, 323, 203), Box(169, 163, 320, 203)
+    tracker = Tracker()
+    ids = []
+    for i in range(90):
+        jitter = np.column_stack([rng.normal(0, 1.5, (17, 2)), np.zeros(17)])
+        found = [posed(tall, pose + jitter, 0.6)] if i % 3 else []
+        if i % 5 < 3 or not found:
+            found.append(posed(short, pose + jitter[::-1] * 0.5, 0.65))  # the same pose from the other box
+        out = tracker.update(found, i / FPS)
+        assert len(out) == 1, i
+        ids.append(out[0].track_id)
+    assert set(ids) == {1}
+    # Two people one behind the other (boxes overlapping as much) are two, and both are kept.
+    other = pose.copy()
+    other[:, 0] += 60
+    out = tracker.update([posed(tall, pose), posed(short, other)], 90 / FPS)
+    assert len(out) == 2 and pose_distance(out[0], out[1]) > 0.2
+    assert pose_distance(posed(tall, pose), posed(short, pose)) == 0.0
+    assert pose_distance(posed(tall, pose), posed(short, np.zeros((17, 3)))) == np.inf  # nothing to compare
 
 
 def test_box_from_keypoints() -> None:

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,12 @@ import pandas as pd
 from pose_demo.analysis import AnalysisOptions, analyse_image
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.settings import Settings, SettingsError, load_rule_file
+from pose_demo.app.settings import SessionClassifiers, Settings, SettingsError, load_rule_file
 from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path, upload_name, upload_path
 from pose_demo.app.views import (
     angle_figure,
     image_summary,
+    live_figures,
     number_persons,
     reps_summary,
     reps_table,
@@ -49,6 +50,7 @@ from pose_demo.models.store import ModelStoreError
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.stream import PoseStream
+from pose_demo.timing import RateMeter
 from pose_demo.video import (
     VideoInputError,
     VideoOptions,
@@ -119,6 +121,7 @@ class LiveSession:
 
     key: tuple[tuple[str, str], AnalysisOptions]  # the models and analysis options that made the stream
     stream: PoseStream
+    meter: RateMeter = field(default_factory=RateMeter)  # frames/s and work per frame, shown live
 
 
 class PoseApp:
@@ -138,10 +141,14 @@ class PoseApp:
         self.clock = clock  # webcam frames are timed by their arrival on this clock (seconds)
         self.uploads = uploads or UploadFolders.gradio()  # the only folders whose files are opened
 
-    def settings(self, rule_file: Upload = None, **values: Any) -> Settings:
-        """The checked settings; a ``rule_file`` must be one of this app's uploads."""
+    def settings(
+        self, rule_file: Upload = None, classifiers: SessionClassifiers | None = None, **values: Any
+    ) -> Settings:
+        """The checked settings; a ``rule_file`` must be one of this app's uploads. ``classifiers``: the
+        session's (its ``gr.State``, filled by the Teach tab; clients cannot send it)."""
         rule_file = optional_upload_path(rule_file, "rule file", self.uploads)
-        return Settings.parse(self.catalog, rule_file=rule_file, **values)
+        s = Settings.parse(self.catalog, rule_file=rule_file, **values)
+        return s if classifiers is None else replace(s, classifiers=classifiers)
 
     def save_image(self, image_bgr: np.ndarray, name: str) -> str:
         """The picture as a JPEG file of its own, for Gradio to serve.
@@ -199,7 +206,9 @@ class PoseApp:
         legend = rules_legend(analysis.options.rules) if analysis.result.persons else ""
         return summary, verdict_table(analysis.result), legend, str(path)
 
-    def check_rule_file(self, rule_file: str | None) -> tuple[Any, Any, str]:
+    def check_rule_file(
+        self, rule_file: str | None, classifiers: SessionClassifiers | None = None
+    ) -> tuple[Any, Any, str]:
         """A rule file checked as soon as it is uploaded: (the file, the built-in rules control, a status).
 
         A file with a mistake is removed (so that it is not in force) and the mistake stays shown, with its
@@ -209,7 +218,7 @@ class PoseApp:
             return None, gr.update(interactive=True), ""
         name = html.escape(Path(rule_file).name, quote=False)
         try:
-            rules = load_rule_file(rule_file)
+            rules = load_rule_file(rule_file, classifiers.classifiers if classifiers else None)
         except RuleError as e:
             log.info("Rule file refused: %s", e)
             return (
@@ -237,23 +246,37 @@ class PoseApp:
         *,
         rule_file: str | None = None,
         **settings: Any,
-    ) -> tuple[Any, Any, LiveSession | None]:
-        """One webcam frame (RGB) through the session's own stream: annotated frame, verdicts, session.
+    ) -> tuple[Any, Any, LiveSession | None, Any]:
+        """One webcam frame (RGB) through the session's own stream: annotated frame, verdicts, session, and
+        the live figures (frames/s, work per frame).
 
         A new session (new tracks) starts when a setting of the analysis changes; the drawing options
         apply at once.
         """
         if frame is None:
-            return gr.skip(), gr.skip(), session
+            return gr.skip(), gr.skip(), session, gr.skip()
         with user_errors("following the webcam"):
+            arrival, started = self.clock(), time.perf_counter()
             s = self.settings(rule_file=rule_file, **settings)
             key = (s.models, s.analysis_options(self.catalog))
             if session is None or session.key != key:
                 session = LiveSession(key, PoseStream(self.models.get(*s.models), key[1]))
             session.stream.draw_options = s.draw_options()
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
-            annotated, result = session.stream.process(image_bgr, self.clock())
-            return bgr_to_rgb(annotated), verdict_table(result), session
+            annotated, result = session.stream.process(image_bgr, arrival)
+            session.meter.add(arrival, (time.perf_counter() - started) * 1000)
+            return bgr_to_rgb(annotated), verdict_table(result), session, live_figures(session.meter)
+
+    def reset_webcam_counts(self, session: LiveSession | None) -> None:
+        """The reset button: the session's repetition counts start again from zero at its next frame.
+
+        The session is changed in place (Gradio hands the stored object over), not returned: a frame being
+        processed at the same time writes the same session back.
+        """
+        if session is None or session.stream.reps is None:
+            gr.Info("Nothing to reset: choose an exercise in the settings and start the webcam.")
+            return
+        session.stream.reps.reset()
 
     def end_webcam_session(self, session: LiveSession | None) -> None:
         """Gradio dropped a webcam session's state: its tab closed, or no frame came for a while."""

@@ -1,4 +1,4 @@
-"""The Gradio Blocks: title, shared settings panel, and the Image, Video and Webcam tabs."""
+"""The Gradio Blocks: title, shared settings panel, and the Image, Video, Webcam, Compare and Teach tabs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import gradio as gr
 
+from pose_demo.app.compare_tab import compare_tab
 from pose_demo.app.handlers import PoseApp
 from pose_demo.app.settings import (
     DEFAULT_RULES,
@@ -15,11 +16,14 @@ from pose_demo.app.settings import (
     DRAWING,
     FOCUS,
     KEYPOINT_MODELS,
+    PRESET_LABELS,
     SHOW,
     SMOOTHING,
     THICKNESS_RANGE,
     Settings,
+    preset_models,
 )
+from pose_demo.app.teach_tab import teach_tab
 from pose_demo.app.views import PERSON_COLUMNS, REPS_COLUMNS
 from pose_demo.exercises.schema import load_catalog
 
@@ -34,13 +38,30 @@ NOT_FOR = {"image": ("smoothing", "strength", "exercise"), "video": (), "webcam"
 IMAGE_CONCURRENCY = 2
 VIDEO_CONCURRENCY = 1  # a video keeps both cores busy for a while
 WEBCAM_CONCURRENCY = 2
-WEBCAM_FRAME_EVERY_S = 0.2
+WEBCAM_FRAME_EVERY_S = 0.04
 WEBCAM_TIME_LIMIT_S = 120
 # Per-session state is dropped this long after it was last written (Gradio otherwise keeps it an hour
 # after its tab closes, and for good for API clients, which never close theirs; an image result holds the
 # whole picture). A webcam session is written on every frame: it goes soon after its stream stops.
 WEBCAM_STATE_TTL_S = 10
 RESULT_STATE_TTL_S = 1800
+# The start button asks for the camera when needed, then presses the camera's record button (the circle).
+START_WEBCAM_JS = """
+async () => {
+  const camera = document.querySelector('#webcam-input');
+  if (!camera.querySelector('video')?.srcObject) {
+    camera.querySelector('video ~ div > button:not(.capture-button)')?.click();  // grant access
+  }
+  for (let i = 0; i < 100; i++) {
+    const record = camera.querySelector('button.capture-button');
+    if (record) {
+      if (record.querySelector('svg.feather-circle')) record.click();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+"""
 RULE_FILE_API = (
     "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
 )
@@ -103,6 +124,15 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
     rule_choices = [(f"{r.title['en']} ({r.id})", r.id) for r in app.catalog.rules]
     with gr.Accordion("Settings", open=False, elem_id="settings"):
         with gr.Row():
+            with gr.Column(scale=1):
+                preset = gr.Radio(
+                    _choices(PRESET_LABELS),
+                    value=d.preset,
+                    label="Speed preset",
+                    info="sets the two models (docs/speed.md)",
+                    elem_id="preset",
+                )
+                preset_status = gr.Markdown(elem_id="preset-status")
             detector = gr.Dropdown(_choices(DETECTORS), value=d.detector, label="Person detector")
             keypoint_model = gr.Dropdown(
                 _choices(KEYPOINT_MODELS), value=d.keypoint_model, label="Keypoint model"
@@ -118,6 +148,12 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
                 label="Keypoint threshold",
                 info="weaker joints are hidden",
             )
+        preset.change(
+            lambda chosen: preset_models(chosen, app.models.model_dir),
+            inputs=[preset],
+            outputs=[detector, keypoint_model, preset_status],
+            api_visibility="private",
+        )
         with gr.Row():
             smoothing = gr.Radio(
                 _choices(SMOOTHING), value=d.analysis.smoothing, label="Smoothing (video and webcam)"
@@ -143,15 +179,17 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
                     RULE_FILE_API,
                 )
                 rule_status = gr.Markdown(elem_id="rule-file-status")
+        # The session's classifiers (the Teach tab's): a rule file may name them; the tabs judge their rules.
+        classifiers = gr.State()
         rule_file.upload(
             app.check_rule_file,
-            inputs=[rule_file],
+            inputs=[rule_file, classifiers],
             outputs=[rule_file, rules, rule_status],
             api_visibility="private",
         )
         rule_file.clear(
             app.check_rule_file,
-            inputs=[rule_file],
+            inputs=[rule_file, classifiers],
             outputs=[rule_file, rules, rule_status],
             api_visibility="private",
         )
@@ -168,6 +206,7 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
             show = gr.CheckboxGroup(list(SHOW), value=list(DEFAULT_SHOW), label="Show")
     return {
         "exercise": exercise,
+        "preset": preset,
         "detector": detector,
         "keypoint_model": keypoint_model,
         "det_threshold": det_threshold,
@@ -180,6 +219,7 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
         "show": show,
         "focus": focus,
         "enhance": enhance,
+        "classifiers": classifiers,
     }
 
 
@@ -309,9 +349,13 @@ def video_tab(
 
 def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> None:
     gr.Markdown(
-        "Press record to start: each person is tracked, smoothed and checked against the rules, live. "
+        "Press record to start: each person is tracked, smoothed and checked against the rules, live; with "
+        "an exercise chosen in the settings, each person's repetitions are counted (the last one's duration, "
+        "range and form checks beside the count). "
         f"A session stops after {WEBCAM_TIME_LIMIT_S // 60} minutes; press record again to go on."
     )
+    start = gr.Button("Start the webcam", variant="primary", size="sm", elem_id="webcam-start")
+    start.click(None, js=START_WEBCAM_JS)
     with gr.Row():
         camera = gr.Image(
             sources=["webcam"],
@@ -321,16 +365,22 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> No
             label="Webcam",
             elem_id="webcam-input",
         )
-        annotated = gr.Image(label="Live result", format="jpeg", interactive=False, elem_id="webcam-output")
+        with gr.Column():
+            annotated = gr.Image(
+                label="Live result", format="jpeg", interactive=False, elem_id="webcam-output"
+            )
+            figures = gr.Markdown(elem_id="webcam-figures")
     table = gr.Dataframe(
         headers=PERSON_COLUMNS, label="Live verdicts", interactive=False, elem_id="webcam-verdicts"
     )
+    reset = gr.Button("Reset the counts", size="sm", elem_id="webcam-reset")
     session = gr.State(time_to_live=WEBCAM_STATE_TTL_S, delete_callback=app.end_webcam_session)
+    reset.click(app.reset_webcam_counts, inputs=[session], queue=False, api_visibility="private")
     camera.stream(
         app.webcam_frame,
         inputs=[camera, session],
         inputs_kwargs=tab_settings(settings, "webcam"),
-        outputs=[annotated, table, session],
+        outputs=[annotated, table, session, figures],
         stream_every=WEBCAM_FRAME_EVERY_S,
         time_limit=WEBCAM_TIME_LIMIT_S,
         concurrency_limit=WEBCAM_CONCURRENCY,
@@ -352,6 +402,10 @@ def build_demo(
                 video_tab(app, settings, video_examples)
             with gr.Tab("Webcam", id="webcam"):
                 webcam_tab(app, settings)
+            with gr.Tab("Compare", id="compare"):
+                compare_tab(app, settings)
+            with gr.Tab("Teach", id="teach"):
+                teach_tab(app, settings)
 
         def drop_state(request: gr.Request) -> None:
             # Gradio keeps a closed tab's state for an hour, whatever its time_to_live: drop it at once.

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.checks import check_choice, check_number
 from pose_demo.focus import FOCUS_MODES
-from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
+from pose_demo.learn.classifier import Classifier, named_classifiers
+from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
+from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS, INT8_SUFFIX
 from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.rules import RuleError, RuleSet
+from pose_demo.rules.schema import Rule
 from pose_demo.tracking import SMOOTHING_KINDS
 from pose_demo.visualization.draw import DrawOptions
 
@@ -21,11 +24,15 @@ ACCURATE_DETECTOR = "picodet_s_320_lcnet_pedestrian"
 DETECTORS = {
     "picodet_s_192_lcnet_pedestrian": "Fast: PicoDet 192",
     ACCURATE_DETECTOR: "Accurate: PicoDet 320",
+    ACCURATE_DETECTOR + INT8_SUFFIX: "PicoDet 320 INT8 (made by the quantize command)",
 }
 KEYPOINT_MODELS = {
     "tinypose_128x96": "Fast: TinyPose 128x96",
     "tinypose_256x192": "Accurate: TinyPose 256x192",
+    "tinypose_128x96" + INT8_SUFFIX: "TinyPose 128x96 INT8 (made by the quantize command)",
 }
+# Speed presets (pose_demo/models/presets.py): they set the two models above.
+PRESET_LABELS = dict(zip(PRESETS, ("Fast (INT8 models)", "Balanced", "Accurate"), strict=True))
 SMOOTHING = dict(zip(SMOOTHING_KINDS, ("OneEuro", "EMA", "Kalman", "Off"), strict=True))
 FOCUS = dict(zip(FOCUS_MODES, ("Everyone", "Largest person only", "Most central person only"), strict=True))
 SHOW = ("boxes", "scores", "track ids", "angles", "rule labels")
@@ -55,6 +62,23 @@ class SettingsError(ValueError):
     """A setting a client sent is not one of the allowed values; the message says which are."""
 
 
+@dataclass(frozen=True)
+class SessionClassifiers:
+    """The classifiers of one session (trained or uploaded in its Teach tab): by name, for the rule files it
+    uploads (``model: NAME``), and the classifier rules switched on, judged after the rules chosen. Held in
+    a ``gr.State``, never sent by a client."""
+
+    classifiers: Mapping[str, Classifier] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+
+    def add_to(self, rules: RuleSet | None) -> RuleSet | None:
+        """``rules`` followed by the session's classifier rules (a rule of the same id is not repeated)."""
+        if not self.rules:
+            return rules
+        base = rules or RuleSet("session", ())
+        return RuleSet(base.name, base.rules + tuple(r for r in self.rules if r.id not in base.ids))
+
+
 def _subset(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
     values = [] if values is None else [values] if isinstance(values, str) else list(values)
     unknown = [v for v in values if v not in allowed]
@@ -70,10 +94,12 @@ class Settings:
     ``analysis`` holds the analysis options set by controls named like its fields (``ANALYSIS_CONTROLS``);
     its rules are chosen apart: ``rules`` are ids of the built-in catalog, and a ``rule_file`` (path of an
     uploaded YAML), when given, replaces them with all of its own rules (see ``analysis_options``).
+    A ``preset`` sent sets the detector and keypoint model that were not sent (``resolve_preset``).
     """
 
     detector: str = DEFAULT_DETECTOR
     keypoint_model: str = DEFAULT_KEYPOINTS
+    preset: str = DEFAULT_PRESET
     analysis: AnalysisOptions = AnalysisOptions(det_threshold=0.5)
     rules: tuple[str, ...] = DEFAULT_RULES
     rule_file: str | None = None
@@ -82,6 +108,8 @@ class Settings:
     show: tuple[str, ...] = DEFAULT_SHOW
     max_duration: float = 60.0
     frame_stride: int = 1
+    # The session's classifiers: set by ``PoseApp.settings`` from the session's state, never by a client.
+    classifiers: SessionClassifiers = field(default=SessionClassifiers(), compare=False, repr=False)
 
     @classmethod
     def parse(cls, catalog: RuleSet, **values: Any) -> Settings:
@@ -89,11 +117,15 @@ class Settings:
 
         Raises SettingsError naming the setting and its allowed values.
         """
-        own = set(cls.__dataclass_fields__) - {"analysis"}
+        own = set(cls.__dataclass_fields__) - {"analysis", "classifiers"}
         unknown = sorted(set(values) - own - set(ANALYSIS_CONTROLS))
         if unknown:
             raise SettingsError(f"Unknown settings {unknown}.")
         d = cls()
+        if "preset" in values:  # the preset's models, unless the client named them
+            choice = resolve_preset(check_choice("preset", values["preset"], PRESETS, SettingsError))
+            values.setdefault("detector", choice.detector)
+            values.setdefault("keypoint_model", choice.keypoints)
         if "exercise" in values:  # the exercise menu's "Off" is an empty value
             values["exercise"] = values["exercise"] or None
         try:
@@ -143,16 +175,38 @@ class Settings:
         )
 
     def rule_set(self, catalog: RuleSet) -> RuleSet | None:
-        """The rules to evaluate: all of the uploaded file's, else the chosen built-in ones (None: none)."""
+        """The rules to evaluate: all of the uploaded file's, else the chosen built-in ones, then the
+        session's classifier rules (None: none)."""
         if self.rule_file:
-            return load_rule_file(self.rule_file)
-        return catalog.select(self.rules) if self.rules else None
+            rules = load_rule_file(self.rule_file, self.classifiers.classifiers)
+        else:
+            rules = catalog.select(self.rules) if self.rules else None
+        return self.classifiers.add_to(rules)
 
 
-def load_rule_file(path: str) -> RuleSet:
-    """An uploaded rule file; errors name the file as uploaded, not its temporary path."""
+def preset_models(preset: str, model_dir: str | None = None) -> tuple[str, str, str]:
+    """The detector and keypoint model of ``preset`` for the settings panel, and a line saying which INT8
+    variants are missing (empty when none is)."""
+    choice = resolve_preset(check_choice("preset", preset, PRESETS, SettingsError), model_dir=model_dir)
+    missing = [
+        label
+        for label, given in (("detector", choice.detector), ("keypoint model", choice.keypoints))
+        if preset == "fast" and not given.endswith(INT8_SUFFIX)
+    ]
+    notice = (
+        f"No INT8 {' and '.join(missing)} made here yet: f32 runs instead (make them with "
+        "`python -m pose_demo.cli quantize`)."
+        if missing
+        else ""
+    )
+    return choice.detector, choice.keypoints, notice
+
+
+def load_rule_file(path: str, classifiers: Mapping[str, Classifier] | None = None) -> RuleSet:
+    """An uploaded rule file; errors name the file as uploaded, not its temporary path. Its classifier
+    rules may use the session's ``classifiers`` (by name) and nothing else: no file on the server."""
     try:
-        return RuleSet.load(path)
+        return RuleSet.load(path, named_classifiers(classifiers or {}))
     except RuleError as e:
         raise RuleError(str(e).replace(str(path), Path(path).name)) from e
     except (OSError, UnicodeDecodeError) as e:

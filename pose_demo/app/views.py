@@ -13,13 +13,16 @@ from matplotlib.figure import Figure
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.settings import ACCURATE_DETECTOR, DETECTORS
 from pose_demo.exercises import PersonReps
+from pose_demo.exercises.live import LiveCount
 from pose_demo.exercises.report import format_value
 from pose_demo.results import FrameResult, Person
 from pose_demo.rules import RuleSet, Verdict
 from pose_demo.rules.schema import Rule
+from pose_demo.timing import RateMeter
 from pose_demo.video import VideoRun
 
 PERSON_COLUMNS = ["person", "track"]  # then one column per rule
+UNMET_WORDS = {"front": "needs front view", "side": "needs side view", "standing_still": "not standing still"}
 
 
 def number_persons(result: FrameResult) -> FrameResult:
@@ -31,12 +34,18 @@ def number_persons(result: FrameResult) -> FrameResult:
 
 
 def verdict_cell(verdict: Verdict) -> str:
-    """A verdict in a few words: "141.2 deg", "4.1 deg, mild", "yes" (an action that holds), "not seen".
+    """A verdict in a few words: "141.2 deg", "4.1 deg, mild", "yes" (an action that holds), "not seen"; a
+    rule out of its view or context says which ("needs front view", "not standing still (12.0 deg)").
 
     In streams a debounced grade can outlive its value for a frame or two ("mild", value unknown).
     """
     if verdict.level == "unknown":
-        return "not seen"
+        if verdict.unmet is None:
+            return "not seen"
+        why = UNMET_WORDS.get(verdict.unmet, f"not {verdict.unmet.replace('_', ' ')}")
+        if verdict.value is None or not verdict.unit:
+            return why
+        return f"{why} ({verdict.value:.1f} {verdict.unit})"
     if not verdict.unit:  # an action or a combined condition: whether it holds
         return "yes" if verdict.triggered else "no"
     parts = [] if verdict.value is None else [f"{verdict.value:.1f} {verdict.unit}"]
@@ -46,25 +55,37 @@ def verdict_cell(verdict: Verdict) -> str:
 
 def verdict_table(result: FrameResult) -> pd.DataFrame:
     """One row per person: its number (1-based, as labelled on the picture), track id, the repetitions so
-    far when an exercise is counted ("3 squat"), then one column per rule, titled by the rule (see
-    ``verdict_cell``)."""
+    far when an exercise is counted ("3 squat") and the last one's metrics (see ``last_rep_cell``), then one
+    column per rule, titled by the rule (see ``verdict_cell``)."""
     titles = [v.title["en"] for v in result.persons[0].rules] if result.persons else []
     counting = any(p.reps is not None for p in result.persons)
     rows = [
         [
             number,
             "" if person.track_id is None else person.track_id,
-            *([_reps_cell(person)] if counting else []),
+            *([_reps_cell(person), last_rep_cell(person.reps)] if counting else []),
             *map(verdict_cell, person.rules),
         ]
         for number, person in enumerate(result.persons, start=1)
     ]
-    return pd.DataFrame(rows, columns=[*PERSON_COLUMNS, *(["reps"] if counting else []), *titles])
+    reps_columns = ["reps", "last rep"] if counting else []
+    return pd.DataFrame(rows, columns=[*PERSON_COLUMNS, *reps_columns, *titles])
 
 
 def _reps_cell(person: Person) -> str:
     reps = person.reps
     return "" if reps is None else f"{reps.count} {reps.exercise.replace('_', ' ')}"
+
+
+def last_rep_cell(count: LiveCount | None) -> str:
+    """The last repetition counted in a few words: "2.1 s, 68 to 165 deg, ok" or "..., failed: Depth"."""
+    rep = None if count is None else count.last
+    if count is None or rep is None:
+        return ""
+    low, high = (format_value(v, count.unit) for v in rep.range)
+    failed = [c.title["en"] for c in rep.checks if c.level == "fail"]
+    checks = "failed: " + ", ".join(failed) if failed else "ok"
+    return f"{rep.duration:.1f} s, {low} to {high}, {checks}"
 
 
 def image_summary(persons: int, models: tuple[str, str], options: AnalysisOptions) -> str:
@@ -106,6 +127,7 @@ def rules_legend(rules: RuleSet | None) -> str:
             "measurement": "measured, not graded",
             "screening": _grades(rule) or "flagged when its condition holds",
             "action": "yes when its condition holds",
+            "classifier": "yes when a trained classifier's probability reaches its threshold",
         }[rule.kind]
         note = f" {rule.note}" if rule.note else ""
         lines.append(f"- **{rule.title['en']}**{view}: {what}.{note}")
@@ -131,7 +153,8 @@ def track_choices(run: VideoRun) -> list[tuple[str, int]]:
 def angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str]) -> Figure:
     """The chosen angle measurements of one track over time (matplotlib): joint angles (0..180 deg) and
     signed tilts and leans on axes of their own, a gap wherever the track is absent or a measurement is
-    unknown, a legend of the chosen measurements only."""
+    unknown, a legend of the chosen measurements only; with repetitions counted, each of the track's is
+    shaded and numbered at its turning point."""
     times = np.array([f.time for f in run.frames])
     series: dict[str, np.ndarray] = {}
     titles: dict[str, str] = {}
@@ -166,8 +189,18 @@ def angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str]) -> Fi
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     if groups[0][1] and groups[0][1][0] in joints:
         axes[0].set_ylim(0, 180)
+    counted = next((p.counted for p in run.reps or [] if p.track_id == track_id and p.counted), None)
+    for rep in counted.reps if counted is not None else ():  # each repetition shaded, numbered at its turn
+        for ax in axes:
+            ax.axvspan(rep.start, rep.end, color="tab:orange", alpha=0.15, linewidth=0)
+        axes[0].annotate(
+            str(rep.index), (rep.turn, 0.97), xycoords=("data", "axes fraction"), ha="center", va="top"
+        )
     axes[-1].set_xlabel("time (s)")
-    axes[0].set_title("no track chosen" if track_id is None else f"track #{track_id}", loc="left")
+    title = "no track chosen" if track_id is None else f"track #{track_id}"
+    if counted is not None and counted.reps:
+        title += f": {counted.count} x {counted.exercise.title['en']} (shaded)"
+    axes[0].set_title(title, loc="left")
     return figure
 
 
@@ -210,3 +243,13 @@ def reps_summary(persons: Sequence[PersonReps]) -> str:
         f"track #{p.track_id}: **{p.count} x {p.counted.exercise.title['en']}**" for p in counted if p.counted
     ]
     return "Repetitions: " + "; ".join(parts) + "."
+
+
+def live_figures(meter: RateMeter) -> str:
+    """The webcam's live figures, as its user sees them under the result."""
+    if meter.fps == 0:
+        return "Starting…"
+    return (
+        f"**{meter.fps:.1f}** frames/s analysed and shown · {meter.work_ms:.0f} ms of work per frame on the "
+        "server (the rest of the delay is the network and the browser)"
+    )

@@ -1,5 +1,6 @@
-"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,reps,compare,bench,bench-video} ...``
-(``--help`` on each). One module per command group; the shared flags are in ``common``."""
+"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,reps,compare,learn,batch,bench,
+bench-video,quantize} ...`` (``--help`` on each). One module per command group; the shared flags are in
+``common``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pose_demo.batch import BatchInputError
 from pose_demo.checks import OptionError
-from pose_demo.cli import bench, compare, images, reps, rules, video
+from pose_demo.cli import batch, bench, compare, images, learn, quantize, reps, rules, video
 from pose_demo.compare import CompareError
 from pose_demo.image_input import ImageInputError
+from pose_demo.learn.classifier import LearnError
 from pose_demo.models.runtime import ModelRunError
 from pose_demo.models.store import ModelStoreError
 from pose_demo.rules import RuleError
@@ -26,6 +29,8 @@ USER_ERRORS = (
     RuleError,
     OptionError,
     CompareError,
+    BatchInputError,
+    LearnError,
     FileNotFoundError,
 )
 
@@ -33,7 +38,7 @@ USER_ERRORS = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pose_demo.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (images, rules, video, reps, compare, bench):
+    for group in (images, rules, video, reps, compare, learn, batch, bench, quantize):
         group.register(sub)
     return parser
 

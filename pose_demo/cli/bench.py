@@ -1,15 +1,21 @@
-"""``bench`` (one image, per stage, optionally against the PaddleDetection-style baseline) and
-``bench-video`` (throughput per stage, keypoint jitter and lag); the work is in ``pose_demo.bench``."""
+"""``bench`` (one image, per stage, optionally against the PaddleDetection-style baseline),
+``bench-video`` (throughput per stage, keypoint jitter and lag) and ``bench-webcam`` (frames/s and latency
+in a browser); the work is in ``pose_demo.bench``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from pose_demo.bench.image import bench_image, load_baseline
+from pose_demo.bench.served import served_app
 from pose_demo.bench.video import bench_video
+from pose_demo.bench.webcam import coded_camera, measure
 from pose_demo.cli.argtypes import non_negative, positive
 from pose_demo.cli.common import (
     add_det_threshold,
@@ -20,6 +26,7 @@ from pose_demo.cli.common import (
     video_options_from_args,
 )
 from pose_demo.cli.video import THREADS
+from pose_demo.models.registry import base_model
 from pose_demo.video import check_video
 
 
@@ -47,6 +54,29 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     add_model_args(p)
     p.set_defaults(func=cmd_bench_video, threads=1)
 
+    p = subparsers.add_parser(
+        "bench-webcam",
+        help="frames/s and latency a webcam user gets: the app in Chromium with a video as its camera",
+        description=WEBCAM_HOW,
+    )
+    p.add_argument("video", help="the clip the fake camera plays (looped; scaled and padded to --size)")
+    p.add_argument("--url", help="an app already running (default: start python demo_app.py here)")
+    p.add_argument("--size", default="640x480", help="camera frame size WxH (default 640x480)")
+    p.add_argument("--fps", type=positive(int), default=15, help="camera frames per second (default 15)")
+    p.add_argument("--sessions", type=positive(int), default=1, help="browser tabs streaming at once")
+    p.add_argument("--seconds", type=positive(float), default=30.0, help="measured time (default 30)")
+    p.add_argument("--warmup", type=non_negative, default=5.0, help="seconds before measuring (default 5)")
+    p.add_argument("--exercise", help="count this exercise's repetitions (an id of the Exercise setting)")
+    p.add_argument("--json", help="write the figures here")
+    p.set_defaults(func=cmd_bench_webcam)
+
+
+WEBCAM_HOW = (
+    "Each camera frame carries its index as a binary code in its top-left corner; the page reads it back "
+    "from each camera frame shown and each annotated frame displayed: frames/s shown, frames dropped, and "
+    "latency = displayed minus shown by the camera. Needs Playwright (requirements-dev.txt) and Chromium."
+)
+
 
 def _save(report: dict[str, Any], path: str | None) -> None:
     print(json.dumps(report, indent=1))
@@ -57,16 +87,17 @@ def _save(report: dict[str, Any], path: str | None) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     baseline = None
+    baseline_models = [base_model(name) for name in model.names]  # the baseline runs the f32 models
     if args.baseline:
-        baseline = load_baseline(
-            args.det_model, args.kp_model, runtime_options(args), args.det_threshold, args.model_dir
-        )
+        baseline = load_baseline(*baseline_models, runtime_options(args), args.det_threshold, args.model_dir)
     figures = bench_image(
         model, Path(args.image).read_bytes(), args.repeat, args.warmup, args.det_threshold, baseline
     )
     report = {
         "image": str(args.image),
-        "models": [args.det_model, args.kp_model],
+        "preset": args.preset,
+        "models": list(model.names),
+        **({"baseline_models": baseline_models} if baseline is not None else {}),
         "precision": args.precision,
         **figures,
     }
@@ -109,5 +140,38 @@ def cmd_bench_video(args: argparse.Namespace) -> int:
         print(
             "jitter: 1e-3 box heights / frame^2 on still phases; lag: frames behind raw on moving phases "
             "(n/a: no such phases in this clip)"
+        )
+    return 0
+
+
+def cmd_bench_webcam(args: argparse.Namespace) -> int:
+    width, _, height = args.size.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise SystemExit(f"--size: expected WxH such as 640x480, got {args.size!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        camera = coded_camera(
+            Path(args.video), Path(tmp) / "camera.y4m", size=(int(width), int(height)), fps=args.fps
+        )
+        with contextlib.ExitStack() as stack:
+            url = args.url or stack.enter_context(served_app(Path(tmp)))
+            sessions = measure(
+                url,
+                camera,
+                sessions=args.sessions,
+                warmup_s=args.warmup,
+                seconds=args.seconds,
+                exercise=args.exercise,
+            )
+    report = {
+        "camera": {"video": str(args.video), "size": args.size, "fps": args.fps},
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "sessions": [s.to_dict() for s in sessions],
+    }
+    _save(report, args.json)
+    for i, s in enumerate(sessions, 1):
+        latency = s.to_dict()["latency_ms"]
+        print(
+            f"session {i}: {s.fps:.1f} frames/s shown, {s.dropped} of {s.camera_frames} camera frames "
+            f"dropped, latency median {latency['median']} ms, p95 {latency['p95']} ms"
         )
     return 0

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.cli.argtypes import fraction, non_negative, positive
 from pose_demo.focus import FOCUS_MODES
-from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
+from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, usable_cache
 from pose_demo.predictor import UniModel
 from pose_demo.rules import RuleSet
@@ -18,8 +19,16 @@ from pose_demo.video import VideoOptions
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("models")
-    group.add_argument("--det-model", default=DEFAULT_DETECTOR, help="detector name or folder")
-    group.add_argument("--kp-model", default=DEFAULT_KEYPOINTS, help="keypoint model name or folder")
+    group.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=DEFAULT_PRESET,
+        help="speed preset: fast (INT8 models made by the quantize command, else f32 with a notice), "
+        "balanced (PicoDet-192 + TinyPose 128x96), accurate (PicoDet-320 + TinyPose 256x192); "
+        "--det-model / --kp-model win over it",
+    )
+    group.add_argument("--det-model", help="detector name or folder (default: the preset's)")
+    group.add_argument("--kp-model", help="keypoint model name or folder (default: the preset's)")
     group.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
     group.add_argument("--runtime", choices=["openvino", "paddle"], default="openvino")
     group.add_argument("--device", default="cpu", help="cpu, or gpu with --runtime paddle")
@@ -37,9 +46,18 @@ RUNTIME_FLAGS = (
 )  # named as UniModel and RuntimeOptions take them
 
 
+def model_names(args: argparse.Namespace) -> tuple[str, str]:
+    """The detector and keypoint model: the preset's, or the ones given; a notice line for each INT8
+    variant the preset had to do without."""
+    choice = resolve_preset(args.preset, args.det_model, args.kp_model, model_dir=args.model_dir)
+    for notice in choice.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    return choice.models
+
+
 def model_from_args(args: argparse.Namespace) -> UniModel:
     runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS}
-    return UniModel(args.det_model, args.kp_model, model_dir=args.model_dir, **runtime)
+    return UniModel(*model_names(args), model_dir=args.model_dir, **runtime)
 
 
 def runtime_options(args: argparse.Namespace) -> RuntimeOptions:

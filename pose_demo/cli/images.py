@@ -135,8 +135,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     finally:
         for bar in bars:
             bar.close()
-    boxes = "ground-truth boxes" if args.gt_boxes else f"{args.det_model} @ {args.det_threshold}"
-    print(f"{args.kp_model} with {boxes}{' + flip' if args.flip else ''}:")
+    det_model, kp_model = model.names
+    boxes = "ground-truth boxes" if args.gt_boxes else f"{det_model} @ {args.det_threshold}"
+    print(f"{kp_model} with {boxes}{' + flip' if args.flip else ''}:")
     print("  " + "  ".join(f"{k} {v:.3f}" for k, v in stats.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(stats, indent=1), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.compare.align import Alignment, align, usable_columns
 from pose_demo.compare.features import REPORTED, pose_angles
-from pose_demo.compare.motion import CompareError, Motion, analyse_clip
+from pose_demo.compare.motion import CompareError, Motion, analyse_clip, photo_motion
 from pose_demo.compare.report import (
     TOLERANCE_DEG,
     Difference,
@@ -23,7 +24,17 @@ from pose_demo.compare.report import (
 )
 from pose_demo.compare.reps import TURN_CONTEXT_S, match_reps, rep_anchors, rep_turns
 from pose_demo.predictor import UniModel
+from pose_demo.timing import StageTimer
 from pose_demo.video.pipeline import Progress, VideoOptions
+
+# Clips shorter than this (photos) are not searched for repetitions.
+MIN_FRAMES_FOR_REPS = 3
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def is_photo(path: str | os.PathLike[str]) -> bool:
+    """Whether a file is taken as a photo (by its suffix) rather than a video."""
+    return Path(path).suffix.lower() in PHOTO_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,8 @@ class Comparison:
     differences: tuple[Difference, ...]
     timing: dict[str, Any]
     exercise: str | None
+    mirror: bool = False
+    tolerance: float = TOLERANCE_DEG
 
     def to_dict(self) -> dict[str, Any]:
         ref_frames = self.reference.frames[self.alignment.reference]
@@ -71,9 +84,10 @@ def compare_motions(
         raise CompareError(
             "No joint angle is seen in both clips: film both people whole (shoulders, hips, knees in view)."
         )
-    turns = rep_turns(reference, athlete)
+    long_enough = min(len(reference), len(athlete)) >= MIN_FRAMES_FOR_REPS
+    turns = rep_turns(reference, athlete) if long_enough else None
     context = max(1, round(TURN_CONTEXT_S * min(reference.fps, athlete.fps)))
-    anchors = rep_anchors(match_reps(ref_angles, ath_angles, turns, context))
+    anchors = rep_anchors(match_reps(ref_angles, ath_angles, turns, context)) if turns else []
     alignment = align(ref_angles, ath_angles, anchors)
     return Comparison(
         reference,
@@ -83,7 +97,9 @@ def compare_motions(
         joint_differences(ref_angles, ath_angles, alignment),
         tuple(largest_differences(reference, athlete, ref_angles, ath_angles, alignment, tolerance)),
         timing(reference, athlete, ref_angles, alignment),
-        turns.exercise if anchors else None,
+        turns.exercise if turns and anchors else None,
+        mirror,
+        tolerance,
     )
 
 
@@ -102,3 +118,33 @@ def compare_videos(
     ref = analyse_clip(model, reference, "reference", options, progress)
     ath = analyse_clip(model, athlete, "athlete", options, progress)
     return compare_motions(ref, ath, mirror, tolerance)
+
+
+def compare_photos(
+    model: UniModel,
+    reference: str | os.PathLike[str],
+    athlete: str | os.PathLike[str],
+    options: AnalysisOptions | None = None,
+    mirror: bool = False,
+    tolerance: float = TOLERANCE_DEG,
+) -> Comparison:
+    """Compare the main (largest) person of two photos: score and differences, as for clips of one frame."""
+    options = options or AnalysisOptions(focus="largest")
+    ref = photo_motion(model, reference, "reference", options)
+    ath = photo_motion(model, athlete, "athlete", options)
+    return compare_motions(ref, ath, mirror, tolerance)
+
+
+def motion_of(
+    model: UniModel,
+    path: str | os.PathLike[str],
+    name: str,
+    options: VideoOptions,
+    progress: Progress | None = None,
+    timer: StageTimer | None = None,
+) -> Motion:
+    """A photo's or a clip's main person (by the file's suffix), timed as ``analyse <name>``."""
+    with (timer or StageTimer()).stage(f"analyse {name}"):
+        if is_photo(path):
+            return photo_motion(model, path, name, options.analysis)
+        return analyse_clip(model, path, name, options, progress)

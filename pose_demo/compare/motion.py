@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_demo.analysis import AnalysisOptions
+from pose_demo.analysis import AnalysisOptions, analyse_image
 from pose_demo.exercises.tracks import track_series
+from pose_demo.image_input import load_image
 from pose_demo.predictor import UniModel
 from pose_demo.video.pipeline import Progress, VideoOptions, VideoRun, process_video
 
@@ -25,13 +26,18 @@ class CompareError(ValueError):
 @dataclass(frozen=True)
 class Motion:
     """One person in one clip: the source frame index (F,) and time (F,) of each processed frame, and
-    the person's keypoints (F, 17, 3), zero where not seen. ``fps``: processed frames per second."""
+    the person's keypoints (F, 17, 3), zero where not seen. ``fps``: processed frames per second.
+    ``source``: the file analysed and ``size`` (w, h) the frames the keypoints are in (to draw them);
+    ``photo``: a still picture (one frame)."""
 
     name: str
     frames: np.ndarray
     times: np.ndarray
     keypoints: np.ndarray
     fps: float
+    source: str | None = None
+    size: tuple[int, int] | None = None
+    photo: bool = False
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -48,7 +54,7 @@ def main_motion(run: VideoRun, name: str) -> Motion:
             "person is seen whole, or lower the detection threshold."
         )
     frames = np.array([f.index for f in run.frames])
-    return Motion(name, frames, times, keypoints, float(run.rate))
+    return Motion(name, frames, times, keypoints, float(run.rate), run.info.path, run.size)
 
 
 def analyse_clip(
@@ -63,3 +69,21 @@ def analyse_clip(
     if not Path(path).exists():
         raise FileNotFoundError(f"The {name} clip {path} does not exist: check the path.")
     return main_motion(process_video(model, path, None, options, progress), name)
+
+
+def photo_motion(
+    model: UniModel, path: str | os.PathLike[str], name: str, options: AnalysisOptions | None = None
+) -> Motion:
+    """A photo's main (largest) person as a one-frame movement; CompareError when nobody is found."""
+    options = options or AnalysisOptions(focus="largest")
+    image = load_image(path)
+    persons = analyse_image(model, image, options).persons
+    if not persons:
+        raise CompareError(
+            f"Nobody was found in the {name} photo ({Path(path).name}): use a photo where one person is "
+            "seen whole, or lower the detection threshold."
+        )
+    main = max(persons, key=lambda p: (p.box.x2 - p.box.x1) * (p.box.y2 - p.box.y1))
+    size = (image.shape[1], image.shape[0])
+    keypoints = np.asarray(main.keypoints, dtype=np.float64)[None]
+    return Motion(name, np.zeros(1, np.int64), np.zeros(1), keypoints, 1.0, str(path), size, photo=True)

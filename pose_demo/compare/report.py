@@ -48,6 +48,7 @@ class Difference:
     athlete_time: float
     reference_deg: float
     athlete_deg: float
+    photo: bool = False  # two photos: no moment to say
 
     @property
     def difference_deg(self) -> float:
@@ -66,7 +67,7 @@ class Difference:
                 what = f"the {side} arm is raised {size} {'more' if d > 0 else 'less'} than the reference"
             else:  # a larger interior angle is a straighter joint
                 what = f"the {side} {part} is {size} {'less' if d > 0 else 'more'} bent than the reference"
-        return f"{where} {what}"
+        return f"{what[0].upper()}{what[1:]}" if self.photo else f"{where} {what}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +120,7 @@ def largest_differences(
                     float(athlete.times[a]),
                     float(ref[r, k]),
                     float(ath[a, k]),
+                    reference.photo and athlete.photo,
                 )
             )
     return sorted(found, key=lambda d: -abs(d.difference_deg))[:top]

@@ -83,10 +83,31 @@ def find_cycles(
 
 
 def _cycle(up: np.ndarray, rest_before: list[int], rest_after: list[int]) -> Cycle:
-    """The cycle between two rest phases, with its start, turning pause and end (see ``_pause``)."""
-    start, end = _pause(up, rest_before, rest_before[-1], -1), _pause(up, rest_after, rest_after[0], 1)
+    """The cycle between two rest phases, with its start, turning pause and end (see ``_pause``).
+
+    The rest pauses are looked for only in the stretch of each rest phase next to the cycle (see
+    ``_next_to``): a long rest phase may hold another position (kneeling down before the first push-up),
+    which is not where the repetition starts.
+    """
+    peak = float(np.nanmax(up[rest_before[-1] : rest_after[0] + 1]))
+    before = _next_to(up, rest_before[::-1], peak)[::-1]
+    after = _next_to(up, rest_after, peak)
+    start, end = _pause(up, before, before[-1], -1), _pause(up, after, after[0], 1)
     turn_first, turn_last = _pause(up, list(range(start, end + 1)), None, 0)
     return Cycle(start, turn_first, turn_last, end)
+
+
+def _next_to(up: np.ndarray, frames: list[int], peak: float) -> list[int]:
+    """The frames of a rest phase, from the cycle outwards (``frames[0]`` next to it), up to where the
+    signal, having gone down to its rest level, rises again by more than ``TURN_MARGIN`` of the cycle's
+    range (another movement, further away from the cycle)."""
+    low = float(up[frames[0]])
+    tolerance = TURN_MARGIN * (peak - low)
+    for k, f in enumerate(frames):
+        if up[f] > low + tolerance:
+            return frames[:k]
+        low = min(low, float(up[f]))
+    return frames
 
 
 def _pause(up: np.ndarray, frames: list[int], near: int | None, side: int) -> tuple[int, int] | int:

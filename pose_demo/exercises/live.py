@@ -4,7 +4,7 @@ The offline engine (``tracks.count_reps``) is run again on the last ``window_s``
 ``recount_every_s``: so live and final counts come from the same state machine, thresholds and checks,
 and the cost stays bounded (a recount of 10 s of one person takes about 9 ms for a given exercise, 30 ms
 for ``auto``). A repetition is added once, when a recount first finds it turning after the last one
-added ended.
+added ended. ``reset`` starts every count again from zero (the webcam tab's reset button).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pose_demo.exercises.counting import oriented
+from pose_demo.exercises.reps import Rep
 from pose_demo.exercises.schema import ExerciseCatalog
 from pose_demo.exercises.signals import signal_series
 from pose_demo.exercises.tracks import PersonReps, count_reps
@@ -29,11 +30,14 @@ WINDOW_S = 60.0
 
 @dataclass(frozen=True)
 class LiveCount:
-    """A person's repetitions so far: the exercise, how many, and whether one is under way now."""
+    """A person's repetitions so far: the exercise, how many, whether one is under way now, and the last
+    one counted (its times, range, tempo and form checks; None before the first), the unit of its range."""
 
     exercise: str
     count: int
     moving: bool
+    last: Rep | None = None
+    unit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"exercise": self.exercise, "count": self.count, "phase": "rep" if self.moving else "rest"}
@@ -59,9 +63,16 @@ class LiveReps:
         self._counts: dict[int, LiveCount] = {}
         self._last_end: dict[int, float] = {}  # per track: when the last repetition added ended
         self._next_recount = -math.inf
+        self._reset = False
 
     def update(self, timestamp: float, persons: Sequence[Person]) -> dict[int, LiveCount]:
         """The counts per track id after this frame (tracks never counted yet are absent)."""
+        if self._reset:
+            self._reset = False
+            self._frames.clear()
+            self._counts = {}
+            self._last_end.clear()
+            self._next_recount = -math.inf
         self._frames.append((timestamp, persons))
         while self._frames[0][0] < timestamp - self.window_s:
             self._frames.popleft()
@@ -70,6 +81,12 @@ class LiveReps:
             for person in count_reps(self._frames, self.catalog, self.exercise):
                 self._add(person, [p for t, ps in self._frames for p in ps if p.track_id == person.track_id])
         return self._counts
+
+    def reset(self) -> None:
+        """Count from zero again, from the next frame on: the frames seen so far are forgotten, so that no
+        repetition done before is counted again. Safe to call from another thread than ``update``'s (it
+        takes effect at the next ``update``)."""
+        self._reset = True
 
     def forget(self, track_ids: Iterable[int]) -> None:
         """Drop the counts of tracks that ended."""
@@ -97,4 +114,5 @@ class LiveReps:
         start = oriented(np.array([counted.thresholds.start]), exercise.work)[0]
         moving = bool(oriented(np.array([latest]), exercise.work)[0] > start)  # NaN: not moving
         count = (before.count if before is not None else 0) + len(new)
-        self._counts[person.track_id] = LiveCount(exercise.id, count, moving)
+        last = new[-1] if new else before.last if before is not None else None
+        self._counts[person.track_id] = LiveCount(exercise.id, count, moving, last, exercise.signal.unit)

@@ -23,6 +23,7 @@ from pose_demo.rules.geometry import (
     segment_angle,
     symmetry,
 )
+from pose_demo.tracking.sides import unwrap_degrees
 
 SMOOTH_S = 0.2  # the median filter's window on signals, in seconds
 
@@ -36,8 +37,8 @@ def measure_series(m: Measure, keypoints: np.ndarray, min_score: float = MIN_KEY
     pts = [point(keypoints, name) for name in m.points]
     if m.primitive == "joint_angle":
         return joint_angle(*pts, min_score=min_score)
-    if m.primitive == "segment_angle":
-        return segment_angle(*pts, reference=m.option or "horizontal", min_score=min_score)
+    if m.primitive == "segment_angle":  # continuous: from the vertical, 179 deg goes on to 181, not -179
+        return unwrap_degrees(segment_angle(*pts, reference=m.option or "horizontal", min_score=min_score))
     scale = body_scale(keypoints, min_score)
     if m.primitive == "distance_ratio":
         return distance_ratio(*pts, scale, axis=m.option, min_score=min_score)

@@ -151,3 +151,17 @@ MODELS: dict[str, ModelSpec] = {
 
 DEFAULT_DETECTOR = "picodet_s_192_lcnet_pedestrian"
 DEFAULT_KEYPOINTS = "tinypose_128x96"
+
+# INT8 variants made by ``python -m pose_demo.cli quantize`` (pose_demo/models/quantize.py): the known model
+# ``<name>`` quantized, kept in the model cache as ``<name>_int8/`` once it passed its accuracy check.
+INT8_SUFFIX = "_int8"
+
+
+def base_model(name: str) -> str:
+    """The f32 model an INT8 variant was made from (``name`` itself for any other model)."""
+    return name.removesuffix(INT8_SUFFIX)
+
+
+def model_spec(name: str) -> ModelSpec | None:
+    """The registry entry of a known model or of an INT8 variant of one (same input); None if unknown."""
+    return MODELS.get(name) or (MODELS.get(base_model(name)) if name.endswith(INT8_SUFFIX) else None)

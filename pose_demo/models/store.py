@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from pose_demo.models.registry import MODELS, ModelSpec, RemoteFile
+from pose_demo.models.registry import MODELS, ModelSpec, RemoteFile, model_spec
 
 MODEL_DIR_ENV = "POSE_DEMO_MODEL_DIR"
 DEFAULT_DOWNLOAD_DIR = Path(__file__).resolve().parents[2] / "output_inference"
@@ -79,7 +79,7 @@ def resolve_model(
     if path.is_dir():
         return read_model_folder(path)
     name = str(name_or_path)
-    spec = MODELS.get(name)
+    spec = model_spec(name)
     search_dir = model_dir or os.environ.get(MODEL_DIR_ENV)
     folders = ([Path(search_dir) / name] if search_dir else []) + [Path(download_dir) / name]
     for folder in folders:
@@ -89,6 +89,11 @@ def resolve_model(
         raise ModelNotFoundError(
             f"{name!r} is neither a model folder nor a known model; looked in {', '.join(map(str, folders))}."
             f" Known models: {', '.join(MODELS)}"
+        )
+    if spec.name != name:  # an INT8 variant: made here, never downloaded
+        raise ModelNotFoundError(
+            f"{name!r} (an INT8 variant of {spec.name}) has not been made yet: make it with "
+            f"python -m pose_demo.cli quantize --models {spec.name}"
         )
     if not download:
         raise ModelNotFoundError(_missing_message(spec, Path(download_dir), "downloads are turned off"))

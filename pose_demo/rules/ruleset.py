@@ -26,6 +26,7 @@ from pose_demo.rules.geometry import (
 )
 from pose_demo.rules.schema import (
     VIEWS,
+    ClassifierSource,
     Condition,
     Measure,
     Rule,
@@ -67,6 +68,8 @@ class Verdict:
     triggered: bool
     keypoints: tuple[int, ...]
     joint: tuple[int, int, int] | None = None
+    unmet: str | None = None  # unknown because the person is not in the rule's view or context ("front",
+    # "side", "standing_still"); None: unknown for want of confident keypoints, or not unknown
 
     def to_dict(self) -> dict[str, Any]:
         value = None if self.value is None else round(self.value, 2) + 0.0  # + 0.0: no "-0.0" in JSON
@@ -122,7 +125,9 @@ def _holds(
 
 
 def _value(rule: Rule, keypoints: np.ndarray, scale: np.ndarray) -> float:
-    """The rule's value (NaN when unknown): its measure, or its condition's value."""
+    """The rule's value (NaN when unknown): its measure, its condition's value, or a class probability."""
+    if rule.classifier is not None:
+        return rule.classifier.classifier.probability(keypoints, rule.classifier.flag)
     if rule.condition is not None:
         return _holds(rule.condition, keypoints, scale, rule.min_score)[1]
     return _measure(rule.measure, keypoints, scale, rule.min_score)
@@ -168,13 +173,18 @@ def evaluate_rule(
     but is unknown and not triggered; ``contexts=None`` judges them from this picture (``photo_contexts``).
     """
     scale = body_scale(keypoints, rule.min_score)
+    unmet = None
     if view not in (None, "any") and rule.view not in ("any", view):
-        truth, value, level = None, np.nan, "unknown"
+        truth, value, level, unmet = None, np.nan, "unknown", rule.view
     elif rule.when is not None and rule.when not in (
         photo_contexts(keypoints) if contexts is None else contexts
     ):
         value = _value(rule, keypoints, scale)
-        truth, level = None, "unknown"
+        truth, level, unmet = None, "unknown", rule.when
+    elif rule.classifier is not None:
+        value = _value(rule, keypoints, scale)
+        truth = None if np.isnan(value) else bool(value >= rule.classifier.threshold)
+        level = "unknown" if truth is None else "ok"
     elif rule.condition is not None:
         truth, value = _holds(rule.condition, keypoints, scale, rule.min_score)
         level = "unknown" if truth is None else "ok"
@@ -192,7 +202,20 @@ def evaluate_rule(
         triggered=truth is True,
         keypoints=rule.keypoints,
         joint=rule.joint,
+        unmet=unmet,
     )
+
+
+def classifier_files(folder: Path) -> ClassifierSource:
+    """Classifier files named relative to ``folder`` (a rule file's), each size-checked and loaded as data
+    (``pose_demo.learn.model_file``)."""
+
+    def load(name: str) -> Any:
+        from pose_demo.learn.model_file import load_classifier  # here: XGBoost is loaded only when used
+
+        return load_classifier(folder / name, name)
+
+    return load
 
 
 def catalog_names() -> list[str]:
@@ -207,15 +230,22 @@ class RuleSet:
     rules: tuple[Rule, ...]
 
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike[str]) -> RuleSet:
-        """A rule file by path, or a built-in catalog by name (see ``catalog_names()``)."""
+    def load(
+        cls, name_or_path: str | os.PathLike[str], classifiers: ClassifierSource | None = None
+    ) -> RuleSet:
+        """A rule file by path, or a built-in catalog by name (see ``catalog_names()``).
+
+        ``classifiers``: where the ``model`` of a classifier rule is found (default: a file beside the rule
+        file, ``classifier_files``); the app passes only the classifiers of the session."""
         path = Path(name_or_path)
         if not path.is_file():
             path = CATALOG_DIR / f"{name_or_path}.yaml"
             if not path.is_file():
                 known = ", ".join(catalog_names())
                 raise RuleError(f"{name_or_path}: no such rule file or built-in catalog (built-in: {known})")
-        name, rules = parse_rules(read_rule_file(path), str(path))
+        name, rules = parse_rules(
+            read_rule_file(path), str(path), classifiers or classifier_files(path.parent)
+        )
         return cls(name or path.stem, rules)
 
     @property

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ OPTIONS: dict[str, tuple[str, tuple[str | None, ...], str | None]] = {
 POSITIONS = ("above", "below")
 COMPARISONS = ("greater_than", "less_than", "between", "outside")
 COMBINATORS = ("all", "any", "at_least")
-KINDS = ("measurement", "screening", "action")
+KINDS = ("measurement", "screening", "action")  # and "classifier" (CLASSIFIER_RULE_KEYS), read apart
 VIEWS = ("front", "side", "any")
 CONTEXTS = ("standing_still",)  # a rule's "when": the situations it is meant for
 DIRECTIONS = ("both", "high", "low")
@@ -59,6 +60,21 @@ RULE_KEYS = (
     "min_score",
 )
 FILE_KEYS = ("name", "min_score", "debounce", "rules")
+# A classifier rule: a trained classifier (pose_demo.learn) flags one of its classes.
+CLASSIFIER_RULE_KEYS = (
+    "id",
+    "title",
+    "view",
+    "when",
+    "kind",
+    "note",
+    "model",
+    "flag",
+    "threshold",
+    "debounce",
+)
+# model text of a rule file -> the classifier (pose_demo.learn.Classifier); raises ValueError saying why not
+ClassifierSource = Callable[[str], Any]
 _CONDITION_KEYS = (
     *COMBINATORS,
     "of",
@@ -198,6 +214,17 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class ClassifierRule:
+    """A trained classifier used as a rule: its value is the probability of class ``flag``, triggered from
+    ``threshold``. ``model``: the file as the rule file names it."""
+
+    model: str
+    flag: str
+    threshold: float
+    classifier: Any = field(compare=False, repr=False)  # pose_demo.learn.Classifier
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: dict[str, str]
@@ -210,6 +237,7 @@ class Rule:
     min_score: float = MIN_KEYPOINT_SCORE
     note: str = ""
     when: str | None = None  # a context of CONTEXTS: otherwise the verdict is unknown (its value is kept)
+    classifier: ClassifierRule | None = None  # kind "classifier"
 
     @property
     def unit(self) -> str:
@@ -432,9 +460,62 @@ def _min_score(where: Where, spec: Any) -> float:
     return value
 
 
-def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[int, int] | None) -> Rule:
+def _classifier_rule(
+    where: Where, spec: dict[str, Any], debounce: tuple[int, int] | None, classifiers: ClassifierSource | None
+) -> Rule:
+    """A rule of kind classifier: ``model`` (a classifier file), ``flag`` (one of its classes) and an
+    optional ``threshold`` (default: the classifier's own)."""
+    spec = where.mapping("rule", spec, CLASSIFIER_RULE_KEYS)
+    if not isinstance(spec.get("id"), str) or not _ID.fullmatch(spec["id"]):
+        raise where.error("id", f"expected a lower_case_name, got {spec.get('id')!r}")
+    title = where.mapping("title", spec.get("title"), ("en", "zh"))
+    if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
+        raise where.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
+    for key in ("model", "flag"):
+        if not isinstance(spec.get(key), str) or not spec[key]:
+            raise where.error(
+                key, "missing: a classifier rule needs model (a classifier file) and flag (a class)"
+            )
+    if classifiers is None:
+        raise where.error("model", "classifier rules can only be read from a rule file (RuleSet.load)")
+    try:
+        classifier = classifiers(spec["model"])
+    except ValueError as e:
+        raise where.error("model", str(e)) from None
+    if spec["flag"] not in classifier.classes:
+        raise where.error(
+            "flag", f"{spec['flag']!r} is not a class of {spec['model']} ({', '.join(classifier.classes)})"
+        )
+    threshold = classifier.threshold
+    if "threshold" in spec:
+        threshold = where.number("threshold", spec["threshold"], 0.0, 1.0)
+    note = spec.get("note", "")
+    if not isinstance(note, str):
+        raise where.error("note", "expected text")
+    return Rule(
+        id=spec["id"],
+        title={"en": title["en"], "zh": title.get("zh") or title["en"]},
+        view=where.choice("view", spec.get("view", "any"), VIEWS),
+        kind="classifier",
+        debounce=_debounce(where, "debounce", spec["debounce"]) if "debounce" in spec else debounce,
+        note=note,
+        when=where.choice("when", spec["when"], CONTEXTS) if "when" in spec else None,
+        classifier=ClassifierRule(spec["model"], spec["flag"], threshold, classifier),
+    )
+
+
+def _rule(
+    source: str,
+    index: int,
+    spec: Any,
+    min_score: float,
+    debounce: tuple[int, int] | None,
+    classifiers: ClassifierSource | None = None,
+) -> Rule:
     rule_id = spec.get("id") if isinstance(spec, dict) else None
     where = Where(source, rule_id if isinstance(rule_id, str) else f"#{index + 1}")
+    if isinstance(spec, dict) and spec.get("kind") == "classifier":
+        return _classifier_rule(where, spec, debounce, classifiers)
     spec = where.mapping("rule", spec, RULE_KEYS)
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
         raise where.error("id", f"expected a lower_case_name, got {rule_id!r}")
@@ -487,8 +568,11 @@ def _rule(source: str, index: int, spec: Any, min_score: float, debounce: tuple[
     )
 
 
-def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
-    """The name and rules of a loaded rule file (``source`` names it in error messages)."""
+def parse_rules(
+    data: Any, source: str, classifiers: ClassifierSource | None = None
+) -> tuple[str | None, tuple[Rule, ...]]:
+    """The name and rules of a loaded rule file (``source`` names it in error messages). ``classifiers``
+    gives the classifier a ``model`` of a classifier rule names (None: classifier rules are refused)."""
     where = Where(source)
     data = where.mapping("file", data, FILE_KEYS)
     min_score = _min_score(where, data["min_score"]) if "min_score" in data else MIN_KEYPOINT_SCORE
@@ -498,8 +582,8 @@ def parse_rules(data: Any, source: str) -> tuple[str | None, tuple[Rule, ...]]:
         raise where.error("rules", "expected a non-empty list of rules")
     if len(specs) > MAX_RULES:
         raise where.error("rules", f"{len(specs)} rules; the limit is {MAX_RULES}")
-    rules = tuple(_rule(source, i, spec, min_score, debounce) for i, spec in enumerate(specs))
-    size = sum(_size(r.measure or r.condition) for r in rules)
+    rules = tuple(_rule(source, i, spec, min_score, debounce, classifiers) for i, spec in enumerate(specs))
+    size = sum(_size(r.measure or r.condition) for r in rules if r.classifier is None)
     if size > MAX_FILE_MEASURES:
         raise where.error("rules", f"{size} measures in all; the limit is {MAX_FILE_MEASURES} per file")
     seen: set[str] = set()

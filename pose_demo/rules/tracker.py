@@ -11,6 +11,7 @@ import numpy as np
 from pose_demo.results import Person
 from pose_demo.rules.geometry import body_motion, upright
 from pose_demo.rules.ruleset import RuleSet, Verdict, photo_contexts
+from pose_demo.tracking.sides import continue_degrees
 
 _SEVERITY_LEVELS = ("ok", "mild", "severe")
 STILL_WINDOW_S = 1.0  # standing still: upright, and moving little over this last stretch of time ...
@@ -35,6 +36,7 @@ class RuleTracker:
         self._by_id = {r.id: r for r in rules.rules}
         self._history: dict[tuple[int, str], deque[int]] = {}
         self._poses: dict[int, deque[tuple[float, np.ndarray]]] = {}
+        self._angles: dict[tuple[int, str], float | None] = {}  # per track and rule: the last angle
         self._needs_stillness = any(r.when == "standing_still" for r in rules.rules)
 
     def evaluate(self, person: Person, time_s: float | None = None) -> list[Verdict]:
@@ -45,12 +47,26 @@ class RuleTracker:
         verdicts = self.rules.evaluate(person, contexts=contexts)
         if person.track_id is None:
             return verdicts
-        return [self._debounced(person.track_id, v, contexts) for v in verdicts]
+        return [
+            self._debounced(person.track_id, self._continued(person.track_id, v), contexts) for v in verdicts
+        ]
+
+    def _continued(self, track_id: int, verdict: Verdict) -> Verdict:
+        """An angle kept continuous along the track: a signed angle from the vertical passing 180 degrees
+        (a person upside down) goes on to 181, not -179 (``tracking.sides.continue_degrees``)."""
+        if verdict.unit != "deg" or verdict.value is None:
+            return verdict
+        key = (track_id, verdict.id)
+        value = continue_degrees(self._angles.get(key), verdict.value)
+        self._angles[key] = value
+        return verdict if value == verdict.value else replace(verdict, value=value)
 
     def forget(self, track_ids: Iterable[int]) -> None:
         gone = set(track_ids)
         for key in [k for k in self._history if k[0] in gone]:
             del self._history[key]
+        for key in [k for k in self._angles if k[0] in gone]:
+            del self._angles[key]
         for track_id in gone & set(self._poses):
             del self._poses[track_id]
 

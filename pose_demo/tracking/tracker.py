@@ -12,9 +12,17 @@ Track life cycle:
 - a confirmed track survives up to ``max_age`` consecutive misses, then dies; its id is listed in
   ``dead_ids`` after that ``update`` so smoothers and rule debouncers can drop their state.
 
-``update`` returns every input person, in input order, as a new ``Person``: those matched to a confirmed
-track carry its ``track_id``; the others (tentative tracks, one-off detections) keep ``track_id=None``.
-Ids are consecutive (1, 2, ...) and given only at confirmation.
+``update`` returns the input persons, in input order, as new ``Person`` objects: those matched to a
+confirmed track carry its ``track_id``; the others (tentative tracks, one-off detections) keep
+``track_id=None``. Ids are consecutive (1, 2, ...) and given only at confirmation.
+
+Duplicates are dropped first: the detector sometimes finds one person twice, in two boxes that overlap
+less than its non-maximum suppression needs (a man doing push-ups, in a box with and without his raised
+shoulders), and the keypoint model then finds the same pose in both. Such a second box would start a track
+of its own that, once confirmed, competes with the person's track for his detections: the person's frames
+(and his repetitions) would be split between two ids. Of two persons whose poses coincide
+(``pose_distance`` below ``DUPLICATE_POSE_DISTANCE``), the one that overlaps a confirmed track most is kept
+(then the higher score).
 """
 
 from __future__ import annotations
@@ -41,6 +49,36 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+DUPLICATE_POSE_DISTANCE = 0.1  # median joint distance, per box diagonal, below which two poses are one
+MIN_SHARED_JOINTS = 5  # joints confident in both poses needed to call them one
+
+
+def pose_distance(a: Person, b: Person, score_thr: float = MIN_KEYPOINT_SCORE) -> float:
+    """The median distance between the joints confident in both persons, per the larger box's diagonal.
+
+    About 0.03 for one person found twice from two boxes; inf when fewer than ``MIN_SHARED_JOINTS`` joints
+    are confident in both (then they cannot be told to be one).
+    """
+    shared = (a.keypoints[:, 2] >= score_thr) & (b.keypoints[:, 2] >= score_thr)
+    if np.count_nonzero(shared) < MIN_SHARED_JOINTS:
+        return np.inf
+    distances = np.linalg.norm(a.keypoints[shared, :2] - b.keypoints[shared, :2], axis=1)
+    diagonal = max(np.hypot(a.box.width, a.box.height), np.hypot(b.box.width, b.box.height), 1e-6)
+    return float(np.median(distances) / diagonal)
+
+
+def distinct_persons(persons: list[Person], preference: np.ndarray) -> list[int]:
+    """Indices (ascending) of the persons kept when duplicates are dropped: persons are taken by
+    ``preference`` (higher first, then higher score) and one whose pose coincides with a person already
+    kept is dropped."""
+    order = sorted(range(len(persons)), key=lambda i: (-preference[i], -persons[i].score, i))
+    kept: list[int] = []
+    for i in order:
+        if all(pose_distance(persons[i], persons[k]) >= DUPLICATE_POSE_DISTANCE for k in kept):
+            kept.append(i)
+    return sorted(kept)
+
+
 def box_from_keypoints(
     keypoints: np.ndarray, score_thr: float = MIN_KEYPOINT_SCORE, pad: float = 0.1
 ) -> Box | None:
@@ -63,6 +101,10 @@ def box_from_keypoints(
         float(y2 + pad * h),
         float(good[:, 2].mean()),
     )
+
+
+def _xyxy(persons: list[Person]) -> np.ndarray:
+    return np.array([p.box.as_xyxy() for p in persons], dtype=np.float64).reshape(-1, 4)
 
 
 def _box_to_z(box: Box) -> np.ndarray:
@@ -150,7 +192,8 @@ class Tracker:
         return [(t.track_id, t.box) for t in self._tracks if t.track_id is not None and t.misses == 0]
 
     def update(self, persons: list[Person], timestamp: float, detected: bool = True) -> list[Person]:
-        """Match ``persons`` to the tracks at ``timestamp`` and return them with their track ids.
+        """Match ``persons`` to the tracks at ``timestamp`` and return them, duplicates dropped, with their
+        track ids.
 
         ``detected=False`` marks persons re-anchored from ``predict_boxes``: then only confirmed tracks
         take part, tentative ones are left as they are, and unmatched persons start no track.
@@ -160,8 +203,12 @@ class Tracker:
         if detected:
             self._detection_frames += 1
         tracks = [t for t in self._tracks if detected or t.track_id is not None]
-        det_boxes = np.array([p.box.as_xyxy() for p in persons], dtype=np.float64).reshape(-1, 4)
         trk_boxes = np.array([t.box.as_xyxy() for t in tracks], dtype=np.float64).reshape(-1, 4)
+        if len(persons) > 1:
+            confirmed = trk_boxes[[t.track_id is not None for t in tracks]]
+            overlap = iou_matrix(confirmed, _xyxy(persons)).max(axis=0, initial=0.0)
+            persons = [persons[i] for i in distinct_persons(persons, overlap)]
+        det_boxes = _xyxy(persons)
         iou = iou_matrix(trk_boxes, det_boxes)
         from scipy.optimize import linear_sum_assignment  # ~0.7 s to import: on first use, like filterpy
 

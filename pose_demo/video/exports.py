@@ -47,13 +47,24 @@ def angle_columns(run: VideoRun) -> list[str]:
     return []
 
 
+def classifier_columns(run: VideoRun) -> list[str]:
+    """The ids of the classifier rules (a class probability), in rule order, as found in the run."""
+    for frame in run.frames:
+        for person in frame.persons:
+            if person.rules:
+                return [v.id for v in person.rules if v.kind == "classifier"]
+    return []
+
+
 def write_csv(run: VideoRun, path: str | os.PathLike[str]) -> None:
     """One row per frame and person: frame, time, track_id, ``<keypoint>_x/_y/_score`` x 17, then
-    ``<rule>_deg`` for every angle rule (empty when unknown)."""
+    ``<rule>_deg`` for every angle rule and ``<rule>_p`` (probability) for every classifier rule (empty
+    when unknown)."""
     angles = angle_columns(run)
+    classifiers = classifier_columns(run)
     header = ["frame", "time", "track_id"]
     header += [f"{name}_{part}" for name in COCO17.keypoints for part in ("x", "y", "score")]
-    header += [f"{rule}_deg" for rule in angles]
+    header += [f"{rule}_deg" for rule in angles] + [f"{rule}_p" for rule in classifiers]
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)
@@ -64,6 +75,7 @@ def write_csv(run: VideoRun, path: str | os.PathLike[str]) -> None:
                     [frame.index, round(frame.time, 4), "" if p.track_id is None else p.track_id]
                     + [round(float(v), 4 if i % 3 == 2 else 2) for i, v in enumerate(p.keypoints.ravel())]
                     + ["" if values.get(r) is None else round(values[r], 2) for r in angles]
+                    + ["" if values.get(r) is None else round(values[r], 3) for r in classifiers]
                 )
 
 

@@ -1,4 +1,7 @@
-"""Drawing: the COCO-17 skeleton with per-limb colours, boxes and labels, anti-aliased, sized to the image."""
+"""Drawing: the COCO-17 skeleton with per-limb colours, boxes and labels, anti-aliased, sized to the image.
+
+Every person's body is drawn first, then every label of the frame, placed so that no two overlap
+(``labels.place_labels``): neighbours' labels stay readable."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ import numpy as np
 
 from pose_demo.results import MIN_KEYPOINT_SCORE, FrameResult, Person
 from pose_demo.skeleton import COCO17, Skeleton
-from pose_demo.visualization.rule_overlay import draw_verdicts
-from pose_demo.visualization.text import image_scale, put_label
+from pose_demo.visualization.labels import Label, draw_labels
+from pose_demo.visualization.rule_overlay import draw_arcs, verdict_labels
+from pose_demo.visualization.text import image_scale
 
 LABEL_SIZE = 0.6  # text size of box labels, in drawing-scale units
 REPS_SIZE = 1.0  # text size of the repetition counter
+BOX_COLOR = (0, 200, 0)
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,13 @@ def line_width(image: np.ndarray, factor: float = 1.0) -> int:
 
 
 def draw_person(image: np.ndarray, person: Person, options: DrawOptions, skeleton: Skeleton = COCO17) -> None:
-    """Draw one person in place on a BGR uint8 image."""
+    """Draw one person in place on a BGR uint8 image: its body, then its labels."""
+    draw_body(image, person, options, skeleton)
+    draw_labels(image, person_labels(image, person, options))
+
+
+def draw_body(image: np.ndarray, person: Person, options: DrawOptions, skeleton: Skeleton = COCO17) -> None:
+    """One person's skeleton, box and joint-angle arcs, in place (no labels)."""
     width = line_width(image, options.thickness)
     kps = person.keypoints
     visible = kps[:, 2] >= options.keypoint_threshold
@@ -54,26 +65,36 @@ def draw_person(image: np.ndarray, person: Person, options: DrawOptions, skeleto
         )
         cv2.circle(image, tuple(points[i]), radius * 16, (40, 40, 40), 1, cv2.LINE_AA, shift=4)
     box = person.box
-    color = (0, 200, 0)
     if options.show_boxes:
         cv2.rectangle(
-            image, (round(box.x1), round(box.y1)), (round(box.x2), round(box.y2)), color, max(1, width // 2)
+            image,
+            (round(box.x1), round(box.y1)),
+            (round(box.x2), round(box.y2)),
+            BOX_COLOR,
+            max(1, width // 2),
         )
-    label = _label(person, options)
-    if label:
+    if options.show_angles:
+        draw_arcs(image, person, person.rules, image_scale(image))
+
+
+def person_labels(image: np.ndarray, person: Person, options: DrawOptions) -> list[Label]:
+    """One person's labels where each would like to be: track id and score above the box, the repetitions
+    under the feet (orange while one is under way), the rule verdicts above the head."""
+    box = person.box
+    labels = []
+    text = _label(person, options)
+    if text:
         size = LABEL_SIZE * image_scale(image)
-        put_label(image, label, box.x1, box.y1 - 4 * size, (255, 255, 255), size, background=color)
-    if person.reps is not None:  # the repetitions so far, under the feet; orange while one is under way
+        labels.append(Label(text, box.x1, box.y1 - 4 * size, (255, 255, 255), size, background=BOX_COLOR))
+    if person.reps is not None:
         reps = person.reps
         size = REPS_SIZE * image_scale(image)
         background = (0, 140, 255) if reps.moving else (70, 70, 70)
         text = f"{reps.exercise.replace('_', ' ')} {reps.count}"
-        put_label(image, text, box.x1, box.y2 + 30 * size, (255, 255, 255), size, background=background)
-    shown = [
-        v for v in person.rules if (options.show_angles if v.joint is not None else options.show_rule_labels)
-    ]
-    if shown:
-        draw_verdicts(image, person, shown)
+        labels.append(Label(text, box.x1, box.y2 + 30 * size, (255, 255, 255), size, background=background))
+    if options.show_rule_labels:
+        labels += verdict_labels(person, person.rules, image_scale(image))
+    return labels
 
 
 def _label(person: Person, options: DrawOptions) -> str:
@@ -90,5 +111,20 @@ def draw_result(image_bgr: np.ndarray, result: FrameResult, options: DrawOptions
     options = options or DrawOptions()
     canvas = image_bgr.copy()
     for person in result.persons:
-        draw_person(canvas, person, options)
+        draw_body(canvas, person, options)
+    draw_labels(canvas, frame_labels(canvas, result, options))
     return canvas
+
+
+def frame_labels(image: np.ndarray, result: FrameResult, options: DrawOptions) -> list[Label]:
+    """Every person's labels, in the order they are placed: the track ids and scores first, then the
+    repetition counters, then the rule verdicts (which move most easily, being stacked above heads)."""
+    per_person = [person_labels(image, p, options) for p in result.persons]
+    first = [ls[: _fixed(p, options)] for ls, p in zip(per_person, result.persons, strict=True)]
+    rest = [ls[_fixed(p, options) :] for ls, p in zip(per_person, result.persons, strict=True)]
+    return [label for ls in first for label in ls] + [label for ls in rest for label in ls]
+
+
+def _fixed(person: Person, options: DrawOptions) -> int:
+    """How many of ``person_labels`` are the box label and the repetition counter."""
+    return int(bool(_label(person, options))) + int(person.reps is not None)

@@ -1,4 +1,5 @@
-"""Rule verdicts drawn on the body: labels stacked above the head, small arcs at measured joints."""
+"""Rule verdicts drawn on the body: labels stacked above the head (placed clear of other labels by
+``labels.place_labels``), small arcs at measured joints."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 from pose_demo.results import MIN_KEYPOINT_SCORE, Person
 from pose_demo.rules import Verdict
 from pose_demo.rules.geometry import body_scale, point
+from pose_demo.visualization.labels import Label, draw_labels, label_height
 from pose_demo.visualization.text import FONT, image_scale, put_label, text_thickness
 
 LEVEL_COLORS = {
@@ -29,9 +31,10 @@ def label_anchor(person: Person, min_score: float = MIN_KEYPOINT_SCORE) -> tuple
 
 
 def label_text(verdict: Verdict) -> str:
+    """The rule's title, its value (degrees rounded to whole ones, never "-0") and its grade when graded."""
     text = verdict.title["en"]
     if verdict.value is not None and verdict.unit:
-        text += f" {verdict.value:.0f} deg" if verdict.unit == "deg" else f" {verdict.value:.2f}"
+        text += f" {round(verdict.value)} deg" if verdict.unit == "deg" else f" {verdict.value:.2f}"
     return text + (f" ({verdict.level})" if verdict.level in ("mild", "severe") else "")
 
 
@@ -68,21 +71,36 @@ def draw_verdicts(
     """Draw one person's verdicts on a BGR uint8 image, in place.
 
     Joint-angle measurements get an arc at the joint; other measurements, and screening or action
-    rules that are triggered, get a label above the head (coloured by level). Unknown verdicts and
-    untriggered rules are not drawn. ``scale`` defaults to ``image_scale(image)``.
+    rules that are triggered, get a label above the head (coloured by level, see ``verdict_labels``).
+    Unknown verdicts and untriggered rules are not drawn. ``scale`` defaults to ``image_scale(image)``.
     """
     scale = image_scale(image) if scale is None else scale
-    known = [v for v in verdicts if v.level != "unknown" and v.value is not None]
-    for v in known:
+    draw_arcs(image, person, verdicts, scale)
+    draw_labels(image, verdict_labels(person, verdicts, scale))
+
+
+def _known(verdicts: list[Verdict]) -> list[Verdict]:
+    return [v for v in verdicts if v.level != "unknown" and v.value is not None]
+
+
+def draw_arcs(image: np.ndarray, person: Person, verdicts: list[Verdict], scale: float) -> None:
+    """The arcs of the known joint-angle verdicts, in place."""
+    for v in _known(verdicts):
         if v.joint is not None:
             _draw_arc(image, person, v, scale)
-    labels = [v for v in known if v.joint is None and (v.kind == "measurement" or v.triggered)]
+
+
+def verdict_labels(person: Person, verdicts: list[Verdict], scale: float) -> list[Label]:
+    """The labels of the known measurements and triggered rules other than joint angles, where each would
+    like to be: stacked, centred above the head, or beside the head going down when there is no room above
+    (placed among other persons' labels by ``labels.place_labels``)."""
+    labels = [v for v in _known(verdicts) if v.joint is None and (v.kind == "measurement" or v.triggered)]
     if not labels:
-        return
+        return []
     size = 0.6 * scale
     texts = [label_text(v) for v in labels]
     widths = [cv2.getTextSize(t, FONT, size, text_thickness(size))[0][0] for t in texts]
-    line = cv2.getTextSize("Ag", FONT, size, text_thickness(size))[0][1] + round(10 * size)
+    line = label_height(size)  # stacked, touching
     x, y = label_anchor(person)
     torso = float(body_scale(person.keypoints))
     gap = 0.35 * torso if np.isfinite(torso) else line
@@ -91,5 +109,7 @@ def draw_verdicts(
         lefts = [x - w / 2 for w in widths]
     else:  # no room above: beside the head, going down
         top, lefts = y - line, [x + gap] * len(texts)
-    for i, (text, left, verdict) in enumerate(zip(texts, lefts, labels, strict=True)):
-        put_label(image, text, left, top + (i + 1) * line, LEVEL_COLORS[verdict.level], size)
+    return [
+        Label(text, left, top + (i + 1) * line, LEVEL_COLORS[verdict.level], size)
+        for i, (text, left, verdict) in enumerate(zip(texts, lefts, labels, strict=True))
+    ]

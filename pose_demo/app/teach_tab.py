@@ -1,0 +1,545 @@
+"""The Teach tab: a posture taught by example (docs/learn.md), trained, reported and used in this session.
+
+The user names two or more classes, gives each photos, or time ranges of a video (``start, end, label``
+rows), trains (XGBoost on the main person's keypoint features, ``pose_demo.learn``), reads the
+cross-validated report, downloads the model file, and switches it on: a classifier rule flagging one class
+is added to the session's rules (``SessionClassifiers``, a ``gr.State`` that the settings panel passes to
+every tab), so that the Image, Video and Webcam tabs judge it like any rule. A saved model can be loaded
+instead of trained. Its layout and handlers live here; ``build_demo`` adds it with ``teach_tab(app,
+settings)``. Every file is opened only when it is one of this app's uploads (``uploads``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import gradio as gr
+import pandas as pd
+
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.app.handlers import PoseApp, user_errors
+from pose_demo.app.settings import SessionClassifiers, SettingsError
+from pose_demo.app.uploads import Upload, upload_name, upload_path
+from pose_demo.checks import check_number
+from pose_demo.learn.classifier import Classifier, LearnError
+from pose_demo.learn.examples import (
+    Example,
+    ExampleSet,
+    LabelRange,
+    Skipped,
+    check_label,
+    examples_from_frames,
+    examples_from_images,
+    parse_labels,
+    read_labels,
+)
+from pose_demo.rules.schema import Rule, parse_rules
+from pose_demo.video import VideoOptions, check_video, process_video
+
+if TYPE_CHECKING:
+    from pose_demo.learn.train import TrainReport  # imported where used: XGBoost takes seconds to load
+
+CLASS_SLOTS = 4  # classes that can be named (and given photos) in the tab
+RANGE_COLUMNS = ["start", "end", "label"]
+CLASS_COLUMNS = ["class", "examples", "precision", "recall", "F1"]
+PREVIEW_PER_CLASS = 4
+PREVIEW_HEIGHT = 160
+MAX_VIDEO_S = 300.0
+MAX_PHOTOS = 500
+DEFAULT_STRIDE = 2
+DEFAULT_NAME = "posture"
+TEACH_SETTINGS = ("preset", "detector", "keypoint_model", "det_threshold", "enhance", "classifiers")
+DEBOUNCE = {"n": 3, "m": 5}  # in videos and the webcam: flagged in 3 of the last 5 frames
+RESULT_STATE_TTL_S = 1800
+
+
+@dataclass(frozen=True)
+class Taught:
+    """The classifier the tab shows (trained or loaded) and its name: the model file's name, which a rule
+    file uploaded in this session uses as its ``model``."""
+
+    name: str
+    classifier: Classifier
+
+
+@contextmanager
+def learn_errors(task: str) -> Iterator[None]:
+    """``user_errors``, with the learning library's errors (written for the user) shown as they are."""
+    with user_errors(task):
+        try:
+            yield
+        except LearnError as e:
+            raise gr.Error(str(e), print_exception=False) from e
+
+
+def model_name(text: str | None) -> str:
+    """The model file's name from what the user typed: letters, digits, ``-`` and ``_``; ``.json`` added."""
+    stem = re.sub(r"[^\w-]+", "_", Path(text or "").stem if text else "").strip("_")[:40]
+    return f"{stem or DEFAULT_NAME}.json"
+
+
+def range_rows(value: Any) -> list[list[Any]]:
+    """The rows of the ranges table, as Gradio sends it: a DataFrame (preprocessed), a ``{"data": ...}``
+    payload (not preprocessed) or a list of rows."""
+    if value is None:
+        return []
+    if isinstance(value, pd.DataFrame):
+        return value.astype(object).where(value.notna(), "").values.tolist()
+    if isinstance(value, dict):
+        value = value.get("data") or []
+    return [list(row) for row in value]
+
+
+def label_ranges(value: Any) -> list[LabelRange]:
+    """The table's filled rows as labelled ranges (checked by the library: numbers, order, overlaps);
+    empty rows are ignored, none at all gives an empty list."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(RANGE_COLUMNS)
+    filled = 0
+    for row in range_rows(value):
+        cells = ["" if c is None or (isinstance(c, float) and math.isnan(c)) else str(c).strip() for c in row]
+        if any(cells):
+            writer.writerow(cells[:3] if len(cells) >= 3 else cells)
+            filled += 1
+    return parse_labels(text.getvalue(), "the time ranges") if filled else []
+
+
+def class_slots(values: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]]]:
+    """The class names typed in the slots (``class_1`` ...), checked, in order, and each named class's
+    photos (``photos_1`` ...); both are taken out of ``values``."""
+    classes: list[str] = []
+    photos: dict[str, list[Any]] = {}
+    for i in range(1, CLASS_SLOTS + 1):
+        name = str(values.pop(f"class_{i}", None) or "").strip()
+        files = _files(values.pop(f"photos_{i}", None))
+        if not name:
+            if files:
+                raise LearnError(f"Photos were given for class {i} without a name: name the class.")
+            continue
+        if name in classes:
+            raise LearnError(f"Two classes are called {name}: give each class its own name.")
+        classes.append(check_label(name, f"Class {i}"))
+        if files:
+            photos[name] = files
+    return classes, photos
+
+
+def _files(upload: Any) -> list[Any]:
+    return [] if not upload else list(upload) if isinstance(upload, (list, tuple)) else [upload]
+
+
+def _with_source(item: Example | Skipped, source: str) -> Example | Skipped:
+    return replace(item, source=source)
+
+
+def per_class_table(report: TrainReport) -> pd.DataFrame:
+    """One row per class: its examples and cross-validated precision, recall and F1 (when measured)."""
+    cv = report.cross_validation
+    rows = []
+    for label, count in report.counts.items():
+        m = cv.per_class.get(label) if cv is not None else None
+        scores = [f"{m[k]:.0%}" for k in ("precision", "recall")] + [f"{m['f1']:.2f}"] if m else ["", "", ""]
+        rows.append([label, count, *scores])
+    return pd.DataFrame(rows, columns=CLASS_COLUMNS)
+
+
+def classifier_rule(taught: Taught, flag: str, threshold: float) -> Rule:
+    """The session's rule flagging class ``flag`` of ``taught`` from ``threshold``, read by the rules
+    library from the spec a rule file would hold (``kind: classifier``)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", flag.lower()).strip("_")
+    spec = {
+        "rules": [
+            {
+                "id": f"taught_{slug}" if slug else "taught",
+                "title": {"en": f"Taught: {flag}"},
+                "kind": "classifier",
+                "model": taught.name,
+                "flag": flag,
+                "threshold": float(threshold),
+                "debounce": DEBOUNCE,
+            }
+        ]
+    }
+    _, rules = parse_rules(spec, "the Teach tab", lambda name: taught.classifier)
+    return rules[0]
+
+
+class Teacher:
+    """The tab's handlers. One instance serves every session; the session's data lives in ``gr.State``."""
+
+    def __init__(self, app: PoseApp) -> None:
+        self.app = app
+
+    def _frames(self, video: Upload, ranges: list[LabelRange]) -> list[tuple[str, str]]:
+        """A few frames of each class's ranges, as JPEG files with captions."""
+        source = upload_path(video, "video", self.app.uploads)
+        capture = cv2.VideoCapture(str(source))
+        folder = self.app.outputs.new()
+        gallery = []
+        try:
+            for label in dict.fromkeys(r.label for r in ranges):
+                moments = sorted(
+                    {t for r in ranges if r.label == label for t in (r.start, (r.start + r.end) / 2, r.end)}
+                )
+                step = max(1, math.ceil(len(moments) / PREVIEW_PER_CLASS))
+                for time_s in moments[::step][:PREVIEW_PER_CLASS]:
+                    capture.set(cv2.CAP_PROP_POS_MSEC, time_s * 1000)
+                    ok, frame = capture.read()
+                    if not ok:
+                        continue
+                    scale = PREVIEW_HEIGHT / frame.shape[0]
+                    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                    path = folder / f"{len(gallery):02d}.jpg"
+                    cv2.imwrite(str(path), small, [cv2.IMWRITE_JPEG_QUALITY, 85])
+                    gallery.append((str(path), f"{label} at {time_s:.1f} s"))
+        finally:
+            capture.release()
+        return gallery
+
+    def preview(self, video: Upload, ranges: Any) -> list[tuple[str, str]]:
+        """A few frames of each class's time ranges (none without a video or ranges)."""
+        with learn_errors("showing the frames"):
+            rows = label_ranges(ranges)
+            if not video or not rows:
+                return []
+            return self._frames(video, rows)
+
+    def ranges_from_file(self, labels: Upload) -> Any:
+        """A labels CSV (header ``start,end,label``) loaded into the ranges table."""
+        if not labels:
+            return gr.skip()
+        with learn_errors("reading the labels file"):
+            path = upload_path(labels, "labels file", self.app.uploads)
+            ranges = read_labels(path, f"{upload_name(labels)}.csv")
+            return pd.DataFrame(
+                [[f"{r.start:g}", f"{r.end:g}", r.label] for r in ranges], columns=RANGE_COLUMNS
+            )
+
+    def _examples(
+        self,
+        model: Any,
+        analysis: AnalysisOptions,
+        photos: dict[str, list[Any]],
+        video: Upload,
+        ranges: list[LabelRange],
+        stride: int,
+        progress: gr.Progress,
+    ) -> ExampleSet:
+        examples = ExampleSet()
+        total = sum(len(p) for p in photos.values())
+        done = 0
+        for label, uploads in photos.items():
+            for upload in uploads:
+                progress((done, total), desc="Finding the person in each photo", unit="photos")
+                path = upload_path(upload, "photo", self.app.uploads)
+                found = examples_from_images(model, {label: [path]}, analysis)
+                source = f"{label}/{upload_name(upload)}{path.suffix.lower()}"
+                examples += ExampleSet(
+                    tuple(_with_source(e, source) for e in found.examples),
+                    tuple(_with_source(s, source) for s in found.skipped),
+                )
+                done += 1
+        if video and ranges:
+            source = upload_path(video, "video", self.app.uploads)
+            info = check_video(source, MAX_VIDEO_S)
+            last = max(r.end for r in ranges)
+            options = VideoOptions(
+                analysis,
+                max_duration_s=MAX_VIDEO_S,
+                frame_stride=stride,
+                max_frames=math.ceil(last * info.fps / stride) + 1,  # nothing after the last range
+            )
+
+            def report(done: int, total: int) -> None:
+                progress((done, total), desc="Analysing the video's frames", unit="frames")
+
+            run = process_video(model, info, None, options, report)
+            name = f"{upload_name(video)}{Path(source).suffix.lower()}"
+            found = examples_from_frames(run.frames, ranges, name)
+            if not found.examples and not found.skipped:
+                raise LearnError(
+                    f"No frame of the video falls in the time ranges (it lasts {info.duration:.1f} s): "
+                    "check the start and end times (seconds)."
+                )
+            examples += found
+        return examples
+
+    def train(
+        self,
+        video: Upload,
+        ranges: Any,
+        stride: float = DEFAULT_STRIDE,
+        mirror: bool = False,
+        name: str = DEFAULT_NAME,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
+        **values: Any,
+    ) -> tuple[str, pd.DataFrame, str, str, Taught, SessionClassifiers, Any, Any]:
+        """Train on the classes' photos (``photos_1`` ...) and the video's ranges; ``class_1`` ... name the
+        classes, the other keywords are settings. Returns the report (words, per-class table, figure), the
+        model file, the model (state), the session's classifiers with it added (by name, for rule files),
+        and the choices of the class to flag and its threshold."""
+        from pose_demo.learn.model_file import save_classifier
+        from pose_demo.learn.report import report_figure, summary_text
+        from pose_demo.learn.train import TrainOptions
+        from pose_demo.learn.train import train as train_classifier
+
+        with learn_errors("training"):
+            classes, named = class_slots(values)
+            if sum(len(p) for p in named.values()) > MAX_PHOTOS:
+                raise LearnError(f"At most {MAX_PHOTOS} photos in all: keep a few good ones per class.")
+            rows = label_ranges(ranges)
+            if len(classes) < 2:
+                raise LearnError("Name two or more classes (say, good and bad), then give each examples.")
+            unknown = sorted({r.label for r in rows} - set(classes))
+            if unknown:
+                raise LearnError(
+                    f"The time ranges name {', '.join(unknown)}, which is not one of the classes named "
+                    f"({', '.join(classes)}): use those names in the label column."
+                )
+            if rows and not video:
+                raise LearnError("The time ranges need their video: upload it beside the table.")
+            if not named and not rows:
+                raise LearnError("No examples yet: give each class photos, or a video with time ranges.")
+            s = self.app.settings(**values)
+            analysis = AnalysisOptions(det_threshold=s.analysis.det_threshold, enhance=s.analysis.enhance)
+            progress(0, desc="Loading the models")
+            model = self.app.models.get(*s.models)
+            stride = int(check_number("frame step", stride, 1, 30, whole=True, error=SettingsError))
+            examples = self._examples(model, analysis, named, video, rows, stride, progress)
+            missing = [c for c in classes if c not in examples.classes]
+            if missing:
+                raise LearnError(
+                    f"No usable example of {', '.join(missing)}: give it photos or time ranges in which one "
+                    "person is clearly seen."
+                )
+            progress(1.0, desc="Training")
+            keypoints = {
+                "detector": Path(model.names[0]).name,
+                "keypoints": Path(model.names[1]).name,
+                "det_threshold": analysis.det_threshold,
+                "main_person": "largest",
+                "video": {"stride": stride, "scale": 1.0, "smoothing": analysis.smoothing},
+            }
+            classifier, report = train_classifier(
+                examples, TrainOptions(mirror=bool(mirror)), keypoints, tuple(classes)
+            )
+            taught = Taught(model_name(name), classifier)
+            folder = self.app.outputs.new()
+            model_path = save_classifier(classifier, folder / taught.name)
+            figure_path = folder / f"{Path(taught.name).stem}_report.png"
+            report_figure(report).savefig(figure_path, dpi=90)
+            cv = report.cross_validation
+            headline = (
+                f"### Cross-validated accuracy: {cv.accuracy:.0%}"
+                if cv is not None
+                else "### Trained (not cross-validated: too few separate examples)"
+            )
+            # each part a paragraph of its own (a line right after a list would join its last item)
+            summary = f"{headline}\n\n" + summary_text(report).replace("\n**", "\n\n**")
+            session = self._add(values.get("classifiers"), taught)
+            return (
+                summary,
+                per_class_table(report),
+                str(figure_path),
+                str(model_path),
+                taught,
+                session,
+                *self._flag_choices(taught),
+            )
+
+    def _add(self, session: SessionClassifiers | None, taught: Taught) -> SessionClassifiers:
+        session = session or SessionClassifiers()
+        return replace(session, classifiers={**session.classifiers, taught.name: taught.classifier})
+
+    @staticmethod
+    def _flag_choices(taught: Taught) -> tuple[Any, Any]:
+        classes = taught.classifier.classes
+        return (
+            gr.update(choices=list(classes), value=classes[0]),
+            gr.update(value=taught.classifier.threshold),
+        )
+
+    def load_model(
+        self, saved: Upload, session: SessionClassifiers | None
+    ) -> tuple[str, Taught, SessionClassifiers, Any, Any]:
+        """A saved model file (checked: JSON only, never unpickled): its summary, the model (state), the
+        session's classifiers with it added, and the choices of the class to flag."""
+        if not saved:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        from pose_demo.learn.model_file import load_classifier
+
+        with learn_errors("loading the model"):
+            path = upload_path(saved, "model file", self.app.uploads)
+            name = model_name(upload_name(saved))
+            taught = Taught(name, load_classifier(path, name))
+            c = taught.classifier
+            accuracy = c.training.get("cross_validated_accuracy")
+            known = isinstance(accuracy, (int, float))
+            words = f" (cross-validated accuracy when trained: {accuracy:.0%})" if known else ""
+            summary = (
+                f"### Loaded {taught.name}\n\nClasses: {', '.join(c.classes)}; threshold {c.threshold:.2f}"
+                f"{words}. Choose the class to flag below and press **Use in this session**."
+            )
+            return summary, taught, self._add(session, taught), *self._flag_choices(taught)
+
+    def use(
+        self, taught: Taught | None, flag: str | None, threshold: float, session: SessionClassifiers | None
+    ) -> tuple[SessionClassifiers, str]:
+        """Switch the model on: a rule flagging ``flag`` from ``threshold`` joins the session's rules."""
+        if taught is None:
+            raise gr.Error("No model yet: train one, or load a saved model, first.", print_exception=False)
+        with learn_errors("switching the model on"):
+            if flag not in taught.classifier.classes:
+                raise LearnError(f"Choose the class to flag: one of {', '.join(taught.classifier.classes)}.")
+            rule = classifier_rule(taught, flag, threshold)
+            session = self._add(session, taught)
+            rules = (*(r for r in session.rules if r.id != rule.id), rule)
+            session = replace(session, rules=rules)
+            return session, self.status(session)
+
+    def stop(self, session: SessionClassifiers | None) -> tuple[SessionClassifiers, str]:
+        """The session's taught rules are switched off (its models stay, for its rule files)."""
+        session = replace(session or SessionClassifiers(), rules=())
+        return session, self.status(session)
+
+    @staticmethod
+    def status(session: SessionClassifiers) -> str:
+        if not session.rules:
+            return "No taught rule is in force."
+        rules = "; ".join(
+            f"**{r.title['en']}** ({r.classifier.model}, from a probability of {r.classifier.threshold:.2f})"
+            for r in session.rules
+        )
+        names = ", ".join(f"`model: {n}`" for n in session.classifiers)
+        return (
+            f"In force in the Image, Video and Webcam tabs of this session, after the rules chosen: {rules}. "
+            f"A rule file uploaded in the settings may also use {names}."
+        )
+
+
+def teach_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> None:
+    teacher = Teacher(app)
+    gr.Markdown(
+        "Teach a posture by showing examples: name two or more classes, give each photos, or time ranges "
+        "of a video; train; read the report; then use it in this session like any rule (docs/learn.md)."
+    )
+    names: dict[str, gr.components.Component] = {}
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("**1. Classes**, and photos of each (optional: or use a video)")
+            for i in range(1, CLASS_SLOTS + 1):
+                with gr.Row():
+                    names[f"class_{i}"] = gr.Textbox(
+                        label=f"Class {i}",
+                        placeholder=("good", "bad", "optional", "optional")[i - 1],
+                        scale=1,
+                        elem_id=f"teach-class-{i}",
+                    )
+                    names[f"photos_{i}"] = gr.File(
+                        file_count="multiple",
+                        file_types=["image"],
+                        label="Photos of this class",
+                        height=120,
+                        scale=2,
+                        elem_id=f"teach-photos-{i}",
+                    )
+        with gr.Column():
+            gr.Markdown("**2. Time ranges of a video** (seconds; every frame inside a range is an example)")
+            video = gr.Video(sources=["upload"], label="Video", elem_id="teach-video")
+            ranges = gr.Dataframe(
+                value=pd.DataFrame([["", "", ""]] * 4, columns=RANGE_COLUMNS),
+                headers=RANGE_COLUMNS,
+                datatype="str",
+                column_count=3,
+                interactive=True,
+                label="Time ranges: start, end, label (a class named on the left)",
+                elem_id="teach-ranges",
+            )
+            with gr.Row():
+                labels_file = gr.File(
+                    file_types=[".csv"],
+                    label="Or load them from a CSV (start,end,label)",
+                    elem_id="teach-csv",
+                )
+                stride = gr.Slider(1, 10, DEFAULT_STRIDE, step=1, label="Use every n-th frame")
+            show = gr.Button("Show the frames used", size="sm", elem_id="teach-preview-run")
+            preview = gr.Gallery(
+                label="Frames used (a few per class)", columns=4, height=240, elem_id="teach-preview"
+            )
+    with gr.Row():
+        name = gr.Textbox(DEFAULT_NAME, label="Model name", info="its file: NAME.json", elem_id="teach-name")
+        mirror = gr.Checkbox(
+            False, label="Also learn from mirror images", info="when left and right do not matter"
+        )
+        train = gr.Button("Train", variant="primary", elem_id="teach-train")
+    gr.Markdown("**3. Report** (cross-validated: frames of one video stretch are never split)")
+    summary = gr.Markdown(elem_id="teach-report")
+    with gr.Row():
+        table = gr.Dataframe(
+            headers=CLASS_COLUMNS, interactive=False, label="Per class", elem_id="teach-classes"
+        )
+        figure = gr.Image(
+            label="Confusion matrix and what it looks at",
+            interactive=False,
+            type="filepath",
+            elem_id="teach-figure",
+        )
+    model_file = gr.File(label="Download the model (JSON)", interactive=False, elem_id="teach-model")
+    gr.Markdown("**4. Use it** in the Image, Video and Webcam tabs of this session")
+    with gr.Row():
+        saved = gr.File(file_types=[".json"], label="Or load a saved model (JSON)", elem_id="teach-upload")
+        flag = gr.Dropdown(choices=[], label="Flag this class", elem_id="teach-flag")
+        threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label="from this probability")
+        with gr.Column():
+            use = gr.Button("Use in this session", variant="primary", elem_id="teach-use")
+            stop = gr.Button("Stop using", size="sm", elem_id="teach-stop")
+    status = gr.Markdown(elem_id="teach-status")
+    current = gr.State(time_to_live=RESULT_STATE_TTL_S)
+    session = settings["classifiers"]
+    labels_file.upload(
+        teacher.ranges_from_file,
+        inputs=[labels_file],
+        outputs=[ranges],
+        preprocess=False,
+        api_visibility="private",
+    )
+    show.click(
+        teacher.preview, inputs=[video, ranges], outputs=[preview], preprocess=False, api_visibility="private"
+    )
+    # The frames used are shown first; a mistake in the ranges stops there, said once.
+    train.click(
+        teacher.preview, inputs=[video, ranges], outputs=[preview], preprocess=False, api_visibility="private"
+    ).success(
+        teacher.train,
+        inputs=[video, ranges, stride, mirror, name],
+        inputs_kwargs={**names, **{k: settings[k] for k in TEACH_SETTINGS}},
+        outputs=[summary, table, figure, model_file, current, session, flag, threshold],
+        preprocess=False,
+        concurrency_limit=1,
+        concurrency_id="video",  # shares the Video tab's queue: both keep the two cores busy
+        api_visibility="private",
+    )
+    saved.upload(
+        teacher.load_model,
+        inputs=[saved, session],
+        outputs=[summary, current, session, flag, threshold],
+        preprocess=False,
+        api_visibility="private",
+    )
+    use.click(
+        teacher.use,
+        inputs=[current, flag, threshold, session],
+        outputs=[session, status],
+        api_visibility="private",
+    )
+    stop.click(teacher.stop, inputs=[session], outputs=[session, status], api_visibility="private")

@@ -1,0 +1,152 @@
+"""Repetitions counted live in a real browser: the Webcam tab fed by Chromium's fake camera with the squat
+clip (3 squats), in two sessions at once; each counts its own, and the reset button starts one session again
+from zero without touching the other."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright
+
+from tests.conftest import VIDEOS
+from tests.test_browser import (  # noqa: F401 (fixtures, found by pytest by name)
+    ARTIFACTS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    app_url,
+    ffmpeg,
+    launch,
+    playwright,
+)
+
+STILL_S = 2.0  # the first frame held this long before the clip: time to press record before the 1st squat
+CLIP_S = 10.0  # the 3 squats (bottoms at 2.6, 5.6 and 8.4 s); the man walks towards the camera after 9.5 s
+PASS_S = STILL_S + CLIP_S  # Chromium loops the file
+LAG_S = 4.0  # frames reach the app late on a busy machine; the 4th squat ends 5.6 s into the 2nd pass
+LAST_REP = re.compile(r"^\d+\.\d s, \d+° to \d+°, (ok|failed: .+)$")
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The squat clip's first 10 s (3 squats) at 480x272, 15 frames/s, its first frame held 2 s, as y4m."""
+    path = tmp_path_factory.mktemp("camera") / "squats.y4m"
+    ffmpeg(
+        "-t",
+        str(CLIP_S),
+        "-i",
+        str(VIDEOS / "squat_side_view.mp4"),
+        "-vf",
+        f"scale=480:272,fps=15,tpad=start_duration={STILL_S}:start_mode=clone",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
+    return path
+
+
+@pytest.fixture
+def browser(playwright: Playwright, camera: Path) -> Iterator[Browser]:  # noqa: F811 (the fixture imported)
+    browser = launch(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def counting_page(browser: Browser, url: str) -> Page:
+    """A session of its own (a browser context: its own cookies, its own Gradio session), counting squats."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#settings").get_by_text("Settings").first.click()
+    page.locator("#exercise input").click()
+    page.get_by_role("option", name="Squat", exact=True).click()
+    assert page.locator("#exercise input").input_value() == "Squat"
+    page.get_by_role("tab", name="Webcam").click()
+    return page
+
+
+def record(page: Page) -> float:
+    """Opens the camera and starts streaming at once; the time streaming started."""
+    camera = page.locator("#webcam-input")
+    camera.get_by_text("Click to Access Webcam").click()
+    camera.get_by_role("button", name="capture photo").click()  # the record button
+    return time.monotonic()
+
+
+def cell(page: Page, header: str) -> str | None:
+    """The first row's cell under ``header`` in the live table; None while the table has no such column."""
+    return page.evaluate(
+        """(header) => {
+            const table = document.querySelector('#webcam-verdicts');
+            const heads = [...table.querySelectorAll('[role=columnheader]')].map(h => h.innerText.trim());
+            const index = heads.indexOf(header);
+            if (index < 0) return null;
+            const cells = table.querySelectorAll(`[role=gridcell][aria-colindex='${index + 1}']`);
+            return cells.length ? cells[0].innerText.trim() : null;
+        }""",
+        header,
+    )
+
+
+def count(page: Page) -> int:
+    """The first person's repetitions so far ("3 squat"), 0 before the first is counted or after a reset."""
+    text = cell(page, "reps")
+    return int(text.split()[0]) if text else 0
+
+
+def wait_count(page: Page, at_least: int, timeout_s: float) -> tuple[int, float]:
+    """Polls the counter until it reaches ``at_least``: (the count, when); every count seen must be a step of
+    at most one from the previous (no run-away counting)."""
+    deadline, seen = time.monotonic() + timeout_s, count(page)
+    while seen < at_least and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = count(page)
+        assert now - seen <= 1, (seen, now)
+        seen = now
+    return seen, time.monotonic()
+
+
+def test_webcam_counts_squats_per_session_and_resets(browser: Browser, app_url: str) -> None:  # noqa: F811
+    first = counting_page(browser, app_url)
+    started = record(first)
+    reached, when = wait_count(first, 3, PASS_S + LAG_S + 30)
+    assert reached == 3, f"the counter showed {reached} squats after {when - started:.1f} s"
+    assert when - started < PASS_S + LAG_S, f"3 squats took {when - started:.1f} s: not all in one pass"
+    assert cell(first, "track") == "1"
+    assert LAST_REP.match(cell(first, "last rep") or ""), cell(first, "last rep")
+    ARTIFACTS.mkdir(exist_ok=True)
+    first.locator("#webcam-verdicts").scroll_into_view_if_needed()
+    first.screenshot(path=ARTIFACTS / "webcam_reps.jpg", type="jpeg", quality=70)
+
+    # A second session, in another browser context, while the first keeps counting: it starts from zero.
+    second = counting_page(browser, app_url)
+    record(second)
+    second.locator("#webcam-output img").wait_for()
+    assert count(second) == 0 and count(first) >= 3
+    reached, _ = wait_count(second, 2, PASS_S + LAG_S + 30)
+    assert reached >= 2 and count(first) > count(second), (count(first), count(second))
+
+    # The reset button zeroes the first session's count only.
+    before = count(second)
+    first.locator("#webcam-reset").click()
+    first.wait_for_function(
+        "() => { const t = document.querySelector('#webcam-verdicts'); "
+        "const heads = [...t.querySelectorAll('[role=columnheader]')].map(h => h.innerText.trim());"
+        "const i = heads.indexOf('reps'); if (i < 0) return true;"
+        "const c = t.querySelector(`[role=gridcell][aria-colindex='${i + 1}']`);"
+        "return !c || c.innerText.trim() === '' || c.innerText.trim().startsWith('0 '); }"
+    )
+    assert count(first) == 0
+    assert count(second) >= before  # untouched: it keeps its count
+    reached, _ = wait_count(first, 1, PASS_S + LAG_S + 30)
+    assert reached == 1  # counting again from zero
