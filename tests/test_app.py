@@ -28,7 +28,7 @@ from PIL import Image
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
 from pose_demo.app.handlers import LiveSession, PoseApp, bgr_to_rgb
-from pose_demo.app.layout import WEBCAM_FRAME_EVERY_S, build_demo
+from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
@@ -326,7 +326,7 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     (and smoother, and rule history). Frames are timed by a clock the test controls, so that what the
     tracker holds does not depend on how fast this machine runs the models.
     """
-    clock = FrameClock(WEBCAM_FRAME_EVERY_S / 2)  # two sessions, each getting a frame every interval
+    clock = FrameClock(0.1)  # two sessions, each getting a frame every 0.2 s (a webcam on a busy server)
     app = PoseApp(pose_app.models, pose_app.outputs, pose_app.catalog, clock)
     squat = frames(VIDEOS / "squat_side_view.mp4", 6, 10)
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 6, 10)
@@ -408,6 +408,7 @@ def test_docs_examples_run(app_url: str) -> None:
         assert placeholder in code
     code = code.replace("http://127.0.0.1:7860/", app_url)
     code = code.replace("photo.jpg", str(WALKERS)).replace("clip.mp4", str(STREET))
+    code = code.replace("coach.mp4", str(STREET)).replace("athlete.mp4", str(STREET))
     namespace: dict[str, object] = {}
     exec(compile(code, "docs/app.md", "exec"), namespace)
     result = namespace["result"]
@@ -637,7 +638,7 @@ def test_video_with_an_exercise_counts_reps_live_and_offers_the_report(pose_app:
 def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> None:
     """Two webcam sessions with an exercise, frames interleaved at the webcam's pace: each counts its own
     person's repetitions (3 squats; lateral raises, auto-detected), shown in its verdict table."""
-    clock = FrameClock(WEBCAM_FRAME_EVERY_S / 2)
+    clock = FrameClock(0.1)  # each session gets a frame every 0.2 s: every 6th frame of a 30 fps clip
     app = PoseApp(pose_app.models, pose_app.outputs, pose_app.catalog, clock)
     squat = frames(VIDEOS / "squat_side_view.mp4", 53, 6)  # 10.6 s at 5 frames/s
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 45, 6)  # the first 2 raises
