@@ -15,22 +15,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from pose_demo.app.layout import WEBCAM_STATE_TTL_S
+from pose_demo.bench.webcam import CHROMIUM, CHROMIUM_ARGS
 from pose_demo.video import probe
 from pose_demo.video.io import ffmpeg_exe
 from tests.conftest import IMAGES, REPO, VIDEOS
 from tests.test_app import running_app
 from tests.test_app_load import app_log, app_pid, rss_mb
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ARTIFACTS = REPO / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 1000}
 TIMEOUT_MS = 180_000  # a busy 2-core machine

@@ -5,7 +5,6 @@ screenshot goes to ``test-artifacts/compare.jpg``; ``assets/screenshots/`` is re
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from playwright.sync_api import Playwright, sync_playwright
+from playwright.sync_api import Playwright
 
 from pose_demo.app.compare_tab import DIFFERENCE_COLUMNS, CompareTab, MotionCache
 from pose_demo.app.handlers import PoseApp
@@ -22,21 +21,15 @@ from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.uploads import NOT_UPLOADED, UploadFolders
 from pose_demo.rules import RuleSet
 from pose_demo.video import probe
-from pose_demo.video.io import ffmpeg_exe
 from tests.conftest import IMAGES, MODEL_DIR, VIDEOS
 from tests.test_app import running_app
-from tests.test_browser import CHROMIUM, TIMEOUT_MS, VIEWPORT, launch, screenshots
+from tests.test_browser import TIMEOUT_MS, VIEWPORT, launch, playwright, screenshots  # noqa: F401 (a fixture, found by name)
+from tests.test_compare import ffmpeg
 from tests.test_security import call, upload
 
 SQUAT = VIDEOS / "squat_side_view.mp4"
 STANDING = IMAGES / "side_frame_squat_f0030_standing.jpg"
 DEEP_SQUAT = IMAGES / "side_frame_squat_f0257_deep_squat.jpg"
-
-
-def ffmpeg(*args: str | Path) -> Path:
-    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *map(str, args)]
-    subprocess.run(cmd, check=True, timeout=120)
-    return Path(args[-1])
 
 
 @pytest.fixture(scope="module")
@@ -143,15 +136,7 @@ def test_server_files_are_refused_with_the_neutral_message(app_url: str) -> None
 # ---------------------------------------------------------------- in the browser
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as p:
-        yield p
-
-
-def test_compare_tab_in_the_browser(playwright: Playwright, app_url: str, clips: dict[str, Path]) -> None:
+def test_compare_tab_in_the_browser(playwright: Playwright, app_url: str, clips: dict[str, Path]) -> None:  # noqa: F811
     browser = launch(playwright)
     try:
         page = browser.new_page(viewport=VIEWPORT)

@@ -29,15 +29,16 @@ CODE_BITS = 12  # frame indices 0..4095: a 15 fps camera file of up to 4.5 minut
 BLOCK = 12  # pixels per code block (survives JPEG both ways)
 MAX_LATENCY_MS = 5000.0  # longer is a missed camera frame (camera files loop every 12 s or more)
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
+CHROMIUM_ARGS = [  # headless, quiet, no network of its own
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
+    "--disable-sync",
     "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
+    "--disable-quic",
 ]
+FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
 def paint_code(frame: np.ndarray, index: int) -> None:
@@ -242,7 +243,7 @@ def measure(
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"],
+            args=[*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={camera}"],
         )
         try:
             pages = []

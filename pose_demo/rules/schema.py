@@ -46,13 +46,9 @@ KINDS = ("measurement", "screening", "action")  # and "classifier" (CLASSIFIER_R
 VIEWS = ("front", "side", "any")
 CONTEXTS = ("standing_still",)  # a rule's "when": the situations it is meant for
 DIRECTIONS = ("both", "high", "low")
+COMMON_RULE_KEYS = ("id", "title", "view", "when", "kind", "note")  # every kind of rule
 RULE_KEYS = (
-    "id",
-    "title",
-    "view",
-    "when",
-    "kind",
-    "note",
+    *COMMON_RULE_KEYS,
     "measure",
     "thresholds",
     "condition",
@@ -61,18 +57,7 @@ RULE_KEYS = (
 )
 FILE_KEYS = ("name", "min_score", "debounce", "rules")
 # A classifier rule: a trained classifier (pose_demo.learn) flags one of its classes.
-CLASSIFIER_RULE_KEYS = (
-    "id",
-    "title",
-    "view",
-    "when",
-    "kind",
-    "note",
-    "model",
-    "flag",
-    "threshold",
-    "debounce",
-)
+CLASSIFIER_RULE_KEYS = (*COMMON_RULE_KEYS, "model", "flag", "threshold", "debounce")
 # model text of a rule file -> the classifier (pose_demo.learn.Classifier); raises ValueError saying why not
 ClassifierSource = Callable[[str], Any]
 _CONDITION_KEYS = (

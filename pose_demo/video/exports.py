@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pose_demo.results import Person
+from pose_demo.rules import Verdict
 from pose_demo.skeleton import COCO17
 from pose_demo.video.pipeline import VideoRun
 
@@ -38,22 +39,23 @@ def write_json(run: VideoRun, path: str | os.PathLike[str]) -> None:
     Path(path).write_text(json.dumps(video_json(run)), encoding="utf-8")
 
 
-def angle_columns(run: VideoRun) -> list[str]:
-    """The ids of the rules measuring angles (unit ``deg``), in rule order, as found in the run."""
+def _verdicts(run: VideoRun) -> list[Verdict]:
+    """The verdicts of the first person with any, in rule order (every person gets the same rules)."""
     for frame in run.frames:
         for person in frame.persons:
             if person.rules:
-                return [v.id for v in person.rules if v.unit == "deg"]
+                return person.rules
     return []
+
+
+def angle_columns(run: VideoRun) -> list[str]:
+    """The ids of the rules measuring angles (unit ``deg``), in rule order, as found in the run."""
+    return [v.id for v in _verdicts(run) if v.unit == "deg"]
 
 
 def classifier_columns(run: VideoRun) -> list[str]:
     """The ids of the classifier rules (a class probability), in rule order, as found in the run."""
-    for frame in run.frames:
-        for person in frame.persons:
-            if person.rules:
-                return [v.id for v in person.rules if v.kind == "classifier"]
-    return []
+    return [v.id for v in _verdicts(run) if v.kind == "classifier"]
 
 
 def write_csv(run: VideoRun, path: str | os.PathLike[str]) -> None:
