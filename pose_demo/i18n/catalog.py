@@ -40,7 +40,7 @@ def catalog(language: str) -> dict[str, str]:
     """The texts of one language, by key (read once)."""
     if language not in LANGUAGES:
         raise ValueError(f"no catalog for {language!r}: one of {', '.join(LANGUAGES)}")
-    data = yaml.load((FOLDER / f"{language}.yaml").read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    data = yaml.load((FOLDER / f"{language}.yaml").read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ValueError(f"{language}.yaml must map each key to one text")
     return data
