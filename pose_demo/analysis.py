@@ -16,6 +16,7 @@ from pose_demo.checks import check_choice, check_number
 from pose_demo.enhance import enhance_dark
 from pose_demo.exercises.schema import load_catalog
 from pose_demo.focus import FOCUS_MODES, focus_persons
+from pose_demo.i18n import Message
 from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleSet
@@ -50,13 +51,19 @@ class AnalysisOptions:
 
     def __post_init__(self) -> None:
         if self.det_threshold is not None:
-            check_number("detection threshold", self.det_threshold, 0.0, 1.0)
-        check_choice("focus", self.focus, FOCUS_MODES)
-        check_choice("smoothing", self.smoothing, SMOOTHING_KINDS)
-        check_number("smoothing strength", self.strength, 0.0, 1.0)
-        check_number("detection interval", self.det_interval, 1, math.inf, whole=True)
+            check_number(Message("error.option.name.detection_threshold"), self.det_threshold, 0.0, 1.0)
+        check_choice(Message("error.option.name.focus"), self.focus, FOCUS_MODES)
+        check_choice(Message("error.option.name.smoothing"), self.smoothing, SMOOTHING_KINDS)
+        check_number(Message("error.option.name.smoothing_strength"), self.strength, 0.0, 1.0)
+        check_number(
+            Message("error.option.name.detection_interval"), self.det_interval, 1, math.inf, whole=True
+        )
         if self.exercise is not None:
-            check_choice("exercise", self.exercise, ["auto", *load_catalog(self.exercise_catalog).ids])
+            check_choice(
+                Message("error.option.name.exercise"),
+                self.exercise,
+                ["auto", *load_catalog(self.exercise_catalog).ids],
+            )
 
 
 def analyse_image(

@@ -6,23 +6,37 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from pose_demo.i18n import Message, UserError
+
 T = TypeVar("T")
-ErrorFactory = Callable[[str], Exception]  # message -> the exception to raise (an exception class will do)
+# (catalog key, parameters) -> the exception to raise (a UserError class will do)
+ErrorFactory = Callable[..., Exception]
+
+# (whole number?, bounds) -> the message of a number out of range
+_NUMBER_KEYS = {
+    (False, "range"): "error.option.number_range",
+    (False, "at_least"): "error.option.number_at_least",
+    (False, "any"): "error.option.number",
+    (True, "range"): "error.option.whole_range",
+    (True, "at_least"): "error.option.whole_at_least",
+    (True, "any"): "error.option.whole",
+}
 
 
-class OptionError(ValueError):
+class OptionError(UserError, ValueError):
     """An option value a user gave is not allowed; the message says which values are."""
 
 
-def check_choice(name: str, value: T, allowed: Sequence[T], error: ErrorFactory = OptionError) -> T:
-    """``value`` if it is one of ``allowed``; else ``error`` naming the allowed values."""
+def check_choice(name: str | Message, value: T, allowed: Sequence[T], error: ErrorFactory = OptionError) -> T:
+    """``value`` if it is one of ``allowed``; else ``error`` naming the allowed values. ``name``: the
+    option's name (a ``Message`` when it is to be translated)."""
     if value not in allowed:
-        raise error(f"The {name} {value!r} is not available: choose one of {', '.join(map(str, allowed))}.")
+        raise error("error.option.choice", name=name, value=value, allowed=", ".join(map(str, allowed)))
     return value
 
 
 def check_number(
-    name: str,
+    name: str | Message,
     value: Any,
     low: float = -math.inf,
     high: float = math.inf,
@@ -36,13 +50,6 @@ def check_number(
         or not low <= value <= high
         or (whole and not float(value).is_integer())
     ):
-        kind = "a whole number" if whole else "a number"
-        span = (
-            f" from {low} to {high}"
-            if math.isfinite(high)
-            else f" of at least {low}"
-            if math.isfinite(low)
-            else ""
-        )
-        raise error(f"The {name} must be {kind}{span}, not {value!r}.")
+        bounds = "range" if math.isfinite(high) else "at_least" if math.isfinite(low) else "any"
+        raise error(_NUMBER_KEYS[whole, bounds], name=name, value=value, low=low, high=high)
     return float(value)

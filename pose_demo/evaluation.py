@@ -12,6 +12,7 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from pose_demo.i18n import UserError
 from pose_demo.image_input import load_image
 from pose_demo.predictor import UniModel
 from pose_demo.results import Box
@@ -19,7 +20,7 @@ from pose_demo.results import Box
 VISIBLE_SCORE = 0.2  # joints above this count in the GT-box rescoring, as in PaddleDetection's eval
 
 
-class AnnotationError(ValueError):
+class AnnotationError(UserError, ValueError):
     """The annotation file, or the images it lists, cannot be evaluated."""
 
 
@@ -28,21 +29,25 @@ def load_annotations(ann_file: str | Path, image_dir: str | Path) -> COCO:
     try:
         data = json.loads(Path(ann_file).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise AnnotationError(f"{ann_file} is not JSON ({e}): give a COCO person_keypoints file.") from e
+        raise AnnotationError("error.annotation.not_json", file=ann_file, reason=e) from e
     missing_keys = {"images", "annotations", "categories"} - set(data if isinstance(data, dict) else ())
     if missing_keys:
         raise AnnotationError(
-            f"{ann_file} is not a COCO annotation file: it has no {', '.join(sorted(missing_keys))}."
+            "error.annotation.not_coco", file=ann_file, keys=", ".join(sorted(missing_keys))
         )
     try:
         names = [str(image["file_name"]) for image in data["images"]]
     except (KeyError, TypeError) as e:
-        raise AnnotationError(f"{ann_file}: every entry of its images list needs a file_name.") from e
+        raise AnnotationError("error.annotation.no_file_name", file=ann_file) from e
     missing = [name for name in names if not (Path(image_dir) / name).is_file()]
     if missing:
         raise AnnotationError(
-            f"{len(missing)} of the {len(data['images'])} images in {ann_file} are not in {image_dir} "
-            f"(first: {', '.join(missing[:3])}): point --images at the folder that holds them."
+            "error.annotation.missing_images",
+            missing=len(missing),
+            total=len(data["images"]),
+            file=ann_file,
+            folder=image_dir,
+            first=", ".join(missing[:3]),
         )
     coco = COCO()
     coco.dataset = data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pose_demo.checks import check_choice
+from pose_demo.i18n import Message
 from pose_demo.results import Person
 
 FOCUS_MODES = ("everyone", "largest", "central")
@@ -16,7 +17,7 @@ def focus_persons(persons: list[Person], image_size: tuple[int, int], mode: str)
     ``largest`` keeps the person with the largest box; ``central`` the one whose box centre is nearest
     the image centre, distances measured in image widths and heights so that both axes count alike.
     """
-    check_choice("focus", mode, FOCUS_MODES)
+    check_choice(Message("error.option.name.focus"), mode, FOCUS_MODES)
     if mode == "everyone" or not persons:
         return list(persons)
     boxes = np.array([p.box.as_xyxy() for p in persons], dtype=np.float64)

@@ -14,10 +14,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from pose_demo.i18n import UserError
+
 MAX_PIXELS = 50_000_000  # 50 megapixels; larger images are refused before decoding
 
 
-class ImageInputError(ValueError):
+class ImageInputError(UserError, ValueError):
     """The input is not a usable image. The message says what was wrong and what to do."""
 
 
@@ -33,7 +35,7 @@ def load_image(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise ImageInputError(f"No image file at {path}: check the path.")
+            raise ImageInputError("error.image.no_file", path=path)
         source = path.read_bytes()
     return decode_image(source, max_pixels)
 
@@ -41,17 +43,14 @@ def load_image(
 def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode image bytes (JPEG, PNG, WebP, BMP, TIFF...) honouring EXIF orientation."""
     if not data:
-        raise ImageInputError("The image file is empty (0 bytes): upload a JPEG or PNG photo.")
+        raise ImageInputError("error.image.empty")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             width, height, mode, fmt = *probe.size, probe.mode, probe.format
     except Image.DecompressionBombError as e:
-        raise ImageInputError(f"The image is too large to open safely ({e}): resize it and try again.") from e
+        raise ImageInputError("error.image.bomb", reason=e) from e
     except (Image.UnidentifiedImageError, OSError, ValueError) as e:
-        raise ImageInputError(
-            "This file is not an image that can be read (it may be damaged, or another kind of file): "
-            "upload a JPEG, PNG or WebP photo."
-        ) from e
+        raise ImageInputError("error.image.unreadable") from e
     _check_size(width, height, max_pixels)
     # Pillow converts alpha, palette and 16/32-bit modes, and decodes strictly a JPEG that lacks
     # its end marker (cv2 would silently return a half-grey picture); OpenCV does the rest, faster.
@@ -65,9 +64,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as img:
             return to_bgr8(_pil_to_array(ImageOps.exif_transpose(img)), max_pixels, rgb=True)
     except OSError as e:
-        raise ImageInputError(
-            "The image is truncated or damaged and could not be decoded: upload the complete file."
-        ) from e
+        raise ImageInputError("error.image.truncated") from e
 
 
 def _pil_to_array(img: Image.Image) -> np.ndarray:
@@ -80,11 +77,15 @@ def _pil_to_array(img: Image.Image) -> np.ndarray:
 
 def _check_size(width: int, height: int, max_pixels: int) -> None:
     if width < 1 or height < 1:
-        raise ImageInputError("The image has no pixels: upload a real photo.")
+        raise ImageInputError("error.image.no_pixels")
     if width * height > max_pixels:
         raise ImageInputError(
-            f"The image is too large ({width}x{height} = {width * height:,} pixels; the limit is "
-            f"{max_pixels:,}, {max_pixels / 1e6:g} megapixels): resize it and try again."
+            "error.image.too_large",
+            width=width,
+            height=height,
+            pixels=width * height,
+            limit=max_pixels,
+            megapixels=max_pixels / 1e6,
         )
 
 
@@ -93,9 +94,7 @@ def to_bgr8(image: np.ndarray, max_pixels: int = MAX_PIXELS, rgb: bool = False) 
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
-        raise ImageInputError(
-            f"Expected a grayscale, RGB or RGBA image, got an array of shape {image.shape}."
-        )
+        raise ImageInputError("error.image.bad_shape", shape=image.shape)
     _check_size(image.shape[1], image.shape[0], max_pixels)
     image = _to_uint8(image)
     if image.ndim == 2:
@@ -120,4 +119,4 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
         return (image.astype(np.float64) * (255 / top) if top > 255 else image).astype(np.uint8)
     if image.dtype == bool:
         return image.astype(np.uint8) * 255
-    raise ImageInputError(f"Unsupported pixel type {image.dtype}: use 8- or 16-bit images.")
+    raise ImageInputError("error.image.pixel_type", dtype=image.dtype)

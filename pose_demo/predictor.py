@@ -26,7 +26,8 @@ class UniModel:
 
     Models are registry names or folders (see ``pose_demo.models.store.resolve_model``).
     Compiled OpenVINO models are kept in ``compile_cache`` (None: compile every time).
-    Safe to share between threads: each inference borrows its own request from a pool.
+    Safe to share between threads: each inference borrows its own request from a pool; ``streams``
+    of them run at once (see ``RuntimeOptions``), e.g. two video frames in flight.
     """
 
     def __init__(
@@ -42,8 +43,9 @@ class UniModel:
         det_threshold: float = 0.5,
         min_person_score: float = 0.15,
         compile_cache: str | os.PathLike[str] | None = DEFAULT_COMPILE_CACHE,
+        streams: int = 1,
     ) -> None:
-        options = RuntimeOptions(runtime, device, precision, threads, usable_cache(compile_cache))
+        options = RuntimeOptions(runtime, device, precision, threads, usable_cache(compile_cache), streams)
         det_folder = resolve_model(det_model, model_dir=model_dir, download_dir=Path(download_dir))
         kp_folder = resolve_model(kp_model, model_dir=model_dir, download_dir=Path(download_dir))
         det_runtime = load_runtime(det_folder, options)

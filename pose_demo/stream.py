@@ -94,17 +94,18 @@ class PoseStream:
             self._last_output = self.draw(frame_bgr, result), result
         return self._last_output
 
-    def analyse(self, frame_bgr: np.ndarray, timestamp_s: float) -> FrameResult:
+    def analyse(
+        self, frame_bgr: np.ndarray, timestamp_s: float, found: list[Person] | None = None
+    ) -> FrameResult:
         """The persons in a frame, without drawing nor dropping: timestamps must increase.
 
         ``process`` is ``analyse`` then ``draw``; a video pipeline may draw in another thread.
+        ``found``: what ``find`` gave for this frame, found ahead (in another thread), for a frame the
+        detector runs on (``detects``); None: found here.
         """
         self._last_time = timestamp_s
         size = (frame_bgr.shape[1], frame_bgr.shape[0])
-        if self.options.enhance:
-            with self.timer.stage("enhance"):
-                frame_bgr = enhance_dark(frame_bgr)
-        persons = self._detect_or_follow(frame_bgr, timestamp_s)
+        persons = self._detect_or_follow(frame_bgr, timestamp_s, found)
         dead = self.tracker.dead_ids
         for track_id in dead:
             self._anchors.pop(track_id, None)
@@ -128,6 +129,21 @@ class PoseStream:
                 self.reps.forget(dead)
         return FrameResult(persons, size)
 
+    def detects(self, index: int) -> bool:
+        """Whether the detector runs on the ``index``-th frame analysed (from 0) whatever came before:
+        such a frame's persons can be found (``find``) ahead, while earlier frames are analysed."""
+        return index % self.options.det_interval == 0
+
+    def find(self, frame_bgr: np.ndarray, timer: StageTimer) -> list[Person]:
+        """The persons the detector and keypoint model find in a frame, before tracking: depends on no
+        earlier frame, so several frames can be found at once in other threads, each timed by its own
+        ``timer``."""
+        if self.options.enhance:
+            with timer.stage("enhance"):
+                frame_bgr = enhance_dark(frame_bgr)
+        with timer.stage("pose"):
+            return self.model.predict(frame_bgr, self.options.det_threshold).persons
+
     def draw(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
         """A copy of the frame with the result drawn as ``draw_options`` say."""
         return draw_result(frame_bgr, result, self.draw_options)
@@ -150,14 +166,19 @@ class PoseStream:
         self._min_delay = min(self._min_delay, delay)
         return delay - self._min_delay > self.max_latency_s
 
-    def _detect_or_follow(self, frame_bgr: np.ndarray, timestamp_s: float) -> list[Person]:
-        """Persons with track ids: detected, or followed from the tracks' predicted boxes."""
-        follow = self._processed % self.options.det_interval != 0
+    def _detect_or_follow(
+        self, frame_bgr: np.ndarray, timestamp_s: float, found: list[Person] | None
+    ) -> list[Person]:
+        """Persons with track ids: detected (or ``found`` ahead), or followed from the tracks' predicted
+        boxes."""
+        follow = not self.detects(self._processed)
+        if found is not None and follow:
+            raise ValueError(f"frame {self._processed} follows the tracks: it cannot be found ahead")
         self._processed += 1
         tracked = self.tracker.predict_boxes(timestamp_s) if follow else []
         if not tracked:
-            with self.timer.stage("pose"):
-                found = self.model.predict(frame_bgr, self.options.det_threshold).persons
+            if found is None:
+                found = self.find(frame_bgr, self.timer)
             with self.timer.stage("track"):
                 persons = self.tracker.update(found, timestamp_s)
                 for p in persons:
@@ -165,12 +186,15 @@ class PoseStream:
                     if p.track_id is not None and centre is not None:
                         self._anchors[p.track_id] = p.box.as_xyxy() - np.tile(centre, 2)
                 return persons
+        if self.options.enhance:
+            with self.timer.stage("enhance"):
+                frame_bgr = enhance_dark(frame_bgr)
         with self.timer.stage("pose"):
-            found = self.model.predict_with_boxes(frame_bgr, [box for _, box in tracked]).persons
+            followed = self.model.predict_with_boxes(frame_bgr, [box for _, box in tracked]).persons
         with self.timer.stage("track"):
             persons = [
                 replace(p, box=self._reanchor(track_id, p))
-                for (track_id, _), p in zip(tracked, found, strict=True)
+                for (track_id, _), p in zip(tracked, followed, strict=True)
                 if p.score >= self.model.min_person_score
             ]
             return self.tracker.update(persons, timestamp_s, detected=False)

@@ -28,6 +28,7 @@ from PIL import Image
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
 from pose_demo.app.handlers import LiveSession, PoseApp, bgr_to_rgb
+from pose_demo.app.language import ui
 from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
@@ -37,6 +38,7 @@ from pose_demo.app.views import verdict_cell
 from pose_demo.bench.served import served_app
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
+from pose_demo.i18n import translate
 from pose_demo.results import Box, FrameResult, Person
 from pose_demo.rules import RuleSet, Verdict
 from pose_demo.stream import PoseStream
@@ -49,6 +51,7 @@ WALKERS = IMAGES / "front_ochuman_000817_three_people_walking.jpg"  # 3 persons,
 PLAYERS = IMAGES / "side_mhp_10084_basketball_two_players.jpg"  # 2 persons
 DARK = IMAGES / "dark_exlpose_0212_vid000020_exp400_000052.png"  # 1 person, walking on the right
 STREET = VIDEOS / "mmpose_demo_street_5frames.mp4"  # 5 frames at 5 fps, 960 x 540
+CJK_NAME = re.compile(r"[\u4e00-\u9fff]")
 
 
 @contextmanager
@@ -163,7 +166,8 @@ def test_examples_manifest_matches_the_shared_files(tmp_path: Path) -> None:
         assert hashlib.sha256(local.read_bytes()).hexdigest() == e.sha256, e.path
         assert re.fullmatch(r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+", e.url)
     images = resolve_examples("image", local_dir=DATA_DIR)
-    assert [name for name, _ in images] == [e.name for e in examples if e.kind == "image"]
+    assert [e for e, _ in images] == [e for e in examples if e.kind == "image"]
+    assert all(CJK_NAME.search(e.zh) for e, _ in images)  # each has its Chinese name
     assert all(path.is_file() for _, path in images)
     assert resolve_examples("video", local_dir=tmp_path) == []  # a folder without them: no examples, no error
 
@@ -193,7 +197,7 @@ def test_examples_download_once_and_refuse_a_bad_hash(
     manifest.write_text(yaml.safe_dump({"examples": entries}))
     cache = tmp_path / "cache"
     found = resolve_examples("image", manifest, download_dir=cache)
-    assert found == [("ok", cache / "images" / "a.jpg")]
+    assert [(e.name, path) for e, path in found] == [("ok", cache / "images" / "a.jpg")]
     assert sorted(p.name for p in (cache / "images").iterdir()) == ["a.jpg"]  # nothing half-written left
     good.unlink()  # cached now: no second download
     assert resolve_examples("image", manifest, download_dir=cache) == found
@@ -606,8 +610,10 @@ def test_missing_examples_are_said_once_in_the_ui(pose_app: PoseApp) -> None:
     """No examples (e.g. offline): each gallery is replaced by one line saying why and what to do."""
     demo = build_demo(pose_app, [], [])
     notes = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "no-examples"]
-    assert len(notes) == 2 and "POSE_DEMO_EXAMPLES_DIR" in notes[0].value
-    with_examples = build_demo(pose_app, [("Walkers", WALKERS)], [("Street", STREET)])
+    assert len(notes) == 2 and notes[0].value == str(ui("ui.no_examples"))
+    assert "POSE_DEMO_EXAMPLES_DIR" in translate("ui.no_examples", "en")
+    examples = {e.kind: e for e in load_manifest()}
+    with_examples = build_demo(pose_app, [(examples["image"], WALKERS)], [(examples["video"], STREET)])
     assert not [b for b in with_examples.blocks.values() if getattr(b, "elem_id", None) == "no-examples"]
 
 
@@ -649,9 +655,9 @@ def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> 
         for name, frame in (("squat", a), ("raise", b)):
             if frame is not None:
                 _, tables[name], sessions[name], _ = app.webcam_frame(frame, sessions[name], **settings[name])
-    assert list(tables["squat"]["reps"]) == ["3 squat"]
+    assert list(tables["squat"]["reps"]) == ["3 Squat"]
     assert (
-        tables["raise"]["reps"][0].endswith("lateral raise")
+        tables["raise"]["reps"][0].endswith("Lateral raise")
         and int(tables["raise"]["reps"][0].split()[0]) >= 1
     )
     assert sessions["squat"].stream.reps is not sessions["raise"].stream.reps

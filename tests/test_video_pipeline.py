@@ -1,5 +1,7 @@
 """Video files end to end: H.264 with audio, exports, stride and scale, rotation, VFR, limits, the CLI."""
 
+# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
+
 from __future__ import annotations
 
 import csv
@@ -7,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,12 +18,15 @@ import pytest
 from PIL import Image
 
 from pose_demo import AnalysisOptions, DrawOptions, UniModel
+from pose_demo.i18n import Message
+from pose_demo.models.runtime import RuntimeOptions
 from pose_demo.rules import RuleSet
 from pose_demo.skeleton import COCO17
+from pose_demo.stream import PoseStream
 from pose_demo.video.exports import video_json, write_csv, write_gif, write_json
 from pose_demo.video.io import VideoInputError, decode, probe
-from pose_demo.video.pipeline import VideoOptions, VideoRun, check_video, process_video
-from tests.conftest import REPO, VIDEOS
+from pose_demo.video.pipeline import VideoOptions, VideoRun, VideoTooLongError, check_video, process_video
+from tests.conftest import MODEL_DIR, REPO, VIDEOS
 from tests.test_video_io import ffmpeg, make_clip, make_lying_mkv, make_phone_video, make_portrait, make_vfr
 
 
@@ -117,6 +123,69 @@ def test_stride_scale_and_det_interval(fast_model: UniModel, clip: Path, tmp_pat
     assert tracked_frames(run) >= 20
 
 
+@pytest.fixture(scope="module")
+def two_streams() -> UniModel:
+    """The fast pair compiled with two OpenVINO streams: two frames' requests run at the same time."""
+    return UniModel(model_dir=MODEL_DIR, streams=2)
+
+
+def leaves(data: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """The values of a JSON-like tree, each with its path."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else None
+    if items is None:
+        yield path, data
+        return
+    for key, value in items:
+        yield from leaves(value, f"{path}/{key}")
+
+
+def assert_same_frames(pipelined: VideoRun, sequential: VideoRun) -> None:
+    """The same per-frame JSON (floats within 1e-4, everything else identical) and the same repetitions."""
+    got, expected = dict(leaves(video_json(pipelined))), dict(leaves(video_json(sequential)))
+    assert got.keys() == expected.keys()
+    for path, value in expected.items():
+        if isinstance(value, float):
+            assert got[path] == pytest.approx(value, abs=1e-4), path
+        else:
+            assert got[path] == value, path
+    assert pipelined.reps == sequential.reps
+
+
+@pytest.mark.parametrize(
+    ("video", "analysis", "stride"),
+    [
+        ("squat_side_view.mp4", AnalysisOptions(rules=RuleSet.load("default"), exercise="squat"), 1),
+        ("squat_side_view.mp4", AnalysisOptions(det_interval=3, exercise="squat"), 1),
+        ("squat_side_view.mp4", AnalysisOptions(exercise="squat"), 2),
+        ("mmpose_demo_street_5frames.mp4", AnalysisOptions(), 1),  # several walkers
+    ],
+    ids=["every-frame", "det-interval-3", "stride-2", "street"],
+)
+def test_pipelined_frames_are_the_sequential_ones(
+    two_streams: UniModel, video: str, analysis: AnalysisOptions, stride: int
+) -> None:
+    """Frames in flight at once give what one frame at a time gives (60 frames of 240x136)."""
+    options = VideoOptions(analysis, frame_stride=stride, output_scale=0.25, max_frames=60)
+    pipelined = process_video(two_streams, VIDEOS / video, options=options)  # 2 frames in flight
+    sequential = process_video(two_streams, VIDEOS / video, options=replace(options, frames_in_flight=1))
+    assert len(pipelined.frames) == (5 if "street" in video else 60)
+    assert sum(len(f.persons) for f in pipelined.frames) >= len(pipelined.frames)
+    assert_same_frames(pipelined, sequential)
+
+
+def test_frames_found_ahead_are_checked(fast_model: UniModel) -> None:
+    with pytest.raises(ValueError, match="frames_in_flight must be at least 1"):
+        VideoOptions(frames_in_flight=0)
+    with pytest.raises(ValueError, match="streams must be at least 1"):
+        RuntimeOptions(streams=0)
+    stream = PoseStream(fast_model, AnalysisOptions(det_interval=2), max_latency_s=None)
+    frame = np.zeros((64, 64, 3), np.uint8)
+    assert [stream.detects(k) for k in range(4)] == [True, False, True, False]
+    stream.analyse(frame, 0.0, stream.find(frame, stream.timer))
+    with pytest.raises(ValueError, match="frame 1 follows the tracks"):  # it cannot be found ahead
+        stream.analyse(frame, 0.1, [])
+
+
 def test_threshold_focus_and_drawing_reach_the_stream(fast_model: UniModel, tmp_path: Path) -> None:
     street = VIDEOS / "mmpose_demo_street_5frames.mp4"  # several walkers
     everyone = process_video(fast_model, street, options=VideoOptions(output_scale=0.5))
@@ -190,8 +259,16 @@ def test_too_long_and_unreadable_videos_are_refused_before_any_output(
     for source in (clip, probe(clip)):  # a path, or the info already probed from it
         with pytest.raises(
             VideoInputError, match=r"lasts 1\.5 s, longer than the 1 s limit: cut it shorter and try again\."
-        ):
+        ) as refused:
             process_video(fast_model, source, tmp_path / "out.mp4", VideoOptions(max_duration_s=1.0))
+    too_long = refused.value
+    assert isinstance(too_long, VideoTooLongError) and (too_long.duration, too_long.limit) == (1.5, 1.0)
+    assert too_long.text("zh-CN") == "视频时长 1.5 秒，超过了 1 秒的上限：请剪短后再试。"
+    slider = VideoTooLongError(1.5, 1.0, Message("video.remedy.slider"))
+    assert str(slider).endswith(
+        "limit: raise the Max duration slider beside the video, or cut the video shorter."
+    )
+    assert slider.text("zh-CN").endswith("上限：请调高视频旁边的“最长时长”滑块，或把视频剪短。")
     (tmp_path / "notes.mp4").write_text("not a video")
     with pytest.raises(VideoInputError, match="could not be read as a video"):
         process_video(fast_model, tmp_path / "notes.mp4", tmp_path / "out.mp4")
@@ -217,6 +294,10 @@ def test_the_duration_limit_is_enforced_on_the_decoded_frames(
     }  # fmt: skip
     assert run.notice({"duration": "Max duration slider"}) == (
         "Stopped at the 1 s limit (Max duration slider): the first 1.0 s (31 frames) were analysed."
+    )
+    assert run.notice() == "Stopped at the 1 s limit: the first 1.0 s (31 frames) were analysed."
+    assert run.notice({"duration": "最长时长"}, "zh-CN") == (
+        "已在 1 秒的上限处停止（最长时长）：只分析了前 1.0 秒（31 帧）。"
     )
     # The app's summary says so.
     summary = app_summary(run, tmp_path)
@@ -302,13 +383,19 @@ def test_cli_video(clip: Path, tmp_path: Path) -> None:
 
 
 def test_cli_bench_video(tmp_path: Path) -> None:
-    """4 s of the squat, every other frame: the man stands, then squats (still and moving phases)."""
+    """4 s of the squat, every other frame: the man stands, then squats (still and moving phases); the
+    pipelined path and the sequential one, alternating."""
     clip = make_clip(tmp_path / "squat4s.mp4", seconds=4)
-    args = ("--max-frames", "40", "--stride", "2", "--json", tmp_path / "bench.json")
+    args = ("--max-frames", "40", "--stride", "2", "--json", tmp_path / "bench.json", "--compare-sequential")
     proc = cli("bench-video", clip, *args)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "bench.json").read_text())
     assert report["frames"] == 40 and report["fps"] > 0
+    assert (report["path"], report["frames_in_flight"]) == ("pipelined", 2)
+    sequential = report["sequential"]
+    assert (sequential["path"], sequential["frames_in_flight"], sequential["frames"]) == ("sequential", 1, 40)
+    assert report["speedup"] == pytest.approx(report["fps"] / sequential["fps"], rel=0.01)
+    assert "pipelined / sequential frames/s, same run" in proc.stdout
     assert {"decode", "pose", "draw", "encode"} <= set(report["stage_ms"])
     assert {"detect", "keypoints"} <= set(report["model_ms"])
     table = report["jitter_lag"]

@@ -14,6 +14,7 @@ import gradio as gr
 
 from pose_demo.app.examples import resolve_examples
 from pose_demo.app.handlers import PoseApp
+from pose_demo.app.language import translations
 from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
@@ -81,6 +82,7 @@ def serve(demo: gr.Blocks, host: str | None = None, port: int | None = None, sha
         server_port=port,
         share=share,
         max_file_size=MAX_FILE_SIZE,
+        i18n=translations(),  # the page in the browser's language (English or Chinese)
         # Gradio's traffic monitoring would publish per-endpoint statistics to anyone, and its API page
         # shows "p50: 0 ms" for endpoints it never timed.
         enable_monitoring=False,

@@ -1,9 +1,10 @@
 """The Compare tab: an athlete's clip (or photo) against a reference, aligned in time, side by side.
 
-Its layout and its handler live here; ``build_demo`` adds it with ``compare_tab(app, settings)``. The
-handler opens only files this app received (``uploads``), and does not analyse a clip again when it has
-just been analysed: by this tab (a few recent movements are kept, by content and settings), or by this
-session's Video tab (its run is reused when the file is the same and its settings allow it).
+Its layout and its handler live here; ``build_demo`` adds it with ``compare_tab(app, settings,
+localised)``. Its texts are the catalog's ``ui.compare.*``, in the browser's language. The handler opens
+only files this app received (``uploads``), and does not analyse a clip again when it has just been
+analysed: by this tab (a few recent movements are kept, by content and settings), or by this session's
+Video tab (its run is reused when the file is the same and its settings allow it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gradio.context import Context
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.examples import resolve_examples
 from pose_demo.app.handlers import PoseApp, VideoAnalysis, user_errors
+from pose_demo.app.language import Localised, language, localise_examples, ui
 from pose_demo.app.uploads import Upload, upload_name, upload_path
 from pose_demo.checks import check_number
 from pose_demo.compare import (
@@ -44,7 +46,9 @@ from pose_demo.compare import (
 )
 from pose_demo.compare.features import REPORTED
 from pose_demo.compare.render import save_figure
-from pose_demo.compare.report import TOLERANCE_DEG
+from pose_demo.compare.report import TOLERANCE_DEG, pace_words
+from pose_demo.exercises.schema import load_catalog
+from pose_demo.i18n import Message, title_in, translate
 from pose_demo.video import VideoOptions, check_video
 
 log = logging.getLogger(__name__)
@@ -63,15 +67,16 @@ TOLERANCE_RANGE = (1.0, 45.0)
 MAX_DURATION_S = 60.0  # each clip
 CACHED_MOTIONS = 8  # movements kept for comparing again (their keypoints only: small)
 COMPARE_CONCURRENCY = 1  # shares the Video tab's queue: both keep the two cores busy
-DIFFERENCE_COLUMNS = [
+# The differences table's columns (catalog keys ui.compare.column.*).
+DIFFERENCE_KEYS = (
     "angle",
-    "athlete at (s)",
-    "reference at (s)",
-    "reference (°)",
-    "athlete (°)",
-    "difference (°)",
-    "in words",
-]
+    "athlete_at",
+    "reference_at",
+    "reference_deg",
+    "athlete_deg",
+    "difference_deg",
+    "words",
+)
 COMPARE_API = (
     "Compares an athlete with a reference: two videos (aligned in time) or two photos. Returns the "
     "side-by-side H.264 video (videos) or picture (photos), the summary (score 0-100, tempo), the largest "
@@ -81,6 +86,14 @@ COMPARE_API = (
     "athlete. Every setting is optional."
 )
 FILE_API = "The {what}: handle_file(path or URL) of a video (MP4, MOV, WebM) or a photo (JPEG, PNG)."
+
+
+def difference_columns(language: str) -> list[str]:
+    """The headers of the differences table in ``language``."""
+    return [translate(f"ui.compare.column.{key}", language) for key in DIFFERENCE_KEYS]
+
+
+DIFFERENCE_COLUMNS = difference_columns("en")  # what API clients asking for no language get
 
 
 def file_digest(path: Path) -> str:
@@ -140,20 +153,21 @@ def reusable_run(video: VideoAnalysis | None, key: MotionKey) -> bool:
     )
 
 
-def differences_table(comparison: Comparison) -> pd.DataFrame:
+def differences_table(comparison: Comparison, language: str = "en") -> pd.DataFrame:
+    """The largest differences, one row each, in ``language``."""
     rows = [
         [
-            d.joint.replace("_", " "),
+            translate(f"compare.joint.{d.joint}", language),
             round(d.athlete_time, 2),
             round(d.reference_time, 2),
             round(d.reference_deg),
             round(d.athlete_deg),
             round(d.difference_deg),
-            d.text,
+            d.words(language),
         ]
         for d in comparison.differences
     ]
-    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+    return pd.DataFrame(rows, columns=difference_columns(language))
 
 
 def write_pairs_csv(comparison: Comparison, path: Path) -> None:
@@ -169,17 +183,23 @@ def write_pairs_csv(comparison: Comparison, path: Path) -> None:
             writer.writerow([int(ref.frames[r]), int(ath.frames[a]), *times, *values])
 
 
-def summary(comparison: Comparison, reused: list[str]) -> str:
-    lines = [f"## Score {comparison.score:.0f} / 100"]
+def summary(comparison: Comparison, reused: list[Message], language: str = "en") -> str:
+    """The score, the tempo (videos), and what was not analysed again, in ``language``."""
+
+    def t(key: str, **params: Any) -> str:
+        return translate(f"ui.compare.{key}", language, **params)
+
+    lines = [t("score", score=comparison.score)]
     if not comparison.athlete.photo:
-        t = comparison.timing
-        reps = f"; repetitions of **{comparison.exercise}** matched one by one" if comparison.exercise else ""
-        tempo = f"**{t['tempo_ratio']:.2f} times** the reference's time ({t['pace']})"
-        lines.append(f"The athlete takes {tempo}{reps}.")
+        timing = comparison.timing
+        exercise = comparison.exercise
+        reps = t("reps", exercise=title_in(load_catalog().get(exercise).title, language)) if exercise else ""
+        pace = pace_words(timing["pace"], language)
+        lines.append(t("tempo", ratio=timing["tempo_ratio"], pace=pace, reps=reps))
     if not comparison.differences:
-        lines.append(f"No joint angle differs by more than {comparison.tolerance:g}°.")
+        lines.append(t("no_difference", tolerance=comparison.tolerance))
     if reused:
-        lines.append(f"Not analysed again: {', '.join(reused)}.")
+        lines.append(t("reused", what=t("separator").join(m.text(language) for m in reused)))
     return "\n\n".join(lines)
 
 
@@ -197,17 +217,17 @@ class CompareTab:
         key: MotionKey,
         video: VideoAnalysis | None,
         report: Callable[[int, int], None],
-        reused: list[str],
+        reused: list[Message],
     ) -> Motion:
         """The movement in one file: from this tab's cache, the Video tab's run, or analysed now."""
         cached = self.cache.get(key)
         if cached is not None:
-            reused.append(f"the {name} (compared before)")
+            reused.append(Message("ui.compare.reused_here", {"name": Message(f"ui.compare.the_{name}")}))
             motion = cached
         elif not is_photo(path) and reusable_run(video, key):
             assert video is not None
             motion = main_motion(video.run, name)
-            reused.append(f"the {name} (analysed in the Video tab)")
+            reused.append(Message("ui.compare.reused_video", {"name": Message(f"ui.compare.the_{name}")}))
         elif is_photo(path):
             motion = photo_motion(self.app.models.get(*key.models), path, name, key.options)
         else:
@@ -227,16 +247,16 @@ class CompareTab:
         overlay: bool = False,
         video: VideoAnalysis | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
+        request: gr.Request | None = None,
         **settings: Any,
     ) -> tuple[Any, Any, str, pd.DataFrame, list[str], Any]:
-        """The side-by-side video (or picture), summary, differences table, downloads and angle plot."""
-        with user_errors("comparing"):
-            try:
-                return self._compare(
-                    reference, athlete, mirror, tolerance, overlay, video, progress, settings
-                )
-            except CompareError as e:  # what was wrong and what to do
-                raise gr.Error(str(e), print_exception=False) from e
+        """The side-by-side video (or picture), summary, differences table, downloads and angle plot, in
+        the language of the browser that sent ``request`` (Gradio passes it; English without one)."""
+        lang = language(request)
+        with user_errors("compare", lang):
+            return self._compare(
+                reference, athlete, mirror, tolerance, overlay, video, progress, settings, lang
+            )
 
     def _compare(
         self,
@@ -248,25 +268,32 @@ class CompareTab:
         video: VideoAnalysis | None,
         progress: gr.Progress,
         settings: dict[str, Any],
+        lang: str,
     ) -> tuple[Any, Any, str, pd.DataFrame, list[str], Any]:
-        ref_path = upload_path(reference, "reference", self.app.uploads)
-        ath_path = upload_path(athlete, "athlete's file", self.app.uploads)
+        def t(key: str, **params: Any) -> str:
+            return translate(f"ui.compare.{key}", lang, **params)
+
+        ref_path = upload_path(reference, t("the_reference"), self.app.uploads, lang)
+        ath_path = upload_path(athlete, t("the_athletes_file"), self.app.uploads, lang)
         if is_photo(ref_path) != is_photo(ath_path):
-            raise CompareError("Compare two videos or two photos, not one of each.")
-        tolerance = check_number("tolerance", tolerance, *TOLERANCE_RANGE, error=CompareError)
-        s = self.app.settings(**settings)
+            raise CompareError("ui.compare.error.photo_and_video")
+        tolerance = check_number(
+            Message("ui.compare.the_tolerance"), tolerance, *TOLERANCE_RANGE, error=CompareError
+        )
+        s = self.app.settings(lang=lang, **settings)
         options = replace(s.analysis, focus="largest", exercise=None)
-        progress(0, desc="Loading the models")
-        reused: list[str] = []
+        progress(0, desc=t("progress.models"))
+        reused: list[Message] = []
         motions = []
         for path, name in ((ref_path, "reference"), (ath_path, "athlete")):
+            analysing = t("progress.analysing", name=t(f"the_{name}"))
 
-            def report(done: int, total: int, name: str = name) -> None:
-                progress((done, total), desc=f"Analysing the {name}", unit="frames")
+            def report(done: int, total: int, desc: str = analysing) -> None:
+                progress((done, total), desc=desc, unit=t("progress.frames"))
 
             key = MotionKey(file_digest(path), s.models, options)
             motions.append(self.motion(path, name, key, video, report, reused))
-        progress(0, desc="Aligning")
+        progress(0, desc=t("progress.aligning"))
         comparison = compare_motions(motions[0], motions[1], bool(mirror), tolerance)
         folder = self.app.outputs.new()
         stem = f"{upload_name(athlete)}_vs_{upload_name(reference)}"
@@ -275,23 +302,23 @@ class CompareTab:
         write_pairs_csv(comparison, files[1])
         side_video = side_picture = None
         if comparison.athlete.photo:
-            side_picture = self.app.save_image(side_by_side_picture(comparison, bool(overlay)), stem)
+            side_picture = self.app.save_image(side_by_side_picture(comparison, bool(overlay), lang), stem)
             files.append(Path(side_picture))
         else:
 
             def drawing(done: int, total: int) -> None:
-                progress((done, total), desc="Drawing the side-by-side video", unit="frames")
+                progress((done, total), desc=t("progress.drawing"), unit=t("progress.frames"))
 
             side_video = folder / f"{stem}_compare.mp4"
-            write_side_by_side(comparison, side_video, bool(overlay), drawing)
+            write_side_by_side(comparison, side_video, bool(overlay), drawing, lang)
             files.append(side_video)
-        figure = angle_figure(comparison)
+        figure = angle_figure(comparison, language=lang)
         files.append(save_figure(figure, folder / f"{stem}_angle.png"))
         return (
             None if side_video is None else str(side_video),
             side_picture,
-            summary(comparison, reused),
-            differences_table(comparison),
+            summary(comparison, reused, lang),
+            differences_table(comparison, lang),
             [str(f) for f in files],
             figure,
         )
@@ -317,68 +344,84 @@ def example_pairs() -> list[list[str]]:
     return [[videos[0], videos[0]], [videos[0], videos[1]]] if len(videos) >= 2 else []
 
 
-def compare_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> CompareTab:
-    """The tab's components and events (inside a ``gr.Tab``); returns its handler."""
+def example_labels(language: str) -> list[str]:
+    """The names of the ``example_pairs``, in ``language``."""
+    return [translate(f"ui.compare.example.{key}", language) for key in ("same", "raise")]
+
+
+def compare_tab(
+    app: PoseApp, settings: dict[str, gr.components.Component], localised: Localised
+) -> CompareTab:
+    """The tab's components and events (inside a ``gr.Tab``); returns its handler. Its table's empty
+    value, whose headers depend on the language, joins ``localised``."""
     from pose_demo.app.layout import RESULT_STATE_TTL_S, described_for_api
 
     tab = CompareTab(app)
-    gr.Markdown(
-        "Put an athlete next to a reference (two videos, or two photos): both are analysed, aligned in time "
-        "and compared joint by joint. The athlete's limbs are coloured by their difference from the "
-        "reference at the same moment: green within the tolerance, orange off, red far off."
-    )
+    gr.Markdown(ui("ui.compare.intro"))
     with gr.Row():
         with gr.Column():
             with gr.Row():
                 reference = described_for_api(
                     gr.File(
-                        file_types=["video", "image"],
-                        label="Reference (video or photo)",
-                        elem_id="compare-ref",
+                        file_types=["video", "image"], label=ui("ui.compare.reference"), elem_id="compare-ref"
                     ),
                     FILE_API.format(what="reference"),
                 )
                 athlete = described_for_api(
-                    gr.File(file_types=["video", "image"], label="Athlete", elem_id="compare-athlete"),
+                    gr.File(
+                        file_types=["video", "image"],
+                        label=ui("ui.compare.athlete"),
+                        elem_id="compare-athlete",
+                    ),
                     FILE_API.format(what="athlete's file"),
                 )
             with gr.Row():
-                mirror = gr.Checkbox(
-                    False, label="Mirror", info="the athlete is filmed mirrored: left and right swapped"
+                mirror = gr.Checkbox(False, label=ui("ui.compare.mirror"), info=ui("ui.compare.mirror_info"))
+                overlay = gr.Checkbox(
+                    False, label=ui("ui.compare.overlay"), info=ui("ui.compare.overlay_info")
                 )
-                overlay = gr.Checkbox(False, label="Overlay", info="the reference skeleton on the athlete")
                 tolerance = gr.Slider(
                     *TOLERANCE_RANGE,
                     TOLERANCE_DEG,
                     step=1,
-                    label="Tolerance (°)",
-                    info="smaller: not reported",
+                    label=ui("ui.compare.tolerance"),
+                    info=ui("ui.compare.tolerance_info"),
                 )
-            run = gr.Button("Compare", variant="primary", elem_id="compare-run")
+            run = gr.Button(ui("ui.compare.run"), variant="primary", elem_id="compare-run")
             pairs = example_pairs()
             if pairs:
-                gr.Examples(
+                examples = gr.Examples(
                     pairs,
                     inputs=[reference, athlete],
-                    example_labels=["Squats against themselves", "Squats against a lateral raise"],
-                    label="Examples",
+                    example_labels=example_labels("en"),
+                    label=ui("ui.compare.examples"),
                 )
+                localise_examples(examples, example_labels, localised)
         with gr.Column():
-            side_video = gr.Video(label="Side by side", interactive=False, elem_id="compare-video")
+            side_video = gr.Video(
+                label=ui("ui.compare.side_by_side"), interactive=False, elem_id="compare-video"
+            )
             side_picture = gr.Image(
-                label="Side by side", interactive=False, visible=False, elem_id="compare-picture"
+                label=ui("ui.compare.side_by_side"),
+                interactive=False,
+                visible=False,
+                elem_id="compare-picture",
             )
             result = gr.Markdown(elem_id="compare-summary")
     table = gr.Dataframe(
-        headers=DIFFERENCE_COLUMNS, label="Largest differences", interactive=False, elem_id="compare-table"
+        headers=DIFFERENCE_COLUMNS,
+        label=ui("ui.compare.differences"),
+        interactive=False,
+        elem_id="compare-table",
     )
+    localised.append((table, lambda lang: pd.DataFrame(columns=difference_columns(lang))))
     downloads = gr.File(
-        label="Alignment and differences (JSON, CSV), side by side, plot",
+        label=ui("ui.compare.downloads"),
         file_count="multiple",
         interactive=False,
         elem_id="compare-files",
     )
-    plot = gr.Plot(label="One angle over time", elem_id="compare-plot")
+    plot = gr.Plot(label=ui("ui.compare.plot"), elem_id="compare-plot")
     video_state = video_tab_state() or gr.State(time_to_live=RESULT_STATE_TTL_S)
     run.click(
         tab.compare,

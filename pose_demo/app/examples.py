@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from pose_demo.i18n import title_in
 from pose_demo.models.registry import RemoteFile
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelStoreError, fetch_file
 
@@ -30,11 +31,16 @@ log = logging.getLogger(__name__)
 class Example:
     """One manifest entry. ``path`` is where the file sits, relative to the download or local folder."""
 
-    name: str
+    name: str  # shown in the gallery (English)
     kind: str
     path: str
     url: str
     sha256: str
+    zh: str = ""  # the name in Chinese
+
+    def title(self, language: str) -> str:
+        """The name shown in ``language``."""
+        return title_in({"en": self.name, "zh": self.zh}, language)
 
 
 def load_manifest(manifest: Path = MANIFEST) -> list[Example]:
@@ -80,8 +86,8 @@ def resolve_examples(
     manifest: Path = MANIFEST,
     local_dir: str | os.PathLike[str] | None = None,
     download_dir: Path = DEFAULT_EXAMPLES_DIR,
-) -> list[tuple[str, Path]]:
-    """(name, file) of every available example of ``kind`` (image or video), in manifest order.
+) -> list[tuple[Example, Path]]:
+    """(example, file) of every available example of ``kind`` (image or video), in manifest order.
 
     ``local_dir`` (default: env ``POSE_DEMO_EXAMPLES_DIR``) is used instead of downloads when set.
     """
@@ -98,5 +104,5 @@ def resolve_examples(
         else:
             path = fetch_example(example, download_dir)
         if path is not None:
-            found.append((example.name, path))
+            found.append((example, path))
     return found

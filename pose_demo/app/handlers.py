@@ -27,15 +27,17 @@ import numpy as np
 import pandas as pd
 
 from pose_demo.analysis import AnalysisOptions, analyse_image
+from pose_demo.app.language import error, language
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.settings import SessionClassifiers, Settings, SettingsError, load_rule_file
+from pose_demo.app.settings import SessionClassifiers, Settings, load_rule_file
 from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path, upload_name, upload_path
 from pose_demo.app.views import (
     angle_figure,
     image_summary,
     live_figures,
     number_persons,
+    plural,
     reps_summary,
     reps_table,
     rules_legend,
@@ -45,14 +47,13 @@ from pose_demo.app.views import (
 from pose_demo.enhance import enhance_dark
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
 from pose_demo.exercises.report import ReportSettings, write_report
-from pose_demo.image_input import ImageInputError, load_image
-from pose_demo.models.store import ModelStoreError
+from pose_demo.i18n import Message, UserError, title_in, translate
+from pose_demo.image_input import load_image
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.stream import PoseStream
 from pose_demo.timing import RateMeter
 from pose_demo.video import (
-    VideoInputError,
     VideoOptions,
     VideoRun,
     VideoTooLongError,
@@ -64,30 +65,29 @@ from pose_demo.visualization.draw import draw_result
 
 log = logging.getLogger(__name__)
 
-# Errors whose message is written for the user (what was wrong, what to do).
-USER_ERRORS = (ImageInputError, VideoInputError, RuleError, SettingsError, ModelStoreError)
-
 
 @contextmanager
-def user_errors(task: str) -> Iterator[None]:
-    """Re-raise the library's user-facing errors as ``gr.Error``; log anything else and say so plainly.
+def user_errors(task: str, lang: str) -> Iterator[None]:
+    """Re-raise the library's user-facing errors (``UserError``) as ``gr.Error`` in the user's language
+    ``lang``; log anything else and say so plainly. ``task``: what was being done (``ui.task.*``).
 
     A user's mistake is logged in one line; only a bug is logged with its traceback, once (Gradio is
     told not to print the traceback of the ``gr.Error`` it receives).
     """
+    doing = Message(f"ui.task.{task}")  # a task missing from the catalog fails here, on every call
     try:
         yield
     except gr.Error as e:
         log.info("User error while %s: %s", task, " ".join(str(e.message).split()))
         e.print_exception = False
         raise
-    except USER_ERRORS as e:
+    except UserError as e:
         log.info("User error while %s: %s", task, " ".join(str(e).split()))
-        raise gr.Error(str(e), print_exception=False) from e
+        raise error(e.text(lang), lang) from e
     except Exception as e:
         log.exception("%s failed", task)
-        message = f"Something went wrong while {task}; please try again, or try another file."
-        raise gr.Error(message, print_exception=False) from e
+        message = translate("ui.error.unexpected", lang, task=doing)
+        raise error(message, lang) from e
 
 
 def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
@@ -142,11 +142,17 @@ class PoseApp:
         self.uploads = uploads or UploadFolders.gradio()  # the only folders whose files are opened
 
     def settings(
-        self, rule_file: Upload = None, classifiers: SessionClassifiers | None = None, **values: Any
+        self,
+        rule_file: Upload = None,
+        classifiers: SessionClassifiers | None = None,
+        lang: str = "en",
+        **values: Any,
     ) -> Settings:
         """The checked settings; a ``rule_file`` must be one of this app's uploads. ``classifiers``: the
-        session's (its ``gr.State``, filled by the Teach tab; clients cannot send it)."""
-        rule_file = optional_upload_path(rule_file, "rule file", self.uploads)
+        session's (its ``gr.State``, filled by the Teach tab; clients cannot send it); ``lang``: the
+        language of an error about the rule file."""
+        what = translate("ui.upload.rule_file", lang)
+        rule_file = optional_upload_path(rule_file, what, self.uploads, lang)
         s = Settings.parse(self.catalog, rule_file=rule_file, **values)
         return s if classifiers is None else replace(s, classifiers=classifiers)
 
@@ -162,16 +168,17 @@ class PoseApp:
             raise OSError(f"could not write {path}")
         return str(path)
 
-    def save_analysis(self, analysis: ImageAnalysis, settings: Settings) -> str:
-        """The analysed image drawn with the settings' drawing options, as a JPEG file."""
+    def save_analysis(self, analysis: ImageAnalysis, settings: Settings, lang: str) -> str:
+        """The analysed image drawn with the settings' drawing options (labels in ``lang``), as a JPEG."""
         result = number_persons(analysis.result)  # photos have no track ids: label persons by number
         return self.save_image(
-            draw_result(analysis.image_bgr, result, settings.draw_options()), analysis.name
+            draw_result(analysis.image_bgr, result, settings.draw_options(lang)), analysis.name
         )
 
     def predict_image(
         self,
         image: Upload,
+        request: gr.Request | None = None,
         *,
         rule_file: Upload = None,
         **settings: Any,
@@ -181,33 +188,43 @@ class PoseApp:
         Returns the annotated image and the result in the CLI's JSON schema: ``{"image": {"width",
         "height"}, "persons": [{"box", "score", "keypoints": 17 x [x, y, score], "rules"}]}``.
         """
-        with user_errors("analysing the image"):
-            s = self.settings(rule_file=rule_file, **settings)
-            source = load_image(upload_path(image, "image", self.uploads))
+        lang = language(request)
+        with user_errors("image", lang):
+            s = self.settings(rule_file=rule_file, lang=lang, **settings)
+            what = translate("ui.upload.image", lang)
+            source = load_image(upload_path(image, what, self.uploads, lang))
             options = s.analysis_options(self.catalog)
             result = analyse_image(self.models.get(*s.models), source, options)
             shown = enhance_dark(source) if options.enhance else source
             analysis = ImageAnalysis(shown, result, upload_name(image), s.models, options)
-            return self.save_analysis(analysis, s), result.to_dict(), analysis
+            return self.save_analysis(analysis, s, lang), result.to_dict(), analysis
 
-    def clear_image(self) -> tuple[None, None, None, str, pd.DataFrame, str, None]:
+    def clear_image(
+        self, request: gr.Request | None = None
+    ) -> tuple[None, None, None, str, pd.DataFrame, str, None]:
         """Empty outputs for the Image tab, shown while a new analysis runs (so that an error never leaves
         the previous results on screen): picture, JSON, analysis, summary, table, legend, download."""
-        return None, None, None, "", verdict_table(FrameResult([], (0, 0))), "", None
+        return None, None, None, "", verdict_table(FrameResult([], (0, 0)), language(request)), "", None
 
-    def image_details(self, analysis: ImageAnalysis | None) -> tuple[str, pd.DataFrame, str, str | None]:
+    def image_details(
+        self, analysis: ImageAnalysis | None, request: gr.Request | None = None
+    ) -> tuple[str, pd.DataFrame, str, str | None]:
         """Summary (how many persons, or what to try when nobody was found), verdict table and its legend,
         and the JSON file of the last analysis; nothing before the first one."""
+        lang = language(request)
         if analysis is None:
-            return "", verdict_table(FrameResult([], (0, 0))), "", None
+            return "", verdict_table(FrameResult([], (0, 0)), lang), "", None
         path = self.outputs.new() / f"{analysis.name}_poses.json"
         path.write_text(json.dumps(analysis.result.to_dict(), indent=1), encoding="utf-8")
-        summary = image_summary(len(analysis.result), analysis.models, analysis.options)
-        legend = rules_legend(analysis.options.rules) if analysis.result.persons else ""
-        return summary, verdict_table(analysis.result), legend, str(path)
+        summary = image_summary(len(analysis.result), analysis.models, analysis.options, lang)
+        legend = rules_legend(analysis.options.rules, lang) if analysis.result.persons else ""
+        return summary, verdict_table(analysis.result, lang), legend, str(path)
 
     def check_rule_file(
-        self, rule_file: str | None, classifiers: SessionClassifiers | None = None
+        self,
+        rule_file: str | None,
+        classifiers: SessionClassifiers | None = None,
+        request: gr.Request | None = None,
     ) -> tuple[Any, Any, str]:
         """A rule file checked as soon as it is uploaded: (the file, the built-in rules control, a status).
 
@@ -216,33 +233,38 @@ class PoseApp:
         """
         if not rule_file:
             return None, gr.update(interactive=True), ""
+        lang = language(request)
         name = html.escape(Path(rule_file).name, quote=False)
         try:
             rules = load_rule_file(rule_file, classifiers.classifiers if classifiers else None)
         except RuleError as e:
             log.info("Rule file refused: %s", e)
+            error = html.escape(e.text(lang), quote=False)
             return (
                 None,
                 gr.update(interactive=True),
-                f"**{name} is not in force.** {html.escape(str(e), quote=False)}",
+                translate("ui.rules.refused", lang, name=name, error=error),
             )
-        titles = html.escape(", ".join(r.title["en"] for r in rules.rules), quote=False)
-        count = len(rules.rules)
-        status = f"**In force instead of the rules chosen:** the {count} rules of {name} ({titles})."
+        separator = translate("ui.list_separator", lang)
+        titles = html.escape(separator.join(title_in(r.title, lang) for r in rules.rules), quote=False)
+        status = translate("ui.rules.in_force", lang, count=len(rules.rules), name=name, titles=titles)
         return gr.update(), gr.update(interactive=False), status
 
-    def redraw(self, analysis: ImageAnalysis | None, **settings: Any) -> str:
+    def redraw(
+        self, analysis: ImageAnalysis | None, request: gr.Request | None = None, **settings: Any
+    ) -> str:
         """The last analysis drawn again with the current drawing options (no model runs)."""
+        lang = language(request)
         if analysis is None:
-            message = "Nothing to redraw: analyse an image first (a result is kept for 30 minutes)."
-            raise gr.Error(message, print_exception=False)
-        with user_errors("redrawing"):
-            return self.save_analysis(analysis, self.settings(**settings))
+            raise error(translate("ui.error.nothing_to_redraw", lang), lang)
+        with user_errors("redraw", lang):
+            return self.save_analysis(analysis, self.settings(**settings), lang)
 
     def webcam_frame(
         self,
         frame: np.ndarray | None,
         session: LiveSession | None,
+        request: gr.Request | None = None,
         *,
         rule_file: str | None = None,
         **settings: Any,
@@ -255,26 +277,28 @@ class PoseApp:
         """
         if frame is None:
             return gr.skip(), gr.skip(), session, gr.skip()
-        with user_errors("following the webcam"):
+        lang = language(request)
+        with user_errors("webcam", lang):
             arrival, started = self.clock(), time.perf_counter()
-            s = self.settings(rule_file=rule_file, **settings)
+            s = self.settings(rule_file=rule_file, lang=lang, **settings)
             key = (s.models, s.analysis_options(self.catalog))
             if session is None or session.key != key:
                 session = LiveSession(key, PoseStream(self.models.get(*s.models), key[1]))
-            session.stream.draw_options = s.draw_options()
+            session.stream.draw_options = s.draw_options(lang)
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
             annotated, result = session.stream.process(image_bgr, arrival)
             session.meter.add(arrival, (time.perf_counter() - started) * 1000)
-            return bgr_to_rgb(annotated), verdict_table(result), session, live_figures(session.meter)
+            figures = live_figures(session.meter, lang)
+            return bgr_to_rgb(annotated), verdict_table(result, lang), session, figures
 
-    def reset_webcam_counts(self, session: LiveSession | None) -> None:
+    def reset_webcam_counts(self, session: LiveSession | None, request: gr.Request | None = None) -> None:
         """The reset button: the session's repetition counts start again from zero at its next frame.
 
         The session is changed in place (Gradio hands the stored object over), not returned: a frame being
         processed at the same time writes the same session back.
         """
         if session is None or session.stream.reps is None:
-            gr.Info("Nothing to reset: choose an exercise in the settings and start the webcam.")
+            gr.Info(translate("ui.info.nothing_to_reset", language(request)))
             return
         session.stream.reps.reset()
 
@@ -286,6 +310,7 @@ class PoseApp:
     def predict_video(
         self,
         video: Upload,
+        request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
         *,
         rule_file: Upload = None,
@@ -299,27 +324,28 @@ class PoseApp:
         decoding stops there, whatever the header says); frames over ``MAX_SIZE`` (4K) are refused;
         ``frame_stride`` keeps every n-th frame.
         """
-        with user_errors("analysing the video"):
-            s = self.settings(rule_file=rule_file, **settings)
-            source = upload_path(video, "video", self.uploads)
+        lang = language(request)
+        with user_errors("video", lang):
+            s = self.settings(rule_file=rule_file, lang=lang, **settings)
+            source = upload_path(video, translate("ui.upload.video", lang), self.uploads, lang)
             try:  # a bad or long file is refused before any work
                 info = check_video(source, s.max_duration)
             except VideoTooLongError as e:
-                remedy = "raise the Max duration slider beside the video, or cut the video shorter"
-                raise VideoTooLongError(e.duration, e.limit, remedy) from e
+                raise VideoTooLongError(e.duration, e.limit, Message("video.remedy.slider")) from e
             options = VideoOptions(
                 s.analysis_options(self.catalog),
-                s.draw_options(),
+                s.draw_options(lang),
                 max_duration_s=s.max_duration,
                 frame_stride=s.frame_stride,
             )
             name = upload_name(video)
             folder = self.outputs.new()
-            progress(0, desc="Loading the models")
+            progress(0, desc=translate("ui.progress.models", lang))
             model = self.models.get(*s.models)
+            desc, unit = translate("ui.progress.frames", lang), translate("ui.progress.unit_frames", lang)
 
             def report(done: int, total: int) -> None:
-                progress((done, total), desc="Analysing frames", unit="frames")
+                progress((done, total), desc=desc, unit=unit)
 
             run = process_video(model, info, folder / f"{name}_pose.mp4", options, report)
             json_path = folder / f"{name}_poses.json"
@@ -327,13 +353,16 @@ class PoseApp:
             analysis = VideoAnalysis(run, folder, name, ReportSettings(model.names, options))
             return str(run.output), str(json_path), analysis
 
-    def video_details(self, analysis: VideoAnalysis | None) -> tuple[Any, Any, Any, Any, Any, Any]:
+    def video_details(
+        self, analysis: VideoAnalysis | None, request: gr.Request | None = None
+    ) -> tuple[Any, Any, Any, Any, Any, Any]:
         """Summary, downloads (CSV, GIF; with an exercise the repetitions as JSON and CSV and the session
         report), the repetitions table, and the plot's choices (tracks, measurements) and first plot."""
+        lang = language(request)
         if analysis is None:
             empty = gr.update(choices=[], value=None), gr.update(choices=[], value=[])
-            return "", None, reps_table([]), *empty, None
-        with user_errors("preparing the downloads"):
+            return "", None, reps_table([], lang), *empty, None
+        with user_errors("downloads", lang):
             run = analysis.run
             csv_path = analysis.folder / f"{analysis.name}_poses.csv"
             gif_path = analysis.folder / f"{analysis.name}_preview.gif"
@@ -341,38 +370,51 @@ class PoseApp:
             write_gif(run.output, gif_path)
             tracks = run.track_ids
             persons = max((len(f.persons) for f in run.frames), default=0)
-            summary = (
-                f"**{len(run.frames)} frames** ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) "
-                f"analysed at **{run.fps:.1f} frames/s**; up to **{persons} person{'s' * (persons != 1)}** "
-                f"per frame, **{len(tracks)} track{'s' * (len(tracks) != 1)}**."
+            summary = translate(
+                "ui.video.summary",
+                lang,
+                frames=plural("ui.count.frame", len(run.frames), lang),
+                width=run.size[0],
+                height=run.size[1],
+                rate=f"{float(run.rate):.2f}",
+                fps=f"{run.fps:.1f}",
+                persons=plural("ui.count.person", persons, lang),
+                tracks=plural("ui.count.track", len(tracks), lang),
             )
-            notice = run.notice({"duration": "Max duration slider"})  # a limit stopped it, or the file ended
+            # a limit stopped it, or the file ended early
+            notice = run.notice({"duration": translate("ui.video.max_duration_slider", lang)}, lang)
             if notice:
                 summary += f"\n\n⚠️ {notice}"
             files = [csv_path, gif_path]
             if run.reps is not None:
-                summary += f"\n\n{reps_summary(run.reps)}"
+                summary += f"\n\n{reps_summary(run.reps, lang)}"
                 files += [
                     analysis.folder / f"{analysis.name}_{kind}"
                     for kind in ("reps.json", "reps.csv", "report.html")
                 ]
                 write_reps_json(run.to_dict(), run.reps, files[2])
                 write_reps_csv(run.reps, files[3])
-                write_report(files[4], run, run.reps, analysis.report)
+                write_report(files[4], run, run.reps, analysis.report, language=lang)
             angles = angle_columns(run)
-            titles = {v.id: v.title["en"] for f in run.frames for p in f.persons for v in p.rules}
+            titles = {v.id: title_in(v.title, lang) for f in run.frames for p in f.persons for v in p.rules}
             track = tracks[0] if tracks else None
             return (
                 summary,
                 [str(f) for f in files],
-                reps_table(run.reps or []),
-                gr.update(choices=track_choices(run), value=track),
+                reps_table(run.reps or [], lang),
+                gr.update(choices=track_choices(run, lang), value=track),
                 gr.update(choices=[(titles.get(a, a), a) for a in angles], value=angles),
-                angle_figure(run, track, angles),
+                angle_figure(run, track, angles, lang),
             )
 
-    def angle_plot(self, analysis: VideoAnalysis | None, track: int | None, measurements: list[str]) -> Any:
+    def angle_plot(
+        self,
+        analysis: VideoAnalysis | None,
+        track: int | None,
+        measurements: list[str],
+        request: gr.Request | None = None,
+    ) -> Any:
         """The plot for another track or set of measurements (no model runs)."""
         if analysis is None:
             return None
-        return angle_figure(analysis.run, track, measurements or [])
+        return angle_figure(analysis.run, track, measurements or [], language(request))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import gradio as gr
+import pandas as pd
 
 from pose_demo.app.compare_tab import compare_tab
+from pose_demo.app.examples import Example
 from pose_demo.app.handlers import PoseApp
+from pose_demo.app.language import Localised, language, localise_examples, ui
 from pose_demo.app.settings import (
     DEFAULT_RULES,
     DEFAULT_SHOW,
@@ -24,14 +27,12 @@ from pose_demo.app.settings import (
     preset_models,
 )
 from pose_demo.app.teach_tab import teach_tab
-from pose_demo.app.views import PERSON_COLUMNS, REPS_COLUMNS
+from pose_demo.app.views import PERSON_COLUMNS, REPS_COLUMNS, reps_table, verdict_table
 from pose_demo.exercises.schema import load_catalog
+from pose_demo.i18n import title_in, translate
+from pose_demo.results import FrameResult
 
-TITLE = "Pose studio"
-HOW_TO = (
-    "Drop in a photo or a video, or start your webcam: everyone found gets a skeleton, joint angles and "
-    "posture checks. The settings apply to every tab."
-)
+TITLE = "Pose studio"  # the browser tab's title (the page's own is translated: ui.title)
 # The settings each tab reads: photos are not smoothed nor counted, the other settings apply to every tab.
 NOT_FOR = {"image": ("smoothing", "strength", "exercise"), "video": (), "webcam": ()}
 # Per-event concurrency on a 2-vCPU machine: inference uses both cores, more parallel runs only queue.
@@ -90,8 +91,9 @@ def described_for_api(component: C, note: str) -> C:
     return component
 
 
-def _choices(labels: dict[str, str]) -> list[tuple[str, str]]:
-    return [(label, value) for value, label in labels.items()]
+def _choices(labels: dict[str, str]) -> list[tuple[Any, str]]:
+    """Radio or dropdown choices from ``value -> catalog key of its label``."""
+    return [(ui(key), value) for value, key in labels.items()]
 
 
 def tab_settings(
@@ -100,80 +102,100 @@ def tab_settings(
     return {name: component for name, component in settings.items() if name not in NOT_FOR[tab]}
 
 
-def example_gallery(target: gr.components.Component, examples: list[tuple[str, Path]]) -> gr.Examples | None:
-    """Named example files that fill ``target`` when clicked; None when there are none (then a line says
-    why, rather than the gallery silently missing)."""
+def example_gallery(
+    target: gr.components.Component, examples: list[tuple[Example, Path]], localised: Localised
+) -> gr.Examples | None:
+    """Named example files that fill ``target`` when clicked, named in the user's language; None when
+    there are none (then a line says why, rather than the gallery silently missing)."""
     if not examples:
-        gr.Markdown(
-            "No examples here: they could not be downloaded (see the server log); set POSE_DEMO_EXAMPLES_DIR "
-            "to a local folder of them, or upload your own files.",
-            elem_id="no-examples",
-        )
+        gr.Markdown(ui("ui.no_examples"), elem_id="no-examples")
         return None
-    return gr.Examples(
+    gallery = gr.Examples(
         [[str(path)] for _, path in examples],
         inputs=[target],
-        example_labels=[name for name, _ in examples],
-        label="Examples",
+        example_labels=[example.name for example, _ in examples],
+        label=ui("ui.examples"),
     )
+    localise_examples(gallery, lambda lang: [e.title(lang) for e, _ in examples], localised)
+    return gallery
 
 
-def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
+def empty_verdicts(language: str) -> pd.DataFrame:
+    return verdict_table(FrameResult([], (0, 0)), language)
+
+
+def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.components.Component]:
     """The shared settings accordion; its components keyed by ``Settings`` field names."""
     d = Settings()
-    rule_choices = [(f"{r.title['en']} ({r.id})", r.id) for r in app.catalog.rules]
-    with gr.Accordion("Settings", open=False, elem_id="settings"):
+    exercises = load_catalog().exercises
+
+    def rule_choices(lang: str) -> list[tuple[str, str]]:
+        return [(f"{title_in(r.title, lang)} ({r.id})", r.id) for r in app.catalog.rules]
+
+    def exercise_choices(lang: str) -> list[tuple[Any, str]]:
+        fixed = [(ui("ui.choice.exercise.off"), ""), (ui("ui.choice.exercise.auto"), "auto")]
+        return fixed + [(title_in(e.title, lang), e.id) for e in exercises]
+
+    with gr.Accordion(ui("ui.settings"), open=False, elem_id="settings"):
         with gr.Row():
             with gr.Column(scale=1):
                 preset = gr.Radio(
                     _choices(PRESET_LABELS),
                     value=d.preset,
-                    label="Speed preset",
-                    info="sets the two models (docs/speed.md)",
+                    label=ui("ui.settings.preset"),
+                    info=ui("ui.settings.preset.info"),
                     elem_id="preset",
                 )
                 preset_status = gr.Markdown(elem_id="preset-status")
-            detector = gr.Dropdown(_choices(DETECTORS), value=d.detector, label="Person detector")
+            detector = gr.Dropdown(_choices(DETECTORS), value=d.detector, label=ui("ui.settings.detector"))
             keypoint_model = gr.Dropdown(
-                _choices(KEYPOINT_MODELS), value=d.keypoint_model, label="Keypoint model"
+                _choices(KEYPOINT_MODELS), value=d.keypoint_model, label=ui("ui.settings.keypoints")
             )
             det_threshold = gr.Slider(
-                0.05, 0.95, d.analysis.det_threshold, step=0.05, label="Detection threshold"
+                0.05, 0.95, d.analysis.det_threshold, step=0.05, label=ui("ui.settings.det_threshold")
             )
             kp_threshold = gr.Slider(
                 0.05,
                 0.95,
                 d.kp_threshold,
                 step=0.05,
-                label="Keypoint threshold",
-                info="weaker joints are hidden",
+                label=ui("ui.settings.kp_threshold"),
+                info=ui("ui.settings.kp_threshold.info"),
             )
+
+        def preset_changed(chosen: str, request: gr.Request) -> tuple[str, str, str]:
+            return preset_models(chosen, app.models.model_dir, language(request))
+
         preset.change(
-            lambda chosen: preset_models(chosen, app.models.model_dir),
+            preset_changed,
             inputs=[preset],
             outputs=[detector, keypoint_model, preset_status],
             api_visibility="private",
         )
         with gr.Row():
             smoothing = gr.Radio(
-                _choices(SMOOTHING), value=d.analysis.smoothing, label="Smoothing (video and webcam)"
+                _choices(SMOOTHING), value=d.analysis.smoothing, label=ui("ui.settings.smoothing")
             )
-            strength = gr.Slider(0.0, 1.0, d.analysis.strength, step=0.05, label="Smoothing strength")
-            focus = gr.Radio(_choices(FOCUS), value=d.analysis.focus, label="Focus on the main person")
+            strength = gr.Slider(0.0, 1.0, d.analysis.strength, step=0.05, label=ui("ui.settings.strength"))
+            focus = gr.Radio(_choices(FOCUS), value=d.analysis.focus, label=ui("ui.settings.focus"))
             enhance = gr.Checkbox(
                 d.analysis.enhance,
-                label="Enhance dark images",
-                info="brightens low light (CLAHE) before detection",
+                label=ui("ui.settings.enhance"),
+                info=ui("ui.settings.enhance.info"),
             )
         with gr.Row():
             rules = gr.Dropdown(
-                rule_choices, value=list(DEFAULT_RULES), multiselect=True, label="Rules", scale=3
+                rule_choices("en"),
+                value=list(DEFAULT_RULES),
+                multiselect=True,
+                label=ui("ui.settings.rules"),
+                scale=3,
             )
             with gr.Column(scale=1):
                 rule_file = described_for_api(
                     gr.File(
                         file_types=[".yaml", ".yml"],
-                        label="Own rule file (YAML, replaces the rules chosen)",
+                        label=ui("ui.settings.rule_file"),
                         elem_id="rule-file",
                     ),
                     RULE_FILE_API,
@@ -195,15 +217,20 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
         )
         with gr.Row():
             exercise = gr.Dropdown(
-                [("Off", ""), ("Auto: the clearest repeated movement", "auto")]
-                + [(e.title["en"], e.id) for e in load_catalog().exercises],
+                exercise_choices("en"),
                 value="",
-                label="Count repetitions (video and webcam)",
-                info="per person; the count is drawn under the feet",
+                label=ui("ui.settings.exercise"),
+                info=ui("ui.settings.exercise.info"),
                 elem_id="exercise",
             )
-            thickness = gr.Slider(*THICKNESS_RANGE, d.thickness, step=0.25, label="Skeleton thickness")
-            show = gr.CheckboxGroup(list(SHOW), value=list(DEFAULT_SHOW), label="Show")
+            thickness = gr.Slider(*THICKNESS_RANGE, d.thickness, step=0.25, label=ui("ui.settings.thickness"))
+            show = gr.CheckboxGroup(
+                [(ui(f"ui.choice.show.{value.replace(' ', '_')}"), value) for value in SHOW],
+                value=list(DEFAULT_SHOW),
+                label=ui("ui.settings.show"),
+            )
+    localised.append((rules, lambda lang: gr.update(choices=rule_choices(lang))))
+    localised.append((exercise, lambda lang: gr.update(choices=exercise_choices(lang))))
     return {
         "exercise": exercise,
         "preset": preset,
@@ -224,27 +251,37 @@ def settings_panel(app: PoseApp) -> dict[str, gr.components.Component]:
 
 
 def image_tab(
-    app: PoseApp, settings: dict[str, gr.components.Component], examples: list[tuple[str, Path]]
+    app: PoseApp,
+    settings: dict[str, gr.components.Component],
+    examples: list[tuple[Example, Path]],
+    localised: Localised,
 ) -> None:
     with gr.Row():
         with gr.Column():
             image = gr.Image(
-                type="filepath", sources=["upload", "clipboard"], label="Photo", elem_id="image-input"
+                type="filepath",
+                sources=["upload", "clipboard"],
+                label=ui("ui.image.photo"),
+                elem_id="image-input",
             )
             with gr.Row():
-                analyse = gr.Button("Find poses", variant="primary", elem_id="image-run")
-                redraw = gr.Button("Redraw", elem_id="image-redraw")
-            gallery = example_gallery(image, examples)
+                analyse = gr.Button(ui("ui.image.run"), variant="primary", elem_id="image-run")
+                redraw = gr.Button(ui("ui.image.redraw"), elem_id="image-redraw")
+            gallery = example_gallery(image, examples, localised)
         with gr.Column():
-            annotated = gr.Image(label="Result", interactive=False, elem_id="image-output")
+            annotated = gr.Image(label=ui("ui.result"), interactive=False, elem_id="image-output")
             summary = gr.Markdown(elem_id="image-summary")
     table = gr.Dataframe(
-        headers=PERSON_COLUMNS, label="Rule verdicts", interactive=False, elem_id="image-verdicts"
+        headers=list(PERSON_COLUMNS),
+        label=ui("ui.image.verdicts"),
+        interactive=False,
+        elem_id="image-verdicts",
     )
+    localised.append((table, empty_verdicts))
     legend = gr.Markdown(elem_id="image-legend")
     with gr.Row():
-        keypoints = gr.JSON(label="Keypoints (JSON)", open=False)
-        download = gr.File(label="Download JSON", interactive=False, elem_id="image-json")
+        keypoints = gr.JSON(label=ui("ui.image.keypoints"), open=False)
+        download = gr.File(label=ui("ui.image.download"), interactive=False, elem_id="image-json")
     analysis = gr.State(time_to_live=RESULT_STATE_TTL_S)
     predict = {
         "fn": app.predict_image,
@@ -277,45 +314,52 @@ def image_tab(
 
 
 def video_tab(
-    app: PoseApp, settings: dict[str, gr.components.Component], examples: list[tuple[str, Path]]
+    app: PoseApp,
+    settings: dict[str, gr.components.Component],
+    examples: list[tuple[Example, Path]],
+    localised: Localised,
 ) -> None:
     d = Settings()
     with gr.Row():
         with gr.Column():
             video = described_for_api(
-                gr.Video(sources=["upload"], label="Video", elem_id="video-input"),
+                gr.Video(sources=["upload"], label=ui("ui.video.video"), elem_id="video-input"),
                 "The video: handle_file(path or URL).",
             )
             with gr.Row():
-                max_duration = gr.Slider(5, 300, d.max_duration, step=5, label="Max duration (s)")
+                max_duration = gr.Slider(5, 300, d.max_duration, step=5, label=ui("ui.video.max_duration"))
                 frame_stride = gr.Slider(
-                    1, 10, d.frame_stride, step=1, label="Frame stride", info="keep every n-th frame"
+                    1,
+                    10,
+                    d.frame_stride,
+                    step=1,
+                    label=ui("ui.video.frame_stride"),
+                    info=ui("ui.video.frame_stride.info"),
                 )
-            run = gr.Button("Analyse video", variant="primary", elem_id="video-run")
-            example_gallery(video, examples)
+            run = gr.Button(ui("ui.video.run"), variant="primary", elem_id="video-run")
+            example_gallery(video, examples, localised)
         with gr.Column():
-            annotated = gr.Video(label="Result", interactive=False, elem_id="video-output")
+            annotated = gr.Video(label=ui("ui.result"), interactive=False, elem_id="video-output")
             summary = gr.Markdown(elem_id="video-summary")
     with gr.Row():  # full width, so that the files' own names stay readable
-        frames_json = gr.File(label="Per-frame JSON", interactive=False, elem_id="video-json")
+        frames_json = gr.File(label=ui("ui.video.frames_json"), interactive=False, elem_id="video-json")
         downloads = gr.File(
-            label="CSV, GIF preview; repetitions and session report",
+            label=ui("ui.video.downloads"),
             file_count="multiple",
             interactive=False,
             elem_id="video-files",
         )
     reps = gr.Dataframe(
-        headers=REPS_COLUMNS,
-        label="Repetitions (choose an exercise in the settings)",
+        headers=list(REPS_COLUMNS),
+        label=ui("ui.video.reps"),
         interactive=False,
         elem_id="video-reps",
     )
+    localised.append((reps, lambda lang: reps_table([], lang)))
     with gr.Row():
-        track = gr.Dropdown(
-            label="Track (the longest-followed first)", choices=[], scale=1, elem_id="video-track"
-        )
-        measurements = gr.Dropdown(label="Measurements", choices=[], multiselect=True, scale=3)
-    plot = gr.Plot(label="Angles over time", elem_id="video-plot")
+        track = gr.Dropdown(label=ui("ui.video.track"), choices=[], scale=1, elem_id="video-track")
+        measurements = gr.Dropdown(label=ui("ui.video.measurements"), choices=[], multiselect=True, scale=3)
+    plot = gr.Plot(label=ui("ui.video.plot"), elem_id="video-plot")
     analysis = gr.State(time_to_live=RESULT_STATE_TTL_S)
     gr.on(
         [run.click, video.upload],
@@ -347,14 +391,12 @@ def video_tab(
     )
 
 
-def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> None:
-    gr.Markdown(
-        "Press record to start: each person is tracked, smoothed and checked against the rules, live; with "
-        "an exercise chosen in the settings, each person's repetitions are counted (the last one's duration, "
-        "range and form checks beside the count). "
-        f"A session stops after {WEBCAM_TIME_LIMIT_S // 60} minutes; press record again to go on."
+def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component], localised: Localised) -> None:
+    how_to = gr.Markdown(elem_id="webcam-how-to")
+    localised.append(
+        (how_to, lambda lang: translate("ui.webcam.how_to", lang, minutes=WEBCAM_TIME_LIMIT_S // 60))
     )
-    start = gr.Button("Start the webcam", variant="primary", size="sm", elem_id="webcam-start")
+    start = gr.Button(ui("ui.webcam.start"), variant="primary", size="sm", elem_id="webcam-start")
     start.click(None, js=START_WEBCAM_JS)
     with gr.Row():
         camera = gr.Image(
@@ -362,18 +404,22 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> No
             streaming=True,
             type="numpy",
             webcam_options=gr.WebcamOptions(mirror=False),  # mirrored frames would swap left and right
-            label="Webcam",
+            label=ui("ui.webcam.camera"),
             elem_id="webcam-input",
         )
         with gr.Column():
             annotated = gr.Image(
-                label="Live result", format="jpeg", interactive=False, elem_id="webcam-output"
+                label=ui("ui.webcam.result"), format="jpeg", interactive=False, elem_id="webcam-output"
             )
             figures = gr.Markdown(elem_id="webcam-figures")
     table = gr.Dataframe(
-        headers=PERSON_COLUMNS, label="Live verdicts", interactive=False, elem_id="webcam-verdicts"
+        headers=list(PERSON_COLUMNS),
+        label=ui("ui.webcam.verdicts"),
+        interactive=False,
+        elem_id="webcam-verdicts",
     )
-    reset = gr.Button("Reset the counts", size="sm", elem_id="webcam-reset")
+    localised.append((table, empty_verdicts))
+    reset = gr.Button(ui("ui.webcam.reset"), size="sm", elem_id="webcam-reset")
     session = gr.State(time_to_live=WEBCAM_STATE_TTL_S, delete_callback=app.end_webcam_session)
     reset.click(app.reset_webcam_counts, inputs=[session], queue=False, api_visibility="private")
     camera.stream(
@@ -390,22 +436,32 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> No
 
 
 def build_demo(
-    app: PoseApp, image_examples: list[tuple[str, Path]], video_examples: list[tuple[str, Path]]
+    app: PoseApp,
+    image_examples: list[tuple[Example, Path]],
+    video_examples: list[tuple[Example, Path]],
 ) -> gr.Blocks:
+    localised: Localised = []
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600), analytics_enabled=False) as demo:
-        gr.Markdown(f"# {TITLE}\n{HOW_TO}")
-        settings = settings_panel(app)
+        gr.Markdown(ui("ui.title"), elem_id="title")
+        gr.Markdown(ui("ui.how_to"))
+        settings = settings_panel(app, localised)
         with gr.Tabs():
-            with gr.Tab("Image", id="image"):
-                image_tab(app, settings, image_examples)
-            with gr.Tab("Video", id="video"):
-                video_tab(app, settings, video_examples)
-            with gr.Tab("Webcam", id="webcam"):
-                webcam_tab(app, settings)
-            with gr.Tab("Compare", id="compare"):
-                compare_tab(app, settings)
-            with gr.Tab("Teach", id="teach"):
-                teach_tab(app, settings)
+            with gr.Tab(ui("ui.tab.image"), id="image"):
+                image_tab(app, settings, image_examples, localised)
+            with gr.Tab(ui("ui.tab.video"), id="video"):
+                video_tab(app, settings, video_examples, localised)
+            with gr.Tab(ui("ui.tab.webcam"), id="webcam"):
+                webcam_tab(app, settings, localised)
+            with gr.Tab(ui("ui.tab.compare"), id="compare"):
+                compare_tab(app, settings, localised)
+            with gr.Tab(ui("ui.tab.teach"), id="teach"):
+                teach_tab(app, settings, localised)
+
+        def localise(request: gr.Request) -> list[Any]:
+            lang = language(request)
+            return [value(lang) for _, value in localised]
+
+        demo.load(localise, outputs=[c for c, _ in localised], queue=False, api_visibility="private")
 
         def drop_state(request: gr.Request) -> None:
             # Gradio keeps a closed tab's state for an hour, whatever its time_to_live: drop it at once.

@@ -10,6 +10,7 @@ from typing import Any
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.checks import check_choice, check_number
 from pose_demo.focus import FOCUS_MODES
+from pose_demo.i18n import Message, UserError, translate
 from pose_demo.learn.classifier import Classifier, named_classifiers
 from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS, INT8_SUFFIX
@@ -19,22 +20,22 @@ from pose_demo.rules.schema import Rule
 from pose_demo.tracking import SMOOTHING_KINDS
 from pose_demo.visualization.draw import DrawOptions
 
-# value -> label shown in the UI (the values are what API clients send)
+# value -> the catalog key of its label in the UI (pose_demo/i18n; the values are what API clients send)
 ACCURATE_DETECTOR = "picodet_s_320_lcnet_pedestrian"
 DETECTORS = {
-    "picodet_s_192_lcnet_pedestrian": "Fast: PicoDet 192",
-    ACCURATE_DETECTOR: "Accurate: PicoDet 320",
-    ACCURATE_DETECTOR + INT8_SUFFIX: "PicoDet 320 INT8 (made by the quantize command)",
+    "picodet_s_192_lcnet_pedestrian": "ui.choice.detector.fast",
+    ACCURATE_DETECTOR: "ui.choice.detector.accurate",
+    ACCURATE_DETECTOR + INT8_SUFFIX: "ui.choice.detector.int8",
 }
 KEYPOINT_MODELS = {
-    "tinypose_128x96": "Fast: TinyPose 128x96",
-    "tinypose_256x192": "Accurate: TinyPose 256x192",
-    "tinypose_128x96" + INT8_SUFFIX: "TinyPose 128x96 INT8 (made by the quantize command)",
+    "tinypose_128x96": "ui.choice.keypoints.fast",
+    "tinypose_256x192": "ui.choice.keypoints.accurate",
+    "tinypose_128x96" + INT8_SUFFIX: "ui.choice.keypoints.int8",
 }
 # Speed presets (pose_demo/models/presets.py): they set the two models above.
-PRESET_LABELS = dict(zip(PRESETS, ("Fast (INT8 models)", "Balanced", "Accurate"), strict=True))
-SMOOTHING = dict(zip(SMOOTHING_KINDS, ("OneEuro", "EMA", "Kalman", "Off"), strict=True))
-FOCUS = dict(zip(FOCUS_MODES, ("Everyone", "Largest person only", "Most central person only"), strict=True))
+PRESET_LABELS = {preset: f"ui.choice.preset.{preset}" for preset in PRESETS}
+SMOOTHING = {kind: f"ui.choice.smoothing.{kind}" for kind in SMOOTHING_KINDS}
+FOCUS = {mode: f"ui.choice.focus.{mode}" for mode in FOCUS_MODES}
 SHOW = ("boxes", "scores", "track ids", "angles", "rule labels")
 DEFAULT_SHOW = ("boxes", "track ids", "angles", "rule labels")
 # Joint angles drawn as arcs, and the two screening rules that read well on any photo.
@@ -58,7 +59,7 @@ MAX_DURATION_RANGE = (1.0, 600.0)  # seconds of video
 FRAME_STRIDE_RANGE = (1, 30)
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """A setting a client sent is not one of the allowed values; the message says which are."""
 
 
@@ -79,11 +80,13 @@ class SessionClassifiers:
         return RuleSet(base.name, base.rules + tuple(r for r in self.rules if r.id not in base.ids))
 
 
-def _subset(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
+def _subset(name: Message, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
     values = [] if values is None else [values] if isinstance(values, str) else list(values)
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise SettingsError(f"Unknown {name} {unknown}: choose from {', '.join(allowed)}.")
+        raise SettingsError(
+            "error.settings.unknown_values", name=name, values=unknown, allowed=", ".join(allowed)
+        )
     return tuple(values)
 
 
@@ -120,37 +123,58 @@ class Settings:
         own = set(cls.__dataclass_fields__) - {"analysis", "classifiers"}
         unknown = sorted(set(values) - own - set(ANALYSIS_CONTROLS))
         if unknown:
-            raise SettingsError(f"Unknown settings {unknown}.")
+            raise SettingsError("error.settings.unknown", names=unknown)
         d = cls()
         if "preset" in values:  # the preset's models, unless the client named them
-            choice = resolve_preset(check_choice("preset", values["preset"], PRESETS, SettingsError))
+            choice = resolve_preset(
+                check_choice(Message("error.option.name.preset"), values["preset"], PRESETS, SettingsError)
+            )
             values.setdefault("detector", choice.detector)
             values.setdefault("keypoint_model", choice.keypoints)
         if "exercise" in values:  # the exercise menu's "Off" is an empty value
             values["exercise"] = values["exercise"] or None
         try:
             analysis = replace(d.analysis, **{k: v for k, v in values.items() if k in ANALYSIS_CONTROLS})
-        except ValueError as e:
-            raise SettingsError(str(e)) from e
+        except UserError as e:
+            raise SettingsError(e.message.key, **e.message.params) from e
         s = replace(d, **{k: v for k, v in values.items() if k in own})
         return replace(
             s,
-            detector=check_choice("detector", s.detector, list(DETECTORS), SettingsError),
+            detector=check_choice(
+                Message("error.option.name.detector"), s.detector, list(DETECTORS), SettingsError
+            ),
             keypoint_model=check_choice(
-                "keypoint model", s.keypoint_model, list(KEYPOINT_MODELS), SettingsError
+                Message("error.option.name.keypoint_model"),
+                s.keypoint_model,
+                list(KEYPOINT_MODELS),
+                SettingsError,
             ),
             analysis=analysis,
-            rules=_subset("rules", s.rules, catalog.ids),
+            rules=_subset(Message("error.settings.rules"), s.rules, catalog.ids),
             rule_file=s.rule_file or None,
-            kp_threshold=check_number("keypoint threshold", s.kp_threshold, 0.0, 1.0, error=SettingsError),
-            thickness=check_number("line thickness", s.thickness, *THICKNESS_RANGE, error=SettingsError),
-            show=_subset("drawing options", s.show, SHOW),
+            kp_threshold=check_number(
+                Message("error.option.name.keypoint_threshold"), s.kp_threshold, 0.0, 1.0, error=SettingsError
+            ),
+            thickness=check_number(
+                Message("error.option.name.line_thickness"),
+                s.thickness,
+                *THICKNESS_RANGE,
+                error=SettingsError,
+            ),
+            show=_subset(Message("error.settings.drawing_options"), s.show, SHOW),
             max_duration=check_number(
-                "maximum duration", s.max_duration, *MAX_DURATION_RANGE, error=SettingsError
+                Message("error.option.name.maximum_duration"),
+                s.max_duration,
+                *MAX_DURATION_RANGE,
+                error=SettingsError,
             ),
             frame_stride=int(
                 check_number(
-                    "frame stride", s.frame_stride, *FRAME_STRIDE_RANGE, whole=True, error=SettingsError
+                    Message("error.option.name.frame_stride"),
+                    s.frame_stride,
+                    *FRAME_STRIDE_RANGE,
+                    whole=True,
+                    error=SettingsError,
                 )
             ),
         )
@@ -163,8 +187,10 @@ class Settings:
         """The analysis options with the rules chosen (loading the rule file, if any)."""
         return replace(self.analysis, rules=self.rule_set(catalog))
 
-    def draw_options(self) -> DrawOptions:
+    def draw_options(self, language: str = "en") -> DrawOptions:
+        """How to draw, with the labels on the picture in ``language``."""
         return DrawOptions(
+            language=language,
             keypoint_threshold=self.kp_threshold,
             thickness=self.thickness,
             show_boxes="boxes" in self.show,
@@ -184,21 +210,18 @@ class Settings:
         return self.classifiers.add_to(rules)
 
 
-def preset_models(preset: str, model_dir: str | None = None) -> tuple[str, str, str]:
-    """The detector and keypoint model of ``preset`` for the settings panel, and a line saying which INT8
-    variants are missing (empty when none is)."""
-    choice = resolve_preset(check_choice("preset", preset, PRESETS, SettingsError), model_dir=model_dir)
-    missing = [
-        label
-        for label, given in (("detector", choice.detector), ("keypoint model", choice.keypoints))
-        if preset == "fast" and not given.endswith(INT8_SUFFIX)
-    ]
-    notice = (
-        f"No INT8 {' and '.join(missing)} made here yet: f32 runs instead (make them with "
-        "`python -m pose_demo.cli quantize`)."
-        if missing
-        else ""
+def preset_models(preset: str, model_dir: str | None = None, language: str = "en") -> tuple[str, str, str]:
+    """The detector and keypoint model of ``preset`` for the settings panel, and a line (in ``language``)
+    saying which INT8 variants are missing (empty when none is)."""
+    choice = resolve_preset(
+        check_choice(Message("error.option.name.preset"), preset, PRESETS, SettingsError), model_dir=model_dir
     )
+    missing = tuple(
+        kind
+        for kind, given in (("detector", choice.detector), ("keypoints", choice.keypoints))
+        if preset == "fast" and not given.endswith(INT8_SUFFIX)
+    )
+    notice = translate(f"ui.preset.no_int8.{'_'.join(missing)}", language) if missing else ""
     return choice.detector, choice.keypoints, notice
 
 
@@ -207,7 +230,7 @@ def load_rule_file(path: str, classifiers: Mapping[str, Classifier] | None = Non
     rules may use the session's ``classifiers`` (by name) and nothing else: no file on the server."""
     try:
         return RuleSet.load(path, named_classifiers(classifiers or {}))
-    except RuleError as e:
-        raise RuleError(str(e).replace(str(path), Path(path).name)) from e
+    except RuleError as e:  # the file's name as uploaded, in place of its temporary path
+        raise RuleError(e.message.key, **{**e.message.params, "file": Path(path).name}) from e
     except (OSError, UnicodeDecodeError) as e:
-        raise RuleError(f"{Path(path).name}: cannot be read as a text rule file ({e}).") from e
+        raise RuleError("error.rule.unreadable", file=Path(path).name, reason=e) from e

@@ -6,7 +6,8 @@ cross-validated report, downloads the model file, and switches it on: a classifi
 is added to the session's rules (``SessionClassifiers``, a ``gr.State`` that the settings panel passes to
 every tab), so that the Image, Video and Webcam tabs judge it like any rule. A saved model can be loaded
 instead of trained. Its layout and handlers live here; ``build_demo`` adds it with ``teach_tab(app,
-settings)``. Every file is opened only when it is one of this app's uploads (``uploads``).
+settings, localised)``. Its texts are the catalog's ``ui.teach.*``, in the browser's language. Every file
+is opened only when it is one of this app's uploads (``uploads``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,9 +26,11 @@ import pandas as pd
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.handlers import PoseApp, user_errors
-from pose_demo.app.settings import SessionClassifiers, SettingsError
+from pose_demo.app.language import Localised, language, ui
+from pose_demo.app.settings import SessionClassifiers
 from pose_demo.app.uploads import Upload, upload_name, upload_path
 from pose_demo.checks import check_number
+from pose_demo.i18n import Message, title_in, translate
 from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.examples import (
     Example,
@@ -49,8 +50,10 @@ if TYPE_CHECKING:
     from pose_demo.learn.train import TrainReport  # imported where used: XGBoost takes seconds to load
 
 CLASS_SLOTS = 4  # classes that can be named (and given photos) in the tab
-RANGE_COLUMNS = ["start", "end", "label"]
-CLASS_COLUMNS = ["class", "examples", "precision", "recall", "F1"]
+RANGE_COLUMNS = ["start", "end", "label"]  # a labels file's header
+RANGE_ROWS = 4  # empty rows of the ranges table
+# The per-class table's columns (catalog keys ui.teach.column.*).
+CLASS_KEYS = ("class", "examples", "precision", "recall", "f1")
 PREVIEW_PER_CLASS = 4
 PREVIEW_HEIGHT = 160
 MAX_VIDEO_S = 300.0
@@ -71,14 +74,22 @@ class Taught:
     classifier: Classifier
 
 
-@contextmanager
-def learn_errors(task: str) -> Iterator[None]:
-    """``user_errors``, with the learning library's errors (written for the user) shown as they are."""
-    with user_errors(task):
-        try:
-            yield
-        except LearnError as e:
-            raise gr.Error(str(e), print_exception=False) from e
+def class_columns(language: str) -> list[str]:
+    """The headers of the per-class table in ``language``."""
+    return [translate(f"ui.teach.column.{key}", language) for key in CLASS_KEYS]
+
+
+CLASS_COLUMNS = class_columns("en")  # in English, as before
+
+
+def range_columns(language: str) -> list[str]:
+    """The headers of the ranges table in ``language`` (a labels file's columns, in words)."""
+    return [translate(f"ui.teach.column.{key}", language) for key in RANGE_COLUMNS]
+
+
+def empty_ranges(language: str) -> pd.DataFrame:
+    """The ranges table with nothing typed yet."""
+    return pd.DataFrame([["", "", ""]] * RANGE_ROWS, columns=range_columns(language))
 
 
 def model_name(text: str | None) -> str:
@@ -99,9 +110,9 @@ def range_rows(value: Any) -> list[list[Any]]:
     return [list(row) for row in value]
 
 
-def label_ranges(value: Any) -> list[LabelRange]:
-    """The table's filled rows as labelled ranges (checked by the library: numbers, order, overlaps);
-    empty rows are ignored, none at all gives an empty list."""
+def label_ranges(value: Any, language: str = "en") -> list[LabelRange]:
+    """The table's filled rows as labelled ranges (checked by the library: numbers, order, overlaps; its
+    errors name the table in ``language``); empty rows are ignored, none at all gives an empty list."""
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(RANGE_COLUMNS)
@@ -111,7 +122,7 @@ def label_ranges(value: Any) -> list[LabelRange]:
         if any(cells):
             writer.writerow(cells[:3] if len(cells) >= 3 else cells)
             filled += 1
-    return parse_labels(text.getvalue(), "the time ranges") if filled else []
+    return parse_labels(text.getvalue(), translate("ui.teach.the_ranges", language)) if filled else []
 
 
 def class_slots(values: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]]]:
@@ -124,11 +135,11 @@ def class_slots(values: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]]
         files = _files(values.pop(f"photos_{i}", None))
         if not name:
             if files:
-                raise LearnError(f"Photos were given for class {i} without a name: name the class.")
+                raise LearnError("ui.teach.error.photos_without_name", slot=i)
             continue
         if name in classes:
-            raise LearnError(f"Two classes are called {name}: give each class its own name.")
-        classes.append(check_label(name, f"Class {i}"))
+            raise LearnError("ui.teach.error.same_name", name=name)
+        classes.append(check_label(name, Message(f"ui.teach.class.{i}")))
         if files:
             photos[name] = files
     return classes, photos
@@ -142,15 +153,21 @@ def _with_source(item: Example | Skipped, source: str) -> Example | Skipped:
     return replace(item, source=source)
 
 
-def per_class_table(report: TrainReport) -> pd.DataFrame:
-    """One row per class: its examples and cross-validated precision, recall and F1 (when measured)."""
+def per_class_table(report: TrainReport, language: str = "en") -> pd.DataFrame:
+    """One row per class: its examples and cross-validated precision, recall and F1 (when measured);
+    headers in ``language``."""
     cv = report.cross_validation
     rows = []
     for label, count in report.counts.items():
         m = cv.per_class.get(label) if cv is not None else None
         scores = [f"{m[k]:.0%}" for k in ("precision", "recall")] + [f"{m['f1']:.2f}"] if m else ["", "", ""]
         rows.append([label, count, *scores])
-    return pd.DataFrame(rows, columns=CLASS_COLUMNS)
+    return pd.DataFrame(rows, columns=class_columns(language))
+
+
+def taught_title(flag: str, language: str) -> str:
+    """The title of the rule flagging class ``flag``, in ``language``."""
+    return translate("ui.teach.rule_title", language, flag=flag)
 
 
 def classifier_rule(taught: Taught, flag: str, threshold: float) -> Rule:
@@ -161,7 +178,7 @@ def classifier_rule(taught: Taught, flag: str, threshold: float) -> Rule:
         "rules": [
             {
                 "id": f"taught_{slug}" if slug else "taught",
-                "title": {"en": f"Taught: {flag}"},
+                "title": {"en": taught_title(flag, "en"), "zh": taught_title(flag, "zh-CN")},
                 "kind": "classifier",
                 "model": taught.name,
                 "flag": flag,
@@ -180,9 +197,9 @@ class Teacher:
     def __init__(self, app: PoseApp) -> None:
         self.app = app
 
-    def _frames(self, video: Upload, ranges: list[LabelRange]) -> list[tuple[str, str]]:
-        """A few frames of each class's ranges, as JPEG files with captions."""
-        source = upload_path(video, "video", self.app.uploads)
+    def _frames(self, video: Upload, ranges: list[LabelRange], lang: str) -> list[tuple[str, str]]:
+        """A few frames of each class's ranges, as JPEG files with captions in ``lang``."""
+        source = upload_path(video, translate("ui.teach.the_video", lang), self.app.uploads, lang)
         capture = cv2.VideoCapture(str(source))
         folder = self.app.outputs.new()
         gallery = []
@@ -201,28 +218,32 @@ class Teacher:
                     small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
                     path = folder / f"{len(gallery):02d}.jpg"
                     cv2.imwrite(str(path), small, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                    gallery.append((str(path), f"{label} at {time_s:.1f} s"))
+                    gallery.append(
+                        (str(path), translate("ui.teach.frame_at", lang, label=label, time=time_s))
+                    )
         finally:
             capture.release()
         return gallery
 
-    def preview(self, video: Upload, ranges: Any) -> list[tuple[str, str]]:
+    def preview(self, video: Upload, ranges: Any, request: gr.Request | None = None) -> list[tuple[str, str]]:
         """A few frames of each class's time ranges (none without a video or ranges)."""
-        with learn_errors("showing the frames"):
-            rows = label_ranges(ranges)
+        lang = language(request)
+        with user_errors("teach_frames", lang):
+            rows = label_ranges(ranges, lang)
             if not video or not rows:
                 return []
-            return self._frames(video, rows)
+            return self._frames(video, rows, lang)
 
-    def ranges_from_file(self, labels: Upload) -> Any:
+    def ranges_from_file(self, labels: Upload, request: gr.Request | None = None) -> Any:
         """A labels CSV (header ``start,end,label``) loaded into the ranges table."""
         if not labels:
             return gr.skip()
-        with learn_errors("reading the labels file"):
-            path = upload_path(labels, "labels file", self.app.uploads)
+        lang = language(request)
+        with user_errors("teach_labels", lang):
+            path = upload_path(labels, translate("ui.teach.the_labels_file", lang), self.app.uploads, lang)
             ranges = read_labels(path, f"{upload_name(labels)}.csv")
             return pd.DataFrame(
-                [[f"{r.start:g}", f"{r.end:g}", r.label] for r in ranges], columns=RANGE_COLUMNS
+                [[f"{r.start:g}", f"{r.end:g}", r.label] for r in ranges], columns=range_columns(lang)
             )
 
     def _examples(
@@ -234,14 +255,18 @@ class Teacher:
         ranges: list[LabelRange],
         stride: int,
         progress: gr.Progress,
+        lang: str,
     ) -> ExampleSet:
+        def t(key: str, **params: Any) -> str:
+            return translate(f"ui.teach.{key}", lang, **params)
+
         examples = ExampleSet()
         total = sum(len(p) for p in photos.values())
         done = 0
         for label, uploads in photos.items():
             for upload in uploads:
-                progress((done, total), desc="Finding the person in each photo", unit="photos")
-                path = upload_path(upload, "photo", self.app.uploads)
+                progress((done, total), desc=t("progress.photos"), unit=t("progress.photos_unit"))
+                path = upload_path(upload, t("the_photo"), self.app.uploads, lang)
                 found = examples_from_images(model, {label: [path]}, analysis)
                 source = f"{label}/{upload_name(upload)}{path.suffix.lower()}"
                 examples += ExampleSet(
@@ -250,7 +275,7 @@ class Teacher:
                 )
                 done += 1
         if video and ranges:
-            source = upload_path(video, "video", self.app.uploads)
+            source = upload_path(video, t("the_video"), self.app.uploads, lang)
             info = check_video(source, MAX_VIDEO_S)
             last = max(r.end for r in ranges)
             options = VideoOptions(
@@ -261,16 +286,13 @@ class Teacher:
             )
 
             def report(done: int, total: int) -> None:
-                progress((done, total), desc="Analysing the video's frames", unit="frames")
+                progress((done, total), desc=t("progress.frames"), unit=t("progress.frames_unit"))
 
             run = process_video(model, info, None, options, report)
             name = f"{upload_name(video)}{Path(source).suffix.lower()}"
             found = examples_from_frames(run.frames, ranges, name)
             if not found.examples and not found.skipped:
-                raise LearnError(
-                    f"No frame of the video falls in the time ranges (it lasts {info.duration:.1f} s): "
-                    "check the start and end times (seconds)."
-                )
+                raise LearnError("ui.teach.error.no_frame_in_ranges", duration=info.duration)
             examples += found
         return examples
 
@@ -282,47 +304,47 @@ class Teacher:
         mirror: bool = False,
         name: str = DEFAULT_NAME,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
+        request: gr.Request | None = None,
         **values: Any,
     ) -> tuple[str, pd.DataFrame, str, str, Taught, SessionClassifiers, Any, Any]:
         """Train on the classes' photos (``photos_1`` ...) and the video's ranges; ``class_1`` ... name the
         classes, the other keywords are settings. Returns the report (words, per-class table, figure), the
         model file, the model (state), the session's classifiers with it added (by name, for rule files),
-        and the choices of the class to flag and its threshold."""
+        and the choices of the class to flag and its threshold; words in the language of the browser that
+        sent ``request``."""
         from pose_demo.learn.model_file import save_classifier
         from pose_demo.learn.report import report_figure, summary_text
         from pose_demo.learn.train import TrainOptions
         from pose_demo.learn.train import train as train_classifier
 
-        with learn_errors("training"):
+        lang = language(request)
+        with user_errors("teach_train", lang):
             classes, named = class_slots(values)
             if sum(len(p) for p in named.values()) > MAX_PHOTOS:
-                raise LearnError(f"At most {MAX_PHOTOS} photos in all: keep a few good ones per class.")
-            rows = label_ranges(ranges)
+                raise LearnError("ui.teach.error.too_many_photos", limit=MAX_PHOTOS)
+            rows = label_ranges(ranges, lang)
             if len(classes) < 2:
-                raise LearnError("Name two or more classes (say, good and bad), then give each examples.")
+                raise LearnError("ui.teach.error.two_classes")
             unknown = sorted({r.label for r in rows} - set(classes))
             if unknown:
                 raise LearnError(
-                    f"The time ranges name {', '.join(unknown)}, which is not one of the classes named "
-                    f"({', '.join(classes)}): use those names in the label column."
+                    "ui.teach.error.unknown_labels", unknown=", ".join(unknown), classes=", ".join(classes)
                 )
             if rows and not video:
-                raise LearnError("The time ranges need their video: upload it beside the table.")
+                raise LearnError("ui.teach.error.ranges_need_video")
             if not named and not rows:
-                raise LearnError("No examples yet: give each class photos, or a video with time ranges.")
-            s = self.app.settings(**values)
+                raise LearnError("ui.teach.error.no_examples")
+            s = self.app.settings(lang=lang, **values)
             analysis = AnalysisOptions(det_threshold=s.analysis.det_threshold, enhance=s.analysis.enhance)
-            progress(0, desc="Loading the models")
+            progress(0, desc=translate("ui.teach.progress.models", lang))
             model = self.app.models.get(*s.models)
-            stride = int(check_number("frame step", stride, 1, 30, whole=True, error=SettingsError))
-            examples = self._examples(model, analysis, named, video, rows, stride, progress)
+            step = Message("ui.teach.the_frame_step")
+            stride = int(check_number(step, stride, 1, 30, whole=True, error=LearnError))
+            examples = self._examples(model, analysis, named, video, rows, stride, progress, lang)
             missing = [c for c in classes if c not in examples.classes]
             if missing:
-                raise LearnError(
-                    f"No usable example of {', '.join(missing)}: give it photos or time ranges in which one "
-                    "person is clearly seen."
-                )
-            progress(1.0, desc="Training")
+                raise LearnError("ui.teach.error.no_usable_example", classes=", ".join(missing))
+            progress(1.0, desc=translate("ui.teach.progress.training", lang))
             keypoints = {
                 "detector": Path(model.names[0]).name,
                 "keypoints": Path(model.names[1]).name,
@@ -337,19 +359,19 @@ class Teacher:
             folder = self.app.outputs.new()
             model_path = save_classifier(classifier, folder / taught.name)
             figure_path = folder / f"{Path(taught.name).stem}_report.png"
-            report_figure(report).savefig(figure_path, dpi=90)
+            report_figure(report, lang).savefig(figure_path, dpi=90)
             cv = report.cross_validation
             headline = (
-                f"### Cross-validated accuracy: {cv.accuracy:.0%}"
+                translate("ui.teach.accuracy", lang, accuracy=cv.accuracy)
                 if cv is not None
-                else "### Trained (not cross-validated: too few separate examples)"
+                else translate("ui.teach.not_cross_validated", lang)
             )
             # each part a paragraph of its own (a line right after a list would join its last item)
-            summary = f"{headline}\n\n" + summary_text(report).replace("\n**", "\n\n**")
+            summary = f"{headline}\n\n" + summary_text(report, lang).replace("\n**", "\n\n**")
             session = self._add(values.get("classifiers"), taught)
             return (
                 summary,
-                per_class_table(report),
+                per_class_table(report, lang),
                 str(figure_path),
                 str(model_path),
                 taught,
@@ -370,7 +392,7 @@ class Teacher:
         )
 
     def load_model(
-        self, saved: Upload, session: SessionClassifiers | None
+        self, saved: Upload, session: SessionClassifiers | None, request: gr.Request | None = None
     ) -> tuple[str, Taught, SessionClassifiers, Any, Any]:
         """A saved model file (checked: JSON only, never unpickled): its summary, the model (state), the
         session's classifiers with it added, and the choices of the class to flag."""
@@ -378,131 +400,152 @@ class Teacher:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         from pose_demo.learn.model_file import load_classifier
 
-        with learn_errors("loading the model"):
-            path = upload_path(saved, "model file", self.app.uploads)
+        lang = language(request)
+        with user_errors("teach_load", lang):
+            path = upload_path(saved, translate("ui.teach.the_model_file", lang), self.app.uploads, lang)
             name = model_name(upload_name(saved))
             taught = Taught(name, load_classifier(path, name))
             c = taught.classifier
             accuracy = c.training.get("cross_validated_accuracy")
             known = isinstance(accuracy, (int, float))
-            words = f" (cross-validated accuracy when trained: {accuracy:.0%})" if known else ""
-            summary = (
-                f"### Loaded {taught.name}\n\nClasses: {', '.join(c.classes)}; threshold {c.threshold:.2f}"
-                f"{words}. Choose the class to flag below and press **Use in this session**."
+            words = translate("ui.teach.loaded_accuracy", lang, accuracy=accuracy) if known else ""
+            summary = translate(
+                "ui.teach.loaded",
+                lang,
+                name=taught.name,
+                classes=", ".join(c.classes),
+                threshold=c.threshold,
+                accuracy=words,
             )
             return summary, taught, self._add(session, taught), *self._flag_choices(taught)
 
     def use(
-        self, taught: Taught | None, flag: str | None, threshold: float, session: SessionClassifiers | None
+        self,
+        taught: Taught | None,
+        flag: str | None,
+        threshold: float,
+        session: SessionClassifiers | None,
+        request: gr.Request | None = None,
     ) -> tuple[SessionClassifiers, str]:
         """Switch the model on: a rule flagging ``flag`` from ``threshold`` joins the session's rules."""
-        if taught is None:
-            raise gr.Error("No model yet: train one, or load a saved model, first.", print_exception=False)
-        with learn_errors("switching the model on"):
+        lang = language(request)
+        with user_errors("teach_use", lang):
+            if taught is None:
+                raise LearnError("ui.teach.error.no_model")
             if flag not in taught.classifier.classes:
-                raise LearnError(f"Choose the class to flag: one of {', '.join(taught.classifier.classes)}.")
+                raise LearnError("ui.teach.error.choose_flag", classes=", ".join(taught.classifier.classes))
             rule = classifier_rule(taught, flag, threshold)
             session = self._add(session, taught)
             rules = (*(r for r in session.rules if r.id != rule.id), rule)
             session = replace(session, rules=rules)
-            return session, self.status(session)
+            return session, self.status(session, lang)
 
-    def stop(self, session: SessionClassifiers | None) -> tuple[SessionClassifiers, str]:
+    def stop(
+        self, session: SessionClassifiers | None, request: gr.Request | None = None
+    ) -> tuple[SessionClassifiers, str]:
         """The session's taught rules are switched off (its models stay, for its rule files)."""
         session = replace(session or SessionClassifiers(), rules=())
-        return session, self.status(session)
+        return session, self.status(session, language(request))
 
     @staticmethod
-    def status(session: SessionClassifiers) -> str:
+    def status(session: SessionClassifiers, language: str = "en") -> str:
+        """Which taught rules are in force, and the models a rule file may use, in ``language``."""
+
+        def t(key: str, **params: Any) -> str:
+            return translate(f"ui.teach.{key}", language, **params)
+
         if not session.rules:
-            return "No taught rule is in force."
-        rules = "; ".join(
-            f"**{r.title['en']}** ({r.classifier.model}, from a probability of {r.classifier.threshold:.2f})"
+            return t("status.none")
+        rules = t("status.separator").join(
+            t(
+                "status.rule",
+                title=title_in(r.title, language),
+                model=r.classifier.model,
+                threshold=r.classifier.threshold,
+            )
             for r in session.rules
         )
         names = ", ".join(f"`model: {n}`" for n in session.classifiers)
-        return (
-            f"In force in the Image, Video and Webcam tabs of this session, after the rules chosen: {rules}. "
-            f"A rule file uploaded in the settings may also use {names}."
-        )
+        return t("status.in_force", rules=rules, models=names)
 
 
-def teach_tab(app: PoseApp, settings: dict[str, gr.components.Component]) -> None:
+def teach_tab(app: PoseApp, settings: dict[str, gr.components.Component], localised: Localised) -> None:
+    """The tab's components and events (inside a ``gr.Tab``). Its tables' empty values, whose headers
+    depend on the language, join ``localised``."""
     teacher = Teacher(app)
-    gr.Markdown(
-        "Teach a posture by showing examples: name two or more classes, give each photos, or time ranges "
-        "of a video; train; read the report; then use it in this session like any rule (docs/learn.md)."
-    )
+    gr.Markdown(ui("ui.teach.intro"))
     names: dict[str, gr.components.Component] = {}
     with gr.Row():
         with gr.Column():
-            gr.Markdown("**1. Classes**, and photos of each (optional: or use a video)")
+            gr.Markdown(ui("ui.teach.step_classes"))
             for i in range(1, CLASS_SLOTS + 1):
                 with gr.Row():
                     names[f"class_{i}"] = gr.Textbox(
-                        label=f"Class {i}",
-                        placeholder=("good", "bad", "optional", "optional")[i - 1],
+                        label=ui(f"ui.teach.class.{i}"),
+                        placeholder=ui(f"ui.teach.placeholder.{i}"),
                         scale=1,
                         elem_id=f"teach-class-{i}",
                     )
                     names[f"photos_{i}"] = gr.File(
                         file_count="multiple",
                         file_types=["image"],
-                        label="Photos of this class",
+                        label=ui("ui.teach.photos"),
                         height=120,
                         scale=2,
                         elem_id=f"teach-photos-{i}",
                     )
         with gr.Column():
-            gr.Markdown("**2. Time ranges of a video** (seconds; every frame inside a range is an example)")
-            video = gr.Video(sources=["upload"], label="Video", elem_id="teach-video")
+            gr.Markdown(ui("ui.teach.step_ranges"))
+            video = gr.Video(sources=["upload"], label=ui("ui.teach.video"), elem_id="teach-video")
             ranges = gr.Dataframe(
-                value=pd.DataFrame([["", "", ""]] * 4, columns=RANGE_COLUMNS),
-                headers=RANGE_COLUMNS,
+                value=empty_ranges("en"),
                 datatype="str",
                 column_count=3,
                 interactive=True,
-                label="Time ranges: start, end, label (a class named on the left)",
+                label=ui("ui.teach.ranges"),
                 elem_id="teach-ranges",
             )
+            localised.append((ranges, empty_ranges))
             with gr.Row():
                 labels_file = gr.File(
                     file_types=[".csv"],
-                    label="Or load them from a CSV (start,end,label)",
+                    label=ui("ui.teach.labels_file"),
                     elem_id="teach-csv",
                 )
-                stride = gr.Slider(1, 10, DEFAULT_STRIDE, step=1, label="Use every n-th frame")
-            show = gr.Button("Show the frames used", size="sm", elem_id="teach-preview-run")
-            preview = gr.Gallery(
-                label="Frames used (a few per class)", columns=4, height=240, elem_id="teach-preview"
-            )
+                stride = gr.Slider(1, 10, DEFAULT_STRIDE, step=1, label=ui("ui.teach.stride"))
+            show = gr.Button(ui("ui.teach.show"), size="sm", elem_id="teach-preview-run")
+            preview = gr.Gallery(label=ui("ui.teach.preview"), columns=4, height=240, elem_id="teach-preview")
     with gr.Row():
-        name = gr.Textbox(DEFAULT_NAME, label="Model name", info="its file: NAME.json", elem_id="teach-name")
-        mirror = gr.Checkbox(
-            False, label="Also learn from mirror images", info="when left and right do not matter"
+        name = gr.Textbox(
+            ui("ui.teach.default_name"),  # the user's language; DEFAULT_NAME when emptied
+            label=ui("ui.teach.name"),
+            info=ui("ui.teach.name_info"),
+            elem_id="teach-name",
         )
-        train = gr.Button("Train", variant="primary", elem_id="teach-train")
-    gr.Markdown("**3. Report** (cross-validated: frames of one video stretch are never split)")
+        mirror = gr.Checkbox(False, label=ui("ui.teach.mirror"), info=ui("ui.teach.mirror_info"))
+        train = gr.Button(ui("ui.teach.train"), variant="primary", elem_id="teach-train")
+    gr.Markdown(ui("ui.teach.step_report"))
     summary = gr.Markdown(elem_id="teach-report")
     with gr.Row():
         table = gr.Dataframe(
-            headers=CLASS_COLUMNS, interactive=False, label="Per class", elem_id="teach-classes"
+            headers=CLASS_COLUMNS, interactive=False, label=ui("ui.teach.per_class"), elem_id="teach-classes"
         )
+        localised.append((table, lambda lang: pd.DataFrame(columns=class_columns(lang))))
         figure = gr.Image(
-            label="Confusion matrix and what it looks at",
+            label=ui("ui.teach.figure"),
             interactive=False,
             type="filepath",
             elem_id="teach-figure",
         )
-    model_file = gr.File(label="Download the model (JSON)", interactive=False, elem_id="teach-model")
-    gr.Markdown("**4. Use it** in the Image, Video and Webcam tabs of this session")
+    model_file = gr.File(label=ui("ui.teach.model_file"), interactive=False, elem_id="teach-model")
+    gr.Markdown(ui("ui.teach.step_use"))
     with gr.Row():
-        saved = gr.File(file_types=[".json"], label="Or load a saved model (JSON)", elem_id="teach-upload")
-        flag = gr.Dropdown(choices=[], label="Flag this class", elem_id="teach-flag")
-        threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label="from this probability")
+        saved = gr.File(file_types=[".json"], label=ui("ui.teach.saved"), elem_id="teach-upload")
+        flag = gr.Dropdown(choices=[], label=ui("ui.teach.flag"), elem_id="teach-flag")
+        threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label=ui("ui.teach.threshold"))
         with gr.Column():
-            use = gr.Button("Use in this session", variant="primary", elem_id="teach-use")
-            stop = gr.Button("Stop using", size="sm", elem_id="teach-stop")
+            use = gr.Button(ui("ui.teach.use"), variant="primary", elem_id="teach-use")
+            stop = gr.Button(ui("ui.teach.stop"), size="sm", elem_id="teach-stop")
     status = gr.Markdown(elem_id="teach-status")
     current = gr.State(time_to_live=RESULT_STATE_TTL_S)
     session = settings["classifiers"]

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
 from gradio.utils import get_upload_folder
+
+from pose_demo.app.language import error
+from pose_demo.i18n import translate
 
 Upload = dict[str, Any] | str | None  # a Gradio file payload (unprocessed), or a path
 
-NOT_UPLOADED = "This file was not uploaded to this app, or is no longer kept: upload it again."
+NOT_UPLOADED = translate("ui.error.not_uploaded")  # in English; each user is told in their language
 NAME_MAX_BYTES = 60  # output names add at most ~20 bytes ("_preview.gif"): well within 255
 FALLBACK_NAME = "result"
 
@@ -49,25 +51,28 @@ def _file(upload: Upload) -> Upload:
     return upload["video"] if isinstance(upload, dict) and "video" in upload else upload
 
 
-def upload_path(upload: Upload, what: str, allowed: UploadFolders) -> Path:
-    """The uploaded file's real path, once checked to be a file in ``allowed``; else a gr.Error."""
+def upload_path(upload: Upload, what: str, allowed: UploadFolders, language: str = "en") -> Path:
+    """The uploaded file's real path, once checked to be a file in ``allowed``; else a gr.Error in
+    ``language`` (``what``: the kind of file, in that language)."""
     file = _file(upload)
     path = file.get("path") if isinstance(file, dict) else file
     if not path:
-        raise gr.Error(f"No {what} was given: upload one (or pick an example) first.")
+        raise error(translate("ui.error.no_upload", language, what=what), language)
     try:
         resolved = Path(path).resolve()
         accepted = allowed.holds(resolved) and resolved.is_file()
     except (TypeError, ValueError, OSError, RuntimeError):  # not a path, a NUL byte, a symlink loop
         accepted = False
     if not accepted:
-        raise gr.Error(NOT_UPLOADED)
+        raise error(translate("ui.error.not_uploaded", language), language)
     return resolved
 
 
-def optional_upload_path(upload: Upload, what: str, allowed: UploadFolders) -> str | None:
+def optional_upload_path(
+    upload: Upload, what: str, allowed: UploadFolders, language: str = "en"
+) -> str | None:
     """``upload_path`` as a string, for an optional file: None when none was given."""
-    return str(upload_path(upload, what, allowed)) if upload else None
+    return str(upload_path(upload, what, allowed, language)) if upload else None
 
 
 def upload_name(upload: Upload) -> str:

@@ -68,9 +68,7 @@ def run_ray(
             ray.init(address=address, num_cpus=cpus, include_dashboard=False, logging_level="warning")
         except ConnectionError as e:
             raise OptionError(
-                f"Could not join the Ray cluster at {address} ({str(e).splitlines()[0]}): check --ray-address"
-                " (the head node's address and port, e.g. 10.0.0.5:6379), that the cluster is running and,"
-                " if it uses token authentication, that its token is in ~/.ray/auth_token."
+                "error.option.ray_connect", address=address, reason=str(e).splitlines()[0]
             ) from e
     settings = replace(settings, models=replace(settings.models, threads=threads))
     actor_class = ray.remote(num_cpus=threads, max_restarts=0, max_task_retries=0)(RayWorker)

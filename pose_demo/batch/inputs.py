@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pose_demo.i18n import UserError
 from pose_demo.video.io import VideoInputError, probe
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
@@ -16,7 +17,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".m
 LIST_SUFFIXES = frozenset({".txt", ".lst"})  # a text file listing inputs, one a line ("#" comments)
 
 
-class BatchInputError(ValueError):
+class BatchInputError(UserError, ValueError):
     """The inputs given to a batch name nothing usable; the message says which."""
 
 
@@ -64,7 +65,7 @@ def _expand(item: str, base: Path) -> list[Path]:
     matches = sorted(Path(m) for m in glob.glob(str(path), recursive=True))
     found = [p for m in matches for p in (_expand(str(m), base) if m.is_dir() else [m]) if p.is_file()]
     if not found:
-        raise BatchInputError(f"{item!r} is no file, folder or pattern that matches a file: check it.")
+        raise BatchInputError("error.batch.no_match", item=item)
     return found
 
 

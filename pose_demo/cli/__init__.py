@@ -1,6 +1,6 @@
-"""Command line: ``python -m pose_demo.cli {infer,evaluate,rules,video,reps,compare,learn,batch,bench,
-bench-video,quantize} ...`` (``--help`` on each). One module per command group; the shared flags are in
-``common``."""
+"""Command line: ``python -m pose_demo.cli [--lang {en,zh-CN,zh}] COMMAND ...`` (``--help`` on each).
+One module per command group; the shared flags are in ``common``. Errors a user can fix are printed in
+the chosen language (default: POSE_DEMO_LANG, else the locale, else English)."""
 
 from __future__ import annotations
 
@@ -8,35 +8,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pose_demo.batch import BatchInputError
-from pose_demo.checks import OptionError
 from pose_demo.cli import batch, bench, compare, images, learn, quantize, reps, rules, video
-from pose_demo.compare import CompareError
-from pose_demo.image_input import ImageInputError
-from pose_demo.learn.classifier import LearnError
-from pose_demo.models.runtime import ModelRunError
-from pose_demo.models.store import ModelStoreError
-from pose_demo.rules import RuleError
-from pose_demo.video import VideoInputError
+from pose_demo.i18n import LANGUAGES, UserError, default_language
 
-# Errors whose message is written for the user: printed as one line, exit status 2, no traceback
-# (RuleError covers exercise files: ExerciseError is one).
-USER_ERRORS = (
-    ModelStoreError,
-    ModelRunError,
-    ImageInputError,
-    VideoInputError,
-    RuleError,
-    OptionError,
-    CompareError,
-    BatchInputError,
-    LearnError,
-    FileNotFoundError,
-)
+SHORT_LANGUAGES = {"zh": "zh-CN"}  # --lang values that stand for a catalog language
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pose_demo.cli", description=__doc__)
+    parser.add_argument(
+        "--lang",
+        type=lambda text: SHORT_LANGUAGES.get(text, text),
+        choices=LANGUAGES,
+        default=default_language(),
+        metavar="{" + ",".join([*LANGUAGES, *SHORT_LANGUAGES]) + "}",
+        help="language of messages, of labels drawn on images and videos, and of reports "
+        "(default: POSE_DEMO_LANG, else the locale, else en)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (images, rules, video, reps, compare, learn, batch, bench, quantize):
         group.register(sub)
@@ -47,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except USER_ERRORS as e:
+    except UserError as e:  # written for the user: one line, exit status 2, no traceback
+        print(f"error: {e.text(args.lang)}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:  # a file named on the command line (or a tool) is missing
         print(f"error: {e}", file=sys.stderr)
         return 2

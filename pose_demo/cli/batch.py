@@ -14,7 +14,6 @@ from pose_demo.checks import OptionError
 from pose_demo.cli.argtypes import fraction, positive
 from pose_demo.cli.common import add_model_args, add_video_args, model_names, video_options_from_args
 from pose_demo.results import MIN_KEYPOINT_SCORE
-from pose_demo.visualization.draw import DrawOptions
 
 HELP = "images and videos -> JSON per input, a Parquet keypoint table, a manifest; resumable; local or Ray"
 DESCRIPTION = (
@@ -44,18 +43,19 @@ def settings_from_args(args: argparse.Namespace) -> BatchSettings:
     models = ModelChoice(
         det_model, kp_model, args.model_dir, args.runtime, args.device, args.precision, args.threads
     )
-    video = replace(video_options_from_args(args), draw=DrawOptions(keypoint_threshold=args.kp_threshold))
+    video = video_options_from_args(args)  # labels drawn in --lang
+    video = replace(video, draw=replace(video.draw, keypoint_threshold=args.kp_threshold))
     return BatchSettings(models, video, args.render)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     if args.engine == "local" and (args.ray_address or args.workers):
-        raise OptionError("--ray-address and --workers are for --engine ray: drop them or add --engine ray.")
+        raise OptionError("error.option.ray_flags_local")
     if args.engine == "ray" and importlib.util.find_spec("ray") is None:
-        raise OptionError("The ray engine needs Ray: pip install -r requirements-batch.txt, or use local.")
+        raise OptionError("error.option.ray_missing")
     items = expand_inputs(args.inputs)
     if not items:
-        raise BatchInputError("No images or videos found in the given inputs.")
+        raise BatchInputError("error.batch.no_inputs")
     out = Path(args.out)
     summary = run_batch(items, settings_from_args(args), out, args.engine, args.workers, args.ray_address)
     print(f"{summary.line()} -> {out}")

@@ -9,12 +9,14 @@ import contextlib
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pose_demo.bench.draw import bench_draw
 from pose_demo.bench.image import bench_image, load_baseline
 from pose_demo.bench.served import served_app
-from pose_demo.bench.video import bench_video
+from pose_demo.bench.video import ROUNDS, bench_video
 from pose_demo.bench.webcam import coded_camera, measure
 from pose_demo.cli.argtypes import non_negative, positive
 from pose_demo.cli.common import (
@@ -50,6 +52,18 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     )
     p.add_argument("input", help="video file")
     p.add_argument("--json", help="write the figures here")
+    path = p.add_mutually_exclusive_group()
+    path.add_argument(
+        "--sequential",
+        action="store_true",
+        help="one frame at a time (the models of one frame, then the next)",
+    )
+    path.add_argument(
+        "--compare-sequential",
+        action="store_true",
+        help=f"also run one frame at a time, alternating with the pipelined path ({ROUNDS} runs each), "
+        "and give the ratio of frames/s",
+    )
     add_video_args(p)
     add_model_args(p)
     p.set_defaults(func=cmd_bench_video, threads=1)
@@ -69,6 +83,14 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     p.add_argument("--exercise", help="count this exercise's repetitions (an id of the Exercise setting)")
     p.add_argument("--json", help="write the figures here")
     p.set_defaults(func=cmd_bench_webcam)
+
+    p = subparsers.add_parser(
+        "bench-draw", help="ms per frame that labels add to drawing (1280x720, 3 persons, each language)"
+    )
+    p.add_argument("--frames", type=positive(int), default=300, help="timed frames (default 300)")
+    p.add_argument("--rules", help="comma-separated rule ids, or all (default: the app's default rules)")
+    p.add_argument("--json", help="write the figures here")
+    p.set_defaults(func=cmd_bench_draw)
 
 
 WEBCAM_HOW = (
@@ -116,15 +138,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_bench_video(args: argparse.Namespace) -> int:
     options = video_options_from_args(args)
+    if args.sequential:
+        options = replace(options, frames_in_flight=1)
     info = check_video(args.input, options.max_duration_s)
-    report = bench_video(model_from_args(args), info, options)
+    model = model_from_args(args, streams=options.frames_in_flight)  # a stream per frame in flight
+    report = bench_video(model, info, options, model_from_args(args) if args.compare_sequential else None)
     _save(report, args.json)
-    cpu_ms, size = report["cpu_ms_per_frame"], report["video"]["processed"]
-    print(
-        f"{report['frames']} frames {size['width']}x{size['height']}, det_interval {report['det_interval']}: "
-        f"{report['fps']:.1f} frames/s end to end (decode -> encode) at load {report['load_average']}; "
-        f"CPU time per frame: {cpu_ms['python']} ms in Python + {cpu_ms['ffmpeg']} ms in ffmpeg"
-    )
+    for figures in [report, report.get("sequential")]:
+        if figures is None:
+            continue
+        cpu_ms, size = figures["cpu_ms_per_frame"], figures["video"]["processed"]
+        print(
+            f"{figures['path']} ({figures['frames_in_flight']} in flight): {figures['frames']} frames "
+            f"{size['width']}x{size['height']}, det_interval {report['det_interval']}: "
+            f"{figures['fps']:.1f} frames/s end to end (decode -> encode) at load {figures['load_average']}; "
+            f"CPU time per frame: {cpu_ms['python']} ms in Python + {cpu_ms['ffmpeg']} ms in ffmpeg"
+        )
+    if "speedup" in report:
+        print(f"pipelined / sequential frames/s, same run: {report['speedup']:.2f}x")
     table = report["jitter_lag"]
     if table:
         raw_jitter = table["raw"]["jitter"]
@@ -173,5 +204,19 @@ def cmd_bench_webcam(args: argparse.Namespace) -> int:
         print(
             f"session {i}: {s.fps:.1f} frames/s shown, {s.dropped} of {s.camera_frames} camera frames "
             f"dropped, latency median {latency['median']} ms, p95 {latency['p95']} ms"
+        )
+    return 0
+
+
+def cmd_bench_draw(args: argparse.Namespace) -> int:
+    from pose_demo.app.settings import DEFAULT_RULES  # the app's (imports Gradio)
+
+    rules = DEFAULT_RULES if args.rules is None else None if args.rules == "all" else args.rules.split(",")
+    report = bench_draw(args.frames, rule_ids=rules)
+    _save(report, args.json)
+    for language, figures in report["languages"].items():
+        print(
+            f"{language}: {report['labels_per_frame']} labels take {figures['labels_ms']} ms of the "
+            f"{figures['draw_ms']} ms drawing a frame ({figures['bare_ms']} ms without labels)"
         )
     return 0

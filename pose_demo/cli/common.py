@@ -15,6 +15,7 @@ from pose_demo.predictor import UniModel
 from pose_demo.rules import RuleSet
 from pose_demo.tracking import SMOOTHING_KINDS
 from pose_demo.video import VideoOptions
+from pose_demo.visualization.draw import DrawOptions
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -55,9 +56,9 @@ def model_names(args: argparse.Namespace) -> tuple[str, str]:
     return choice.models
 
 
-def model_from_args(args: argparse.Namespace) -> UniModel:
+def model_from_args(args: argparse.Namespace, streams: int = 1) -> UniModel:
     runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS}
-    return UniModel(*model_names(args), model_dir=args.model_dir, **runtime)
+    return UniModel(*model_names(args), model_dir=args.model_dir, streams=streams, **runtime)
 
 
 def runtime_options(args: argparse.Namespace) -> RuntimeOptions:
@@ -125,4 +126,5 @@ def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
         max_frames=args.max_frames,
         frame_stride=args.stride,
         output_scale=args.scale,
+        draw=DrawOptions(language=args.lang),
     )

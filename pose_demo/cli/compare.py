@@ -18,7 +18,7 @@ from pose_demo.compare import CompareError, compare_motions
 from pose_demo.compare.compare import PHOTO_SUFFIXES, is_photo, motion_of
 from pose_demo.compare.features import REPORTED
 from pose_demo.compare.render import angle_figure, save_figure, side_by_side_picture, write_side_by_side
-from pose_demo.compare.report import TOLERANCE_DEG
+from pose_demo.compare.report import TOLERANCE_DEG, summary_lines
 from pose_demo.timing import StageTimer
 from pose_demo.video import VideoOptions, check_video
 
@@ -59,10 +59,10 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
 def cmd_compare(args: argparse.Namespace) -> int:
     photos = [is_photo(path) for path in (args.reference, args.athlete)]
     if photos[0] != photos[1]:
-        raise CompareError("Compare two videos or two photos, not one of each.")
+        raise CompareError("error.compare.mixed")
     photo = photos[0]
     if args.out and photo and Path(args.out).suffix.lower() not in PHOTO_SUFFIXES:
-        raise CompareError("For two photos, --out writes a picture: give it a .jpg or .png name.")
+        raise CompareError("error.compare.photo_out")
     if not photo:
         for path in (args.reference, args.athlete):  # before the slow model loading
             check_video(path, args.max_duration)
@@ -82,26 +82,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(comparison.to_dict()), encoding="utf-8")
     if args.out and photo:
         with timer.stage("render"):
-            cv2.imwrite(args.out, side_by_side_picture(comparison, args.overlay))
+            cv2.imwrite(args.out, side_by_side_picture(comparison, args.overlay, args.lang))
     elif args.out:
         start = time.perf_counter()
-        render = write_side_by_side(comparison, args.out, args.overlay)
+        render = write_side_by_side(comparison, args.out, args.overlay, language=args.lang)
         timer.totals["render (all)"] += (time.perf_counter() - start) * 1000
         for stage, seconds in render.to_dict().items():
             timer.totals[f"  {stage}"] += seconds * 1000
     if args.plot:
         with timer.stage("plot"):
-            save_figure(angle_figure(comparison, args.angle), args.plot)
-    timing = comparison.timing
-    print(f"score: {comparison.score:.1f} / 100")
-    if not photo:
-        print(
-            f"tempo: the athlete takes {timing['tempo_ratio']:.2f}x the reference's time ({timing['pace']})"
-        )
-    for d in comparison.differences:
-        print(f"- {d.text}")
-    if not comparison.differences:
-        print(f"no joint angle differs by more than {args.tolerance:g}°")
+            save_figure(angle_figure(comparison, args.angle, args.lang), args.plot)
+    print("\n".join(summary_lines(comparison, args.lang)))
     if args.timings:
         print("timings (s): " + ", ".join(f"{k.strip()} {v / 1000:.2f}" for k, v in timer.totals.items()))
     return 0

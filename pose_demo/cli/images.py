@@ -88,7 +88,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    drawing = DrawOptions(keypoint_threshold=args.kp_threshold)
+    drawing = DrawOptions(keypoint_threshold=args.kp_threshold, language=args.lang)
     used: set[str] = set()
     failed: list[str] = []
     persons = 0
@@ -97,7 +97,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
         loaded = prefetch(((path, _load(path)) for path in paths), 2, reader)
         for path, image in tqdm(loaded, total=len(paths), desc="images", unit="img"):
             if isinstance(image, ImageInputError):
-                tqdm.write(f"skipped {path}: {image}")
+                tqdm.write(f"skipped {path}: {image.text(args.lang)}")
                 failed.append(str(path))
                 continue
             result = analyse_image(model, image, options)

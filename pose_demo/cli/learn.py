@@ -80,11 +80,9 @@ def keypoint_settings(model: UniModel, args: argparse.Namespace) -> dict[str, An
 
 def collect_examples(model: UniModel, args: argparse.Namespace) -> ExampleSet:
     if len(args.video) != len(args.labels):
-        raise LearnError(
-            f"give one --labels file per --video ({len(args.video)} videos, {len(args.labels)} labels)"
-        )
+        raise LearnError("error.learn.examples_per_video", videos=len(args.video), labels=len(args.labels))
     if not args.folders and not args.video:
-        raise LearnError("give examples: --folders DIR, or --video VIDEO --labels LABELS.csv")
+        raise LearnError("error.learn.no_examples")
     ranges = [read_labels(path, path) for path in args.labels]  # checked before any slow work
     analysis = AnalysisOptions(det_threshold=args.det_threshold)
     examples = ExampleSet()
@@ -109,11 +107,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     save_classifier(classifier, args.out)
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+    language = args.lang
     if args.confusion and report.cross_validation is not None:
-        confusion_png(report.cross_validation, args.confusion)
+        confusion_png(report.cross_validation, args.confusion, language)
     if args.figure:
-        report_figure(report).savefig(args.figure, dpi=100)
-    print(summary_text(report))
+        report_figure(report, language).savefig(args.figure, dpi=100)
+    print(summary_text(report, language))
     print(f"classifier written to {args.out}")
     return 0
 
@@ -127,5 +126,5 @@ def cmd_eval(args: argparse.Namespace) -> int:
     evaluation = evaluate(classifier, collect_examples(model_from_args(args), args))
     if args.json:
         Path(args.json).write_text(json.dumps(evaluation.to_dict(), indent=1), encoding="utf-8")
-    print("\n".join(evaluation_lines(evaluation)))
+    print("\n".join(evaluation_lines(evaluation, args.lang)))
     return 0

@@ -79,7 +79,7 @@ def calibration_images(folder: str | None, subset: int | None) -> tuple[list[np.
         except ImageInputError as e:
             print(f"skipped {path.name}: {e}", file=sys.stderr)
     if not images:
-        raise QuantizeError(f"No calibration images in {source}: give a folder of images with --images.")
+        raise QuantizeError("error.model.no_calibration_images_in", source=source)
     return images, f"{source} ({len(images)} images)"
 
 

@@ -37,7 +37,7 @@ def cmd_reps(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        model = model_from_args(args)
+        model = model_from_args(args, streams=options.frames_in_flight)
         run = process_video(model, info, None, options, progress)
     persons = run.reps or []
     if args.json:
@@ -45,7 +45,8 @@ def cmd_reps(args: argparse.Namespace) -> int:
     if args.csv:
         write_reps_csv(persons, args.csv)
     if args.report:
-        write_report(args.report, run, persons, ReportSettings(model.names, options))
+        language = args.lang
+        write_report(args.report, run, persons, ReportSettings(model.names, options), language)
     for p in persons:
         how = f"{p.exercise} ({p.confidence:.0%} sure)" if p.exercise else "no exercise"
         turns = ", ".join(f"{r.turn:.1f}" for r in p.counted.reps) if p.counted else ""

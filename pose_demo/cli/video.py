@@ -41,7 +41,8 @@ def cmd_video(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         video = out or (Path(tmp) / "preview.mp4" if args.gif else None)
-        run = process_video(model_from_args(args), info, video, options, progress)
+        model = model_from_args(args, streams=options.frames_in_flight)  # a stream per frame in flight
+        run = process_video(model, info, video, options, progress)
         if args.gif:
             write_gif(video, args.gif)
     if args.json:

@@ -81,9 +81,7 @@ def compare_motions(
     ref_angles = pose_angles(reference.keypoints)
     ath_angles = pose_angles(athlete.keypoints, mirror)
     if not usable_columns(ref_angles, ath_angles).any():
-        raise CompareError(
-            "No joint angle is seen in both clips: film both people whole (shoulders, hips, knees in view)."
-        )
+        raise CompareError("error.compare.no_common_angle")
     long_enough = min(len(reference), len(athlete)) >= MIN_FRAMES_FOR_REPS
     turns = rep_turns(reference, athlete) if long_enough else None
     context = max(1, round(TURN_CONTEXT_S * min(reference.fps, athlete.fps)))

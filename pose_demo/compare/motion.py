@@ -11,15 +11,18 @@ import numpy as np
 
 from pose_demo.analysis import AnalysisOptions, analyse_image
 from pose_demo.exercises.tracks import track_series
+from pose_demo.i18n import Message, UserError
 from pose_demo.image_input import load_image
 from pose_demo.predictor import UniModel
 from pose_demo.video.pipeline import Progress, VideoOptions, VideoRun, process_video
 
 # Fewer frames than this with the main person seen: nothing to compare.
 MIN_FRAMES_SEEN = 3
+# the roles of the two clips, as error messages name them
+ROLES = {"reference": Message("error.compare.reference"), "athlete": Message("error.compare.athlete")}
 
 
-class CompareError(ValueError):
+class CompareError(UserError, ValueError):
     """A comparison that cannot be made; the message says why and what to do."""
 
 
@@ -43,16 +46,18 @@ class Motion:
         return len(self.frames)
 
 
+def _role(name: str) -> Message | str:
+    """A clip's name in the user's language (another name than those of ``ROLES`` as given)."""
+    return ROLES.get(name, name)
+
+
 def main_motion(run: VideoRun, name: str) -> Motion:
     """The longest-tracked person of a processed video; CompareError when nobody was followed."""
     seen = run.track_ids
     times, tracks = track_series((f.time, f.persons) for f in run.frames)
     keypoints = tracks[seen[0]] if seen else None
     if keypoints is None or np.count_nonzero(keypoints[..., 2].max(axis=1) > 0) < MIN_FRAMES_SEEN:
-        raise CompareError(
-            f"Nobody was found in the {name} clip ({Path(run.info.path).name}): use a clip where one "
-            "person is seen whole, or lower the detection threshold."
-        )
+        raise CompareError("error.compare.nobody_in_clip", name=_role(name), file=Path(run.info.path).name)
     frames = np.array([f.index for f in run.frames])
     return Motion(name, frames, times, keypoints, float(run.rate), run.info.path, run.size)
 
@@ -67,7 +72,7 @@ def analyse_clip(
     """Analyse a video (main person, smoothing on, nothing drawn) and keep its main person's movement."""
     options = options or VideoOptions(AnalysisOptions(focus="largest"))
     if not Path(path).exists():
-        raise FileNotFoundError(f"The {name} clip {path} does not exist: check the path.")
+        raise CompareError("error.compare.no_clip", name=_role(name), path=path)
     return main_motion(process_video(model, path, None, options, progress), name)
 
 
@@ -79,10 +84,7 @@ def photo_motion(
     image = load_image(path)
     persons = analyse_image(model, image, options).persons
     if not persons:
-        raise CompareError(
-            f"Nobody was found in the {name} photo ({Path(path).name}): use a photo where one person is "
-            "seen whole, or lower the detection threshold."
-        )
+        raise CompareError("error.compare.nobody_in_photo", name=_role(name), file=Path(path).name)
     main = max(persons, key=lambda p: (p.box.x2 - p.box.x1) * (p.box.y2 - p.box.y1))
     size = (image.shape[1], image.shape[0])
     keypoints = np.asarray(main.keypoints, dtype=np.float64)[None]

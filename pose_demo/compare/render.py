@@ -26,6 +26,7 @@ from pose_demo.compare.compare import Comparison
 from pose_demo.compare.features import REPORTED, angle_difference, reported_angles
 from pose_demo.compare.features import pose_angles as feature_angles
 from pose_demo.compare.motion import Motion
+from pose_demo.i18n import translate
 from pose_demo.image_input import load_image
 from pose_demo.overlap import WriteBehind, prefetch
 from pose_demo.results import MIN_KEYPOINT_SCORE, Box, Person
@@ -33,6 +34,7 @@ from pose_demo.skeleton import COCO17
 from pose_demo.timing import StageTimer
 from pose_demo.video.io import H264Writer, decode, probe
 from pose_demo.visualization.draw import DrawOptions, draw_person, line_width
+from pose_demo.visualization.plot_fonts import plot_fonts, plot_language
 from pose_demo.visualization.text import image_scale, put_label
 
 # Limb colours (BGR) by grade: within tolerance, off, far off; and not seen in both.
@@ -40,6 +42,7 @@ GRADE_COLORS = ((60, 190, 40), (0, 170, 255), (40, 40, 230))
 GRADE_NAMES = ("within", "off", "far off")
 UNSEEN_COLOR = (150, 150, 150)
 OVERLAY_COLOR = (255, 255, 255)
+WHITE = (255, 255, 255)
 FAR_OFF = 2.0  # "far off": beyond this many tolerances
 GRADED_WIDTH = 1.6  # the athlete's limbs, thicker than the usual skeleton: their colour is the message
 REFERENCE_DRAWING = DrawOptions(show_boxes=False, show_labels=False, show_track_ids=False)
@@ -146,11 +149,15 @@ def panel_size(reference: tuple[int, int], athlete: tuple[int, int]) -> tuple[in
     return max(2, 2 * round(w * athlete[1] / h / 2)), athlete[1]
 
 
-def legend(image: np.ndarray, tolerance: float) -> None:
+def legend(image: np.ndarray, tolerance: float, language: str = "en") -> None:
     """The grades' colours and ranges, top left of the athlete's panel."""
     size = 0.55 * image_scale(image)
     step = 32 * image_scale(image)
-    texts = (f"within {tolerance:g} deg", f"off: {tolerance:g}-{FAR_OFF * tolerance:g}", "far off")
+    texts = (
+        translate("compare.render.within", language, tolerance=f"{tolerance:g}"),
+        translate("compare.render.off", language, low=f"{tolerance:g}", high=f"{FAR_OFF * tolerance:g}"),
+        translate("compare.render.far_off", language),
+    )
     for k, (text, color) in enumerate(zip(texts, GRADE_COLORS, strict=True)):
         put_label(image, text, 8, (k + 2) * step, (255, 255, 255), size, background=color)
 
@@ -164,9 +171,10 @@ def compose(
     tolerance: float,
     overlay: np.ndarray | None = None,
     caption: str = "",
+    language: str = "en",
 ) -> np.ndarray:
     """One side-by-side frame: the reference (scaled to the athlete's height, its skeleton in the usual
-    colours) left, the athlete (limbs graded, legend, optional overlay) right."""
+    colours) left, the athlete (limbs graded, legend, optional overlay) right; labels in ``language``."""
     ath_h, ath_w = athlete.shape[:2]
     ref_w, ref_h = panel_size((reference.shape[1], reference.shape[0]), (ath_w, ath_h))
     factor = ref_h / reference.shape[0]
@@ -180,9 +188,10 @@ def compose(
         draw_overlay(right, overlay)
     draw_graded(right, np.asarray(ath_keypoints, dtype=np.float64), grades)
     size = 0.7 * image_scale(right)
-    put_label(left, "Reference", 8, 32 * image_scale(right), (255, 255, 255), size)
-    put_label(right, f"Athlete {caption}".strip(), 8, 32 * image_scale(right), (255, 255, 255), size)
-    legend(right, tolerance)
+    athlete_label = translate("compare.render.athlete", language, caption=caption).strip()
+    put_label(left, translate("compare.render.reference", language), 8, 32 * image_scale(right), WHITE, size)
+    put_label(right, athlete_label, 8, 32 * image_scale(right), WHITE, size)
+    legend(right, tolerance, language)
     return np.concatenate([left, right], axis=1)
 
 
@@ -249,9 +258,10 @@ def write_side_by_side(
     path: str | os.PathLike[str],
     overlay: bool = False,
     progress: Progress | None = None,
+    language: str = "en",
 ) -> RenderTimes:
     """The side-by-side H.264 video of two compared clips, one frame per athlete frame, at the athlete's
-    rate; returns where the time went."""
+    rate, labelled in ``language``; returns where the time went."""
     ref, ath = comparison.reference, comparison.athlete
     ref_for = aligned_reference(comparison)
     grades = limb_grades(ref.keypoints[ref_for], ath.keypoints, comparison.mirror, comparison.tolerance)
@@ -291,7 +301,8 @@ def write_side_by_side(
                     grades[a],
                     comparison.tolerance,
                     None if overlays is None else overlays[a],
-                    f"{ath.times[a]:.1f} s",
+                    translate("compare.render.seconds", language, time=f"{ath.times[a]:.1f}"),
+                    language,
                 )
             draw_cpu += time.thread_time() - cpu
             with timer.stage("encode"):
@@ -306,9 +317,9 @@ def write_side_by_side(
     return RenderTimes(t["decode"] / 1000, t["draw"] / 1000, t["encode"] / 1000 + encode_tail, draw_cpu)
 
 
-def side_by_side_picture(comparison: Comparison, overlay: bool = False) -> np.ndarray:
+def side_by_side_picture(comparison: Comparison, overlay: bool = False, language: str = "en") -> np.ndarray:
     """The side-by-side picture (BGR) of two compared photos (or the first frames of two clips' files
-    read as pictures)."""
+    read as pictures), labelled in ``language``."""
     ref, ath = comparison.reference, comparison.athlete
     if ref.source is None or ath.source is None:
         raise ValueError("the photos' files are not known: analyse them with photo_motion")
@@ -322,7 +333,8 @@ def side_by_side_picture(comparison: Comparison, overlay: bool = False) -> np.nd
         grades,
         comparison.tolerance,
         shown,
-        f"score {comparison.score:.0f}",
+        translate("compare.render.score", language, score=f"{comparison.score:.0f}"),
+        language,
     )
 
 
@@ -333,10 +345,15 @@ def default_angle(comparison: Comparison) -> str:
     return REPORTED[int(np.argmax(ranges))]
 
 
-def angle_figure(comparison: Comparison, angle: str | None = None) -> Figure:
+def angle_figure(comparison: Comparison, angle: str | None = None, language: str = "en") -> Figure:
     """One reported angle over the athlete's time: the athlete's, and the reference's at the aligned
-    moments (dashed); gaps where not seen."""
-    angle = angle or default_angle(comparison)
+    moments (dashed); gaps where not seen. Labelled in ``language`` (English without a CJK font)."""
+    language = plot_language(language)
+    with plot_fonts(language):
+        return _angle_figure(comparison, angle or default_angle(comparison), language)
+
+
+def _angle_figure(comparison: Comparison, angle: str, language: str) -> Figure:
     k = REPORTED.index(angle)
     ref, ath = comparison.reference, comparison.athlete
     ref_angles = reported_angles(feature_angles(ref.keypoints, False))[:, k]
@@ -345,11 +362,16 @@ def angle_figure(comparison: Comparison, angle: str | None = None) -> Figure:
     figure = Figure(figsize=(9, 2.8), layout="constrained")
     ax = figure.subplots()
     marker = "o" if len(ath) == 1 else None
-    ax.plot(ath.times, ath_angles, label="athlete", linewidth=1.8, marker=marker)
-    ax.plot(ath.times, ref_angles[ref_for], "--", label="reference (aligned)", linewidth=1.5, marker=marker)
-    ax.set_xlabel("athlete's time (s)")
-    ax.set_ylabel(f"{angle.replace('_', ' ')} (deg)")
-    ax.set_title(f"{angle.replace('_', ' ')}: score {comparison.score:.0f}", loc="left")
+
+    def t(key: str, **params: object) -> str:
+        return translate(f"compare.plot.{key}", language, **params)
+
+    name = translate(f"compare.joint.{angle}", language)
+    ax.plot(ath.times, ath_angles, label=t("athlete"), linewidth=1.8, marker=marker)
+    ax.plot(ath.times, ref_angles[ref_for], "--", label=t("reference"), linewidth=1.5, marker=marker)
+    ax.set_xlabel(t("time"))
+    ax.set_ylabel(t("angle", angle=name))
+    ax.set_title(t("title", angle=name, score=f"{comparison.score:.0f}"), loc="left")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return figure

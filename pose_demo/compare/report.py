@@ -10,8 +10,9 @@ whose angles are ``ZERO_SCORE_DEG`` + ``NOISE_DEG`` off on average scores 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -19,6 +20,10 @@ from scipy.signal import find_peaks
 from pose_demo.compare.align import Alignment
 from pose_demo.compare.features import REPORTED, angle_difference, fill_gaps, reported_angles
 from pose_demo.compare.motion import Motion
+from pose_demo.i18n import translate
+
+if TYPE_CHECKING:
+    from pose_demo.compare.compare import Comparison
 
 NOISE_DEG = 5.0
 ZERO_SCORE_DEG = 45.0
@@ -56,18 +61,38 @@ class Difference:
 
     @property
     def text(self) -> str:
+        """The difference in English words (``words`` in another language)."""
+        return self.words()
+
+    def words(self, language: str = "en") -> str:
+        """The difference in words: when (for clips) and which joint is how many degrees more or less."""
+        t = partial(translate, language=language)
         d = self.difference_deg
         size = f"{abs(d):.0f}°"
-        where = f"at {self.athlete_time:.1f} s (athlete; {self.reference_time:.1f} s in the reference)"
+        more = d > 0
         if self.joint == "trunk":
-            what = f"the trunk leans {size} {'more' if d > 0 else 'less'} than the reference"
+            what = t("report.compare.trunk_more" if more else "report.compare.trunk_less", size=size)
         else:
             side, part = self.joint.split("_")
             if part == "shoulder":
-                what = f"the {side} arm is raised {size} {'more' if d > 0 else 'less'} than the reference"
+                key = "report.compare.arm_more" if more else "report.compare.arm_less"
+                what = t(key, side=t(f"report.compare.side.{side}"), size=size)
             else:  # a larger interior angle is a straighter joint
-                what = f"the {side} {part} is {size} {'less' if d > 0 else 'more'} bent than the reference"
-        return f"{what[0].upper()}{what[1:]}" if self.photo else f"{where} {what}"
+                key = "report.compare.bent_less" if more else "report.compare.bent_more"
+                what = t(
+                    key,
+                    side=t(f"report.compare.side.{side}"),
+                    part=t(f"report.compare.part.{part}"),
+                    size=size,
+                )
+        if self.photo:
+            return f"{what[0].upper()}{what[1:]}"
+        return t(
+            "report.compare.at",
+            athlete=f"{self.athlete_time:.1f}",
+            reference=f"{self.reference_time:.1f}",
+            what=what,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +166,7 @@ class Phase:
 
     @property
     def pace(self) -> str:
+        """``same pace``, ``slower`` or ``faster`` (in words: ``pace_words``)."""
         if abs(self.ratio - 1.0) <= SAME_PACE:
             return "same pace"
         return "slower" if self.ratio > 1.0 else "faster"
@@ -152,6 +178,25 @@ class Phase:
             "ratio": round(self.ratio, 3),
             "pace": self.pace,
         }
+
+
+def pace_words(pace: str, language: str = "en") -> str:
+    """A ``Phase.pace`` (``same pace``, ``slower``, ``faster``) in ``language``."""
+    return translate(f"report.compare.pace.{pace.replace(' ', '_')}", language)
+
+
+def summary_lines(comparison: Comparison, language: str = "en") -> list[str]:
+    """The comparison in a few lines: the score, the tempo (clips), the largest differences."""
+    t = partial(translate, language=language)
+    lines = [t("report.compare.score", score=f"{comparison.score:.1f}")]
+    if not (comparison.reference.photo and comparison.athlete.photo):
+        timing = comparison.timing
+        pace = pace_words(timing["pace"], language)
+        lines.append(t("report.compare.tempo", ratio=f"{timing['tempo_ratio']:.2f}", pace=pace))
+    lines += [t("report.compare.difference", text=d.words(language)) for d in comparison.differences]
+    if not comparison.differences:
+        lines.append(t("report.compare.no_difference", tolerance=f"{comparison.tolerance:g}"))
+    return lines
 
 
 def phase_bounds(ref_angles: np.ndarray) -> list[int]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from pose_demo.exercises.reps import Rep
 from pose_demo.exercises.schema import ExerciseCatalog
 from pose_demo.exercises.signals import signal_series
 from pose_demo.exercises.tracks import PersonReps, count_reps
+from pose_demo.i18n import title_in
 from pose_demo.results import Person
 
 RECOUNT_EVERY_S = 0.5
@@ -38,6 +39,11 @@ class LiveCount:
     moving: bool
     last: Rep | None = None
     unit: str = ""
+    title: Mapping[str, str] = field(default_factory=dict)  # the exercise's, by language (en, zh)
+
+    def name(self, language: str = "en") -> str:
+        """The exercise's title in ``language`` (its id in words when it has none)."""
+        return title_in(self.title, language) if self.title else self.exercise.replace("_", " ")
 
     def to_dict(self) -> dict[str, Any]:
         return {"exercise": self.exercise, "count": self.count, "phase": "rep" if self.moving else "rest"}
@@ -115,4 +121,6 @@ class LiveReps:
         moving = bool(oriented(np.array([latest]), exercise.work)[0] > start)  # NaN: not moving
         count = (before.count if before is not None else 0) + len(new)
         last = new[-1] if new else before.last if before is not None else None
-        self._counts[person.track_id] = LiveCount(exercise.id, count, moving, last, exercise.signal.unit)
+        self._counts[person.track_id] = LiveCount(
+            exercise.id, count, moving, last, exercise.signal.unit, exercise.title
+        )

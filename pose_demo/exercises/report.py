@@ -5,7 +5,9 @@ skeleton, the set in numbers, the form checks in plain words, the repetition tab
 measures over time with each repetition shaded; then the settings and models used and the video's properties.
 Pictures are JPEG and plots PNG, inline as ``data:`` URIs: the file opens offline and can be mailed as is.
 
-``write_report(path, run, persons, settings)``; the pieces (``turn_positions``, ``grab_frames``,
+``write_report(path, run, persons, settings, language)``, in English ("en") or Chinese ("zh-CN"): every
+fixed text from the message catalog (keys ``report.reps.*``), the plots in Chinese when a CJK font is
+installed (else in English); the pieces (``turn_positions``, ``grab_frames``,
 ``check_lines``, ``angle_plot``...) are pure functions of the run and the counted repetitions, except
 ``grab_frames``, which decodes the frames it needs from the source video once more.
 """
@@ -19,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +34,13 @@ from pose_demo.exercises.reps import CheckResult, Rep, TrackReps
 from pose_demo.exercises.schema import Comparison, FormCheck
 from pose_demo.exercises.signals import median_smooth, signal_series
 from pose_demo.exercises.tracks import PersonReps, track_series
+from pose_demo.i18n import title_in, translate
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.results import Person
 from pose_demo.video.io import decode
 from pose_demo.video.pipeline import VideoOptions, VideoRun
 from pose_demo.visualization.draw import DrawOptions, draw_person
+from pose_demo.visualization.plot_fonts import plot_fonts, plot_language
 
 TEMPLATES = Path(__file__).parent / "templates"
 PICTURE_HEIGHT = 320  # pixels: the turning-point pictures, cropped around the person
@@ -70,28 +75,41 @@ class ReportSettings:
 # --- plain words ---------------------------------------------------------------------------------------
 
 
-def format_value(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str, language: str = "en") -> str:
     """A measure for people: degrees as ``87°``, body-scale lengths as ``0.31 torso``."""
     if value is None or not math.isfinite(value):
         return DASH
-    return f"{value:.0f}°" if unit == "deg" else f"{value:.2f} torso"
+    return (
+        f"{value:.0f}°" if unit == "deg" else translate("report.reps.torso", language, value=f"{value:.2f}")
+    )
 
 
-def target_words(comparison: Comparison) -> str:
+def target_words(comparison: Comparison, language: str = "en") -> str:
     """The check's target: ``below 0.15 torso``, ``above 40°``, ``between -10° and 10°``."""
     unit = comparison.signal.unit
-    low = format_value(comparison.bounds[0], unit)
+    low = format_value(comparison.bounds[0], unit, language)
     if comparison.op == "less_than":
-        return f"below {low}"
+        return translate("report.reps.target.below", language, value=low)
     if comparison.op == "greater_than":
-        return f"above {low}"
-    return f"between {low} and {format_value(comparison.bounds[1], unit)}"
+        return translate("report.reps.target.above", language, value=low)
+    high = format_value(comparison.bounds[1], unit, language)
+    return translate("report.reps.target.between", language, low=low, high=high)
 
 
-def _reps_words(indices: Sequence[int]) -> str:
-    numbers = [str(i) for i in indices]
-    listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
-    return ("rep " if len(numbers) == 1 else "reps ") + listed
+def listed(items: Sequence[str], language: str = "en") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``a、b和c`` in Chinese)."""
+    if len(items) == 1:
+        return items[0]
+    head = translate("report.list.separator", language).join(items[:-1])
+    return translate("report.list.last", language, items=head, last=items[-1])
+
+
+def _reps_words(indices: Sequence[int], language: str) -> str:
+    """``rep 2``, ``reps 1, 2 and 3`` (``第 1、2、3 次`` in Chinese)."""
+    if len(indices) == 1:
+        return translate("report.reps.rep_one", language, rep=indices[0])
+    head = translate("report.list.separator", language).join(str(i) for i in indices[:-1])
+    return translate("report.reps.rep_many", language, reps=head, last=indices[-1])
 
 
 @dataclass(frozen=True)
@@ -103,67 +121,100 @@ class CheckLine:
     text: str
 
 
-def check_line(check: FormCheck, results: Sequence[tuple[int, CheckResult]]) -> CheckLine:
+def check_line(
+    check: FormCheck, results: Sequence[tuple[int, CheckResult]], language: str = "en"
+) -> CheckLine:
     """``results``: (rep index, that rep's verdict) for every repetition."""
-    title = check.title.get("en", check.id)
+    t = partial(translate, language=language)
+    title = title_in(check.title, language)
     unit = check.comparison.signal.unit
     known = [(i, r) for i, r in results if r.level != "unknown"]
     failed = [(i, r) for i, r in known if r.level == "fail"]
     unknown = [i for i, r in results if r.level == "unknown"]
     if not known:
-        why = (
-            f"it is judged in a {check.view} view only" if check.view != "any" else "the joints were unclear"
+        if check.view != "any":
+            why = t("report.reps.check.view_only", view=t(f"report.reps.view.{check.view}"))
+        else:
+            why = t("report.reps.check.unclear")
+        return CheckLine(title, "unknown", t("report.reps.check.not_judged", why=why))
+    target = target_words(check.comparison, language)
+    if not failed and len(known) == 1:
+        text = t("report.reps.check.one_judged", target=target)
+    elif not failed:
+        everyone = len(known) == len(results)
+        text = t(
+            "report.reps.check.all" if everyone else "report.reps.check.all_judged",
+            n=len(known),
+            target=target,
         )
-        return CheckLine(title, "unknown", f"not judged ({why}).")
-    target = target_words(check.comparison)
-    if not failed:
-        text = (
-            f"all {len(known)} reps judged were {target}."
-            if len(known) > 1
-            else f"{target} in the rep judged."
-        )
-        if len(known) == len(results) and len(known) > 1:
-            text = f"all {len(known)} reps were {target}."
     else:
-        missed = ", ".join(format_value(r.value, unit) for _, r in failed)
-        who = _reps_words([i for i, _ in failed])
-        text = f"{len(known) - len(failed)} of {len(known)} reps were {target}; {who} missed it ({missed})."
-    if unknown and known:
-        text += f" Not judged in {_reps_words(unknown)}."
+        missed = t("report.list.separator").join(format_value(r.value, unit, language) for _, r in failed)
+        who = _reps_words([i for i, _ in failed], language)
+        text = t(
+            "report.reps.check.missed",
+            ok=len(known) - len(failed),
+            n=len(known),
+            target=target,
+            reps=who,
+            values=missed,
+        )
+    if unknown:
+        text = t("report.reps.check.also_unjudged", text=text, reps=_reps_words(unknown, language))
     return CheckLine(title, "fail" if failed else "ok", text)
 
 
-def check_lines(counted: TrackReps) -> list[CheckLine]:
+def check_lines(counted: TrackReps, language: str = "en") -> list[CheckLine]:
     """Every form check of the exercise over the set."""
     return [
-        check_line(check, [(rep.index, rep.checks[k]) for rep in counted.reps])
+        check_line(check, [(rep.index, rep.checks[k]) for rep in counted.reps], language)
         for k, check in enumerate(counted.exercise.checks)
     ]
 
 
-def set_lines(counted: TrackReps) -> list[str]:
+def set_lines(counted: TrackReps, language: str = "en") -> list[str]:
     """The set in sentences: duration and tempo, range of motion, and the trend (fatigue) from 3 reps."""
+    t = partial(translate, language=language)
     s = counted.summary
     if s.count == 0 or s.duration_mean is None or s.range_mean is None:
         return []
     unit = counted.exercise.signal.unit
-    tempo = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in (s.tempo_mean or {}).items())
+    tempo = t("report.list.separator").join(
+        t("report.reps.set.phase", phase=t(f"report.reps.phase.{name}"), seconds=f"{seconds:.1f}")
+        for name, seconds in (s.tempo_mean or {}).items()
+    )
     lines = [
-        f"A rep took {s.duration_mean:.1f} s on average (± {s.duration_std or 0:.1f} s): {tempo}.",
-        f"Range of motion {format_value(s.range_mean, unit)} on average "
-        f"(± {format_value(s.range_std, unit)}).",
+        t(
+            "report.reps.set.duration",
+            mean=f"{s.duration_mean:.1f}",
+            std=f"{s.duration_std or 0:.1f}",
+            tempo=tempo,
+        ),
+        t(
+            "report.reps.set.range",
+            mean=format_value(s.range_mean, unit, language),
+            std=format_value(s.range_std, unit, language),
+        ),
     ]
     if s.duration_trend is not None and s.range_trend is not None:
         slower = s.duration_trend > 0.05 * s.duration_mean
         smaller = s.range_trend < -0.05 * s.range_mean
-        change = f"{s.duration_trend:+.2f} s and {format_value(s.range_trend, unit)} per rep"
+        change = t(
+            "report.reps.set.change",
+            duration=f"{s.duration_trend:+.2f}",
+            range=format_value(s.range_trend, unit, language),
+        )
         if slower or smaller:
-            signs = " and ".join(
-                w for w, on in (("reps got slower", slower), ("the range shrank", smaller)) if on
+            signs = listed(
+                [
+                    t(key)
+                    for key, on in (("report.reps.set.slower", slower), ("report.reps.set.smaller", smaller))
+                    if on
+                ],
+                language,
             )
-            lines.append(f"Over the set {signs} ({change}): a sign of fatigue.")
+            lines.append(t("report.reps.set.fatigue", signs=signs, change=change))
         else:
-            lines.append(f"Steady over the set ({change}): no sign of fatigue.")
+            lines.append(t("report.reps.set.steady", change=change))
     return lines
 
 
@@ -214,10 +265,13 @@ def crop_box(
     return x1, y1, max(x2, x1 + 2), max(y2, y1 + 2)
 
 
-def turn_picture(frame: np.ndarray, person: Person, height: int = PICTURE_HEIGHT) -> str:
+def turn_picture(
+    frame: np.ndarray, person: Person, height: int = PICTURE_HEIGHT, language: str = "en"
+) -> str:
     """The person's skeleton drawn on the frame, cropped around them, as a JPEG ``data:`` URI."""
     canvas = frame.copy()
-    draw_person(canvas, person, DrawOptions(show_boxes=False, show_labels=False, show_track_ids=False))
+    options = DrawOptions(show_boxes=False, show_labels=False, show_track_ids=False, language=language)
+    draw_person(canvas, person, options)
     x1, y1, x2, y2 = crop_box(person, (frame.shape[1], frame.shape[0]))
     crop = canvas[y1:y2, x1:x2]
     scale = height / crop.shape[0]
@@ -230,8 +284,8 @@ def turn_picture(frame: np.ndarray, person: Person, height: int = PICTURE_HEIGHT
 # --- plots ---------------------------------------------------------------------------------------------
 
 
-def _unit_label(unit: str) -> str:
-    return "degrees" if unit == "deg" else "torso lengths"
+def _unit_label(unit: str, language: str) -> str:
+    return translate("report.reps.plot.degrees" if unit == "deg" else "report.reps.plot.torsos", language)
 
 
 def _shade_reps(ax: Any, counted: TrackReps) -> None:
@@ -239,7 +293,7 @@ def _shade_reps(ax: Any, counted: TrackReps) -> None:
         ax.axvspan(rep.start, rep.end, color=SHADE, alpha=0.12, lw=0)
 
 
-def _target_lines(ax: Any, comparison: Comparison) -> None:
+def _target_lines(ax: Any, comparison: Comparison, language: str) -> None:
     """The check's bounds as dashed red lines, labelled with the target, kept within the axis."""
     low, high = ax.get_ylim()
     pad = 0.1 * (high - low)
@@ -247,7 +301,7 @@ def _target_lines(ax: Any, comparison: Comparison) -> None:
     for bound in comparison.bounds:
         ax.axhline(bound, color=FAIL, lw=1, ls="--", alpha=0.8)
     ax.annotate(
-        target_words(comparison),
+        target_words(comparison, language),
         (1.0, comparison.bounds[-1]),
         xycoords=("axes fraction", "data"),
         xytext=(3, 0),
@@ -274,10 +328,17 @@ def _value_at(times: np.ndarray, values: np.ndarray, t: float) -> float:
     return float(values[k])
 
 
-def angle_plot(times: np.ndarray, keypoints: np.ndarray, counted: TrackReps) -> str:
+def angle_plot(times: np.ndarray, keypoints: np.ndarray, counted: TrackReps, language: str = "en") -> str:
     """The exercise's signal over time (thresholds dashed, reps shaded and numbered at their turning points),
     and below it each judged form check's measure with its failing side in red and each rep's verdict;
-    a PNG ``data:`` URI."""
+    a PNG ``data:`` URI. Labelled in ``language`` when a font can draw it (else in English)."""
+    language = plot_language(language)
+    with plot_fonts(language):
+        return _angle_plot(times, keypoints, counted, language)
+
+
+def _angle_plot(times: np.ndarray, keypoints: np.ndarray, counted: TrackReps, language: str) -> str:
+    t = partial(translate, language=language)
     exercise = counted.exercise
     signal = median_smooth(signal_series(exercise.signal, keypoints, exercise.min_score), times)
     checks = [
@@ -294,6 +355,7 @@ def angle_plot(times: np.ndarray, keypoints: np.ndarray, counted: TrackReps) -> 
     ax.plot(times, signal, color="#1c7ed6", lw=1.8)
     if counted.thresholds is not None:
         for name, value in (("start", counted.thresholds.start), ("turn", counted.thresholds.turn)):
+            name = t(f"report.reps.plot.{name}")
             ax.axhline(value, color="#495057", lw=0.8, ls=":")
             ax.annotate(
                 name,
@@ -316,20 +378,23 @@ def angle_plot(times: np.ndarray, keypoints: np.ndarray, counted: TrackReps) -> 
             ha="center",
             fontsize=9,
             fontweight="bold",
+            family="sans-serif",  # digits: the default font has a bold one (CJK fonts often do not)
         )
-    ax.set_title(f"{exercise.title.get('en', exercise.id)}: the counted signal", loc="left", fontsize=10)
-    ax.set_ylabel(_unit_label(exercise.signal.unit), fontsize=9)
+    ax.set_title(
+        t("report.reps.plot.signal", exercise=title_in(exercise.title, language)), loc="left", fontsize=10
+    )
+    ax.set_ylabel(_unit_label(exercise.signal.unit, language), fontsize=9)
     for ax, (k, check) in zip(axes[1:], checks, strict=True):
         values = median_smooth(signal_series(check.comparison.signal, keypoints, exercise.min_score), times)
         _shade_reps(ax, counted)
         ax.plot(times, values, color="#495057", lw=1.2)
         ax.margins(y=0.15)
-        _target_lines(ax, check.comparison)
+        _target_lines(ax, check.comparison, language)
         for rep in counted.reps:
             _judged(ax, rep, rep.checks[k])
-        ax.set_title(check.title.get("en", check.id), loc="left", fontsize=9)
-        ax.set_ylabel(_unit_label(check.comparison.signal.unit), fontsize=8)
-    axes[-1].set_xlabel("time (s)", fontsize=9)
+        ax.set_title(title_in(check.title, language), loc="left", fontsize=9)
+        ax.set_ylabel(_unit_label(check.comparison.signal.unit, language), fontsize=8)
+    axes[-1].set_xlabel(t("report.reps.plot.time"), fontsize=9)
     for ax in axes:
         ax.grid(alpha=0.25)
         ax.tick_params(labelsize=8)
@@ -348,19 +413,19 @@ class PersonSection:
 
     track_id: int
     exercise: str
-    how: str  # "chosen by auto, 97 % sure" / "as asked"
+    how: str  # "chosen by auto, 97% sure" / "as asked"
     count: int
     thresholds: str
     phases: str  # the tempo's phase names, as the table's tempo column lists them
     pictures: list[dict[str, str]] = field(default_factory=list)  # src, caption
     set_lines: list[str] = field(default_factory=list)
     checks: list[CheckLine] = field(default_factory=list)
-    check_titles: list[tuple[str, str]] = field(default_factory=list)  # short, full
+    check_titles: list[str] = field(default_factory=list)
     rows: list[dict[str, object]] = field(default_factory=list)
     plot: str = ""
 
 
-def _rows(counted: TrackReps) -> list[dict[str, object]]:
+def _rows(counted: TrackReps, language: str) -> list[dict[str, object]]:
     unit = counted.exercise.signal.unit
     rows = []
     for rep in counted.reps:
@@ -369,10 +434,11 @@ def _rows(counted: TrackReps) -> list[dict[str, object]]:
                 "level": c.level,
                 "text": DASH
                 if c.level == "unknown"
-                else f"{LEVEL_MARK[c.level]} {format_value(c.value, c.unit)}",
+                else f"{LEVEL_MARK[c.level]} {format_value(c.value, c.unit, language)}",
             }
             for c in rep.checks
         ]
+        low, high = (format_value(v, unit, language) for v in rep.range)
         rows.append(
             {
                 "index": rep.index,
@@ -380,26 +446,27 @@ def _rows(counted: TrackReps) -> list[dict[str, object]]:
                 "turn": f"{rep.turn:.1f}",
                 "end": f"{rep.end:.1f}",
                 "duration": f"{rep.duration:.1f}",
-                "range": f"{format_value(rep.range[0], unit)} {DASH} {format_value(rep.range[1], unit)}",
+                "range": f"{low} {DASH} {high}",
                 "tempo": " / ".join(f"{seconds:.1f}" for seconds in rep.tempo.values()),
-                "asymmetry": format_value(rep.asymmetry, unit),
+                "asymmetry": format_value(rep.asymmetry, unit, language),
                 "checks": checks,
             }
         )
     return rows
 
 
-def _thresholds(counted: TrackReps) -> str:
+def _thresholds(counted: TrackReps, language: str) -> str:
     unit = counted.exercise.signal.unit
     if counted.thresholds is None:
-        return "none (no movement to count)"
-    t = counted.thresholds
-    how = (
-        "from the exercise"
-        if counted.exercise.thresholds is not None
-        else "auto, from the person's own range"
+        return translate("report.reps.thresholds.none", language)
+    how = "exercise" if counted.exercise.thresholds is not None else "auto"
+    return translate(
+        "report.reps.thresholds.values",
+        language,
+        start=format_value(counted.thresholds.start, unit, language),
+        turn=format_value(counted.thresholds.turn, unit, language),
+        how=translate(f"report.reps.thresholds.{how}", language),
     )
-    return f"start {format_value(t.start, unit)}, turn {format_value(t.turn, unit)} ({how})"
 
 
 def person_section(
@@ -409,80 +476,110 @@ def person_section(
     keypoints: np.ndarray,
     pictures: dict[int, str],
     settings: ReportSettings,
+    language: str = "en",
 ) -> PersonSection:
     """``pictures``: rep index -> its turning-point picture (a ``data:`` URI)."""
+    t = partial(translate, language=language)
     exercise = counted.exercise
     return PersonSection(
         track_id=person.track_id,
-        exercise=exercise.title.get("en", exercise.id),
-        how=f"chosen by auto, {person.confidence:.0%} sure" if settings.exercise == "auto" else "as asked",
+        exercise=title_in(exercise.title, language),
+        how=t("report.reps.how.auto", sure=f"{person.confidence:.0%}")
+        if settings.exercise == "auto"
+        else t("report.reps.how.asked"),
         count=counted.count,
-        thresholds=_thresholds(counted),
-        phases=" / ".join(exercise.phases),
+        thresholds=_thresholds(counted, language),
+        phases=" / ".join(t(f"report.reps.phase.{phase}") for phase in exercise.phases),
         pictures=[
-            {"src": pictures[rep.index], "caption": f"Rep {rep.index} · {rep.turn:.1f} s"}
+            {
+                "src": pictures[rep.index],
+                "caption": t("report.reps.picture", rep=rep.index, time=f"{rep.turn:.1f}"),
+            }
             for rep in counted.reps
             if rep.index in pictures
         ],
-        set_lines=set_lines(counted),
-        checks=check_lines(counted),
-        check_titles=[(c.id.replace("_", " "), c.title.get("en", c.id)) for c in exercise.checks],
-        rows=_rows(counted),
-        plot=angle_plot(times, keypoints, counted),
+        set_lines=set_lines(counted, language),
+        checks=check_lines(counted, language),
+        check_titles=[title_in(c.title, language) for c in exercise.checks],
+        rows=_rows(counted, language),
+        plot=angle_plot(times, keypoints, counted, language),
     )
 
 
-def _every(n: int) -> str:
-    return "every frame" if n == 1 else f"1 frame in {n}"
+def _every(n: int, language: str) -> str:
+    return translate("report.reps.every_frame" if n == 1 else "report.reps.one_frame_in", language, n=n)
 
 
-def settings_rows(settings: ReportSettings) -> list[tuple[str, str]]:
+def settings_rows(settings: ReportSettings, language: str = "en") -> list[tuple[str, str]]:
     """How the video was analysed, as (name, value) rows."""
+    t = partial(translate, language=language)
     analysis, options = settings.options.analysis, settings.options
-    threshold = "the model's own" if analysis.det_threshold is None else f"{analysis.det_threshold:g}"
-    return [
-        (
-            "Exercise",
-            "auto (per person, the clearest repeated movement)"
-            if settings.exercise == "auto"
-            else settings.exercise,
-        ),
-        ("Exercise catalog", settings.catalog),
-        ("Person detector", settings.models[0]),
-        ("Keypoint model", settings.models[1]),
-        ("Detection threshold", threshold),
-        ("Detection interval", _every(analysis.det_interval)),
-        ("People", analysis.focus),
-        ("Low-light enhancement", "on" if analysis.enhance else "off"),
-        ("Smoothing", f"{analysis.smoothing}, strength {analysis.strength:g}"),
-        ("Posture rules", analysis.rules.name if analysis.rules is not None else "none"),
-        ("Frames kept", _every(options.frame_stride)),
-        ("Frame scale", f"{options.output_scale:g}"),
-    ]
-
-
-def video_rows(run: VideoRun) -> list[tuple[str, str]]:
-    """The video's properties and what was processed, as (name, value) rows."""
-    info = run.info
+    threshold = (
+        t("report.reps.settings.model_threshold")
+        if analysis.det_threshold is None
+        else f"{analysis.det_threshold:g}"
+    )
     rows = [
-        ("File", Path(info.path).name),
         (
-            "Size",
-            f"{info.width} {TIMES} {info.height}" + (f" (rotated {info.rotation}°)" if info.rotation else ""),
+            "exercise",
+            t("report.reps.settings.auto_exercise") if settings.exercise == "auto" else settings.exercise,
         ),
-        ("Frame rate", f"{info.fps:g} frames/s"),
-        ("Duration", f"{info.duration:.1f} s ({info.frames} frames)"),
-        ("Codecs", info.codec + (f", audio {info.audio_codec}" if info.audio_codec else ", no audio")),
+        ("catalog", settings.catalog),
+        ("detector", settings.models[0]),
+        ("keypoints", settings.models[1]),
+        ("threshold", threshold),
+        ("interval", _every(analysis.det_interval, language)),
+        ("people", t(f"report.reps.settings.focus.{analysis.focus}")),
+        ("enhance", t("report.reps.settings.on" if analysis.enhance else "report.reps.settings.off")),
         (
-            "Processed",
-            f"{len(run.frames)} frames of {run.size[0]} {TIMES} {run.size[1]} at {float(run.rate):g} frames/s"
-            f" ({run.duration:.1f} s)",
+            "smoothing",
+            t(
+                "report.reps.settings.smoothing_value",
+                kind=analysis.smoothing,
+                strength=f"{analysis.strength:g}",
+            ),
+        ),
+        ("rules", analysis.rules.name if analysis.rules is not None else t("report.reps.settings.no_rules")),
+        ("frames", _every(options.frame_stride, language)),
+        ("scale", f"{options.output_scale:g}"),
+    ]
+    return [(t(f"report.reps.settings.{name}"), value) for name, value in rows]
+
+
+def video_rows(run: VideoRun, language: str = "en") -> list[tuple[str, str]]:
+    """The video's properties and what was processed, as (name, value) rows."""
+    t = partial(translate, language=language)
+    info = run.info
+    size = f"{info.width} {TIMES} {info.height}"
+    audio = (
+        t("report.reps.video.audio", codec=info.audio_codec)
+        if info.audio_codec
+        else t("report.reps.video.no_audio")
+    )
+    rows = [
+        ("file", Path(info.path).name),
+        ("size", t("report.reps.video.rotated", size=size, degrees=info.rotation) if info.rotation else size),
+        ("rate", t("report.reps.video.fps", fps=f"{info.fps:g}")),
+        (
+            "duration",
+            t("report.reps.video.duration_value", seconds=f"{info.duration:.1f}", frames=info.frames),
+        ),
+        ("codecs", t("report.reps.video.codecs_value", video=info.codec, audio=audio)),
+        (
+            "processed",
+            t(
+                "report.reps.video.processed_value",
+                frames=len(run.frames),
+                size=f"{run.size[0]} {TIMES} {run.size[1]}",
+                fps=f"{float(run.rate):g}",
+                seconds=f"{run.duration:.1f}",
+            ),
         ),
     ]
     notice = run.notice()
     if notice:
-        rows.append(("Note", notice))
-    return rows
+        rows.append(("note", notice))
+    return [(t(f"report.reps.video.{name}"), value) for name, value in rows]
 
 
 def _environment() -> Environment:
@@ -500,8 +597,10 @@ def render_report(
     persons: Sequence[PersonReps],
     settings: ReportSettings = ReportSettings(),
     generated: datetime | None = None,
+    language: str = "en",
 ) -> str:
-    """The report's HTML. ``persons`` as ``count_reps`` gives them (longest-seen first)."""
+    """The report's HTML in ``language`` ("en" or "zh-CN"). ``persons`` as ``count_reps`` gives them
+    (longest-seen first)."""
     counted = [(p, p.counted) for p in persons if p.counted is not None and p.count > 0]
     positions = turn_positions(run, [p for p, _ in counted])
     frames = grab_frames(run, set(positions.values()))
@@ -514,18 +613,31 @@ def render_report(
             if k is None or k not in frames:
                 continue
             seen = next(p for p in run.frames[k].persons if p.track_id == person.track_id)
-            pictures[rep.index] = turn_picture(frames[k], seen)
-        sections.append(person_section(person, reps, times, tracks[person.track_id], pictures, settings))
+            pictures[rep.index] = turn_picture(frames[k], seen, language=language)
+        sections.append(
+            person_section(person, reps, times, tracks[person.track_id], pictures, settings, language)
+        )
     others = [p for p in persons if p.counted is None or p.count == 0]
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
+            t=partial(translate, language=language),
+            listed=partial(listed, language=language),
+            language=language,
             title=Path(run.info.path).name,
             sections=sections,
-            others=[{"track_id": p.track_id, "seconds": f"{p.frames / float(run.rate):.1f}"} for p in others],
-            settings=settings_rows(settings),
-            video=video_rows(run),
+            others=[
+                translate(
+                    "report.reps.other",
+                    language,
+                    person=p.track_id,
+                    seconds=f"{p.frames / float(run.rate):.1f}",
+                )
+                for p in others
+            ],
+            settings=settings_rows(settings, language),
+            video=video_rows(run, language),
             generated=(generated or datetime.now()).strftime("%Y-%m-%d %H:%M"),
             level_mark=LEVEL_MARK,
         )
@@ -537,8 +649,10 @@ def write_report(
     run: VideoRun,
     persons: Sequence[PersonReps],
     settings: ReportSettings = ReportSettings(),
+    language: str = "en",
 ) -> Path:
-    """Write the session report of one analysed video to ``path`` (HTML, UTF-8); returns the path."""
+    """Write the session report of one analysed video to ``path`` (HTML, UTF-8) in ``language`` ("en" or
+    "zh-CN"); returns the path."""
     path = Path(path)
-    path.write_text(render_report(run, persons, settings), encoding="utf-8")
+    path.write_text(render_report(run, persons, settings, language=language), encoding="utf-8")
     return path

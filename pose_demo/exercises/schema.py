@@ -137,10 +137,10 @@ def _place(source: str, exercise: str = "") -> Where:
 
 def _title(place: Where, spec: Any) -> dict[str, str]:
     if spec is None:
-        raise place.error("title", "missing: expected {en: English title, zh: Chinese title}")
+        raise place.error("title", "error.rule.title_missing")
     title = place.mapping("title", spec, ("en", "zh"))
     if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
-        raise place.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
+        raise place.error("title", "error.rule.title")
     return {"en": title["en"], "zh": title.get("zh") or title["en"]}
 
 
@@ -155,27 +155,25 @@ def mirrored(name: str) -> str:
 def _signal(place: Where, field: str, spec: Any) -> Signal:
     """``{joint_angle: [left_hip, left_knee, left_ankle], sides: max}``: a measure and how sides combine."""
     if not isinstance(spec, dict):
-        raise place.error(field, f"expected a mapping such as {{joint_angle: [a, vertex, c]}}, got {spec!r}")
+        raise place.error(field, "error.rule.measure_mapping", value=spec)
     sides = spec.get("sides")
     if sides is not None:
         place.choice(f"{field}.sides", sides, SIDES)
     measure = parse_measure(place, field, {k: v for k, v in spec.items() if k != "sides"})
     if measure.primitive == "symmetry" and sides is not None:
-        raise place.error(f"{field}.sides", "a symmetry already compares the two sides")
+        raise place.error(f"{field}.sides", "error.exercise.symmetry_sides")
     if sides is not None and all(mirrored(p) == p for p in measure.points):
-        raise place.error(f"{field}.sides", "needs left_ or right_ keypoints to mirror")
+        raise place.error(f"{field}.sides", "error.exercise.nothing_to_mirror")
     return Signal(measure, sides)
 
 
 def _comparison(place: Where, field: str, spec: dict[str, Any]) -> Comparison:
     ops = [k for k in spec if k in COMPARISONS]
     if len(ops) != 1:
-        raise place.error(field, f"needs exactly one comparison of {', '.join(COMPARISONS)}; found {ops}")
+        raise place.error(field, "error.rule.one_comparison", comparisons=", ".join(COMPARISONS), found=ops)
     op = ops[0]
     if "measure" not in spec:
-        raise place.error(
-            f"{field}.measure", "missing: the measure to compare, e.g. {joint_angle: [a, b, c]}"
-        )
+        raise place.error(f"{field}.measure", "error.exercise.measure_missing")
     measure = spec["measure"]
     signal_spec = (
         {**measure, "sides": spec["sides"]} if "sides" in spec and isinstance(measure, dict) else measure
@@ -184,10 +182,12 @@ def _comparison(place: Where, field: str, spec: dict[str, Any]) -> Comparison:
     value = spec[op]
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
-            raise place.error(f"{field}.between", f"expected [low, high], got {value!r}")
+            raise place.error(f"{field}.between", "error.rule.low_high", value=value)
         bounds = tuple(place.number(f"{field}.between", v) for v in value)
         if bounds[0] > bounds[1]:
-            raise place.error(f"{field}.between", f"low {bounds[0]:g} is above high {bounds[1]:g}")
+            raise place.error(
+                f"{field}.between", "error.exercise.low_above_high", low=bounds[0], high=bounds[1]
+            )
     else:
         bounds = (place.number(f"{field}.{op}", value),)
     return Comparison(signal, op, bounds)
@@ -197,7 +197,7 @@ def _check(place: Where, field: str, spec: Any) -> FormCheck:
     spec = place.mapping(field, spec, CHECK_KEYS)
     check_id = spec.get("id")
     if not isinstance(check_id, str) or not _ID.fullmatch(check_id):
-        raise place.error(f"{field}.id", f"expected a lower_case_name, got {check_id!r}")
+        raise place.error(f"{field}.id", "error.rule.bad_id", value=check_id)
     return FormCheck(
         id=check_id,
         title=_title(place, spec.get("title")),
@@ -213,9 +213,9 @@ def _posture(place: Where, field: str, spec: Any) -> Comparison:
 
 def _list(place: Where, field: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise place.error(field, f"expected a list, got {value!r}")
+        raise place.error(field, "error.exercise.not_list", value=value)
     if len(value) > MAX_CHECKS:
-        raise place.error(field, f"{len(value)} items; the limit is {MAX_CHECKS}")
+        raise place.error(field, "error.exercise.too_many_items", count=len(value), limit=MAX_CHECKS)
     return value
 
 
@@ -223,15 +223,15 @@ def _thresholds(place: Where, spec: Any, work: str) -> Thresholds | None:
     if spec == "auto":
         return None
     if not isinstance(spec, dict):
-        raise place.error("thresholds", f"expected auto or {{start: value, turn: value}}, got {spec!r}")
+        raise place.error("thresholds", "error.exercise.thresholds", value=spec)
     spec = place.mapping("thresholds", spec, ("start", "turn"))
     for key in ("start", "turn"):
         if key not in spec:
-            raise place.error(f"thresholds.{key}", "missing threshold")
+            raise place.error(f"thresholds.{key}", "error.rule.missing_threshold")
     start, turn = (place.number(f"thresholds.{k}", spec[k]) for k in ("start", "turn"))
     if (turn <= start) if work == "increasing" else (turn >= start):
-        order = "above" if work == "increasing" else "below"
-        raise place.error("thresholds.turn", f"must be {order} start ({start:g}) for work {work!r}")
+        key = "error.exercise.turn_above" if work == "increasing" else "error.exercise.turn_below"
+        raise place.error("thresholds.turn", key, start=start, work=work)
     return Thresholds(start, turn)
 
 
@@ -240,26 +240,26 @@ def _exercise(source: str, index: int, spec: Any, min_score: float) -> Exercise:
     place = _place(source, given_id if isinstance(given_id, str) else f"#{index + 1}")
     spec = place.mapping("exercise", spec, EXERCISE_KEYS)
     if not isinstance(given_id, str) or not _ID.fullmatch(given_id):
-        raise place.error("id", f"expected a lower_case_name, got {given_id!r}")
+        raise place.error("id", "error.rule.bad_id", value=given_id)
     for key in ("signal", "work", "min_amplitude"):
         if key not in spec:
-            raise place.error(key, "missing (an exercise needs signal, work and min_amplitude)")
+            raise place.error(key, "error.exercise.missing_key")
     work = place.choice("work", spec["work"], DIRECTIONS)
     phases = spec.get("phases", list(PHASES))
     if not isinstance(phases, list) or sorted(phases) != sorted(PHASES):
-        raise place.error("phases", f"expected [eccentric, concentric] in the order done, got {phases!r}")
+        raise place.error("phases", "error.exercise.phases", value=phases)
     duration = place.mapping("duration", spec.get("duration", {}), ("min", "max"))
     min_duration = place.number("duration.min", duration.get("min", 0.5), 0.0)
     max_duration = place.number("duration.max", duration.get("max", 10.0), 0.0)
     if max_duration <= min_duration:
-        raise place.error("duration.max", f"must be above min ({min_duration:g} s)")
+        raise place.error("duration.max", "error.exercise.duration", min=min_duration)
     checks = tuple(
         _check(place, f"checks[{i}]", c) for i, c in enumerate(_list(place, "checks", spec.get("checks", [])))
     )
     seen: set[str] = set()
     for i, check in enumerate(checks):
         if check.id in seen:
-            raise place.error(f"checks[{i}].id", f"duplicate check id {check.id!r}")
+            raise place.error(f"checks[{i}].id", "error.exercise.duplicate_check", id=check.id)
         seen.add(check.id)
     return Exercise(
         id=given_id,
@@ -288,19 +288,19 @@ def parse_exercises(data: Any, source: str) -> tuple[str | None, tuple[Exercise,
     min_score = place.number("min_score", data.get("min_score", MIN_KEYPOINT_SCORE), 0.0, 1.0)
     specs = data.get("exercises")
     if not isinstance(specs, list) or not specs:
-        raise place.error("exercises", "expected a non-empty list of exercises")
+        raise place.error("exercises", "error.exercise.no_exercises")
     if len(specs) > MAX_EXERCISES:
-        raise place.error("exercises", f"{len(specs)} exercises; the limit is {MAX_EXERCISES}")
+        raise place.error("exercises", "error.exercise.too_many", count=len(specs), limit=MAX_EXERCISES)
     exercises = tuple(_exercise(source, i, spec, min_score) for i, spec in enumerate(specs))
     seen: set[str] = set()
     for exercise in exercises:
         if exercise.id in seen or exercise.id == "auto":
-            why = "'auto' is reserved (it picks the exercise)" if exercise.id == "auto" else "duplicate id"
+            why = "error.exercise.auto_reserved" if exercise.id == "auto" else "error.exercise.duplicate_id"
             raise _place(source, exercise.id).error("id", why)
         seen.add(exercise.id)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise place.error("name", f"expected text, got {name!r}")
+        raise place.error("name", "error.rule.name_text", value=name)
     return name, exercises
 
 
@@ -326,13 +326,11 @@ class ExerciseCatalog:
             path = CATALOG_DIR / f"{name_or_path}.yaml"
             if not path.is_file():
                 known = ", ".join(catalog_names())
-                raise ExerciseError(
-                    f"{name_or_path}: no such exercise file or built-in catalog (built-in: {known})"
-                )
+                raise ExerciseError("error.exercise.no_file", name=name_or_path, known=known)
         try:
             data = read_rule_file(path)
         except RuleError as e:
-            raise ExerciseError(str(e)) from None
+            raise ExerciseError(e.message.key, **e.message.params) from None
         name, exercises = parse_exercises(data, str(path))
         return cls(name or path.stem, exercises)
 
@@ -346,8 +344,7 @@ class ExerciseCatalog:
             if exercise.id == exercise_id:
                 return exercise
         raise ExerciseError(
-            f"No exercise {exercise_id!r} in the catalog {self.name!r}: choose one of "
-            f"{', '.join(self.ids)}, or auto."
+            "error.exercise.unknown", id=exercise_id, catalog=self.name, known=", ".join(self.ids)
         )
 
 

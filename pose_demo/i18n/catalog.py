@@ -46,7 +46,7 @@ def catalog(language: str) -> dict[str, str]:
     return data
 
 
-def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+def translate(key: str, /, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     """The text of ``key`` in ``language`` (English when that language lacks it), parameters filled in."""
     texts = catalog(language) if language in LANGUAGES else catalog(DEFAULT_LANGUAGE)
     template = texts.get(key) or catalog(DEFAULT_LANGUAGE)[key]
@@ -83,7 +83,7 @@ class UserError(Exception):
     """An error the user can fix. It is raised with a catalog key and parameters:
     ``str(error)`` is the English text, ``error.text(language)`` the text in the user's language."""
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: str, /, **params: Any) -> None:
         self.message = Message(key, params)
         super().__init__(self.message.text())
 

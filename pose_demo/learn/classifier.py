@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pose_demo.i18n import UserError
 from pose_demo.learn.features import keypoint_features, usable
 
 if TYPE_CHECKING:
     import xgboost as xgb  # imported where boosters are made (model_file, train): it takes seconds
 
 
-class LearnError(ValueError):
+class LearnError(UserError, ValueError):
     """Training or classifying cannot go on; the message says why and what to do."""
 
 
@@ -39,9 +40,9 @@ class Classifier:
 
     def __post_init__(self) -> None:
         if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
-            raise LearnError(f"a classifier needs two or more different classes, not {list(self.classes)}")
+            raise LearnError("error.learn.classifier_classes", classes=list(self.classes))
         if not 0.0 < self.threshold < 1.0:
-            raise LearnError(f"the threshold must be a probability between 0 and 1, not {self.threshold}")
+            raise LearnError("error.learn.classifier_threshold", threshold=self.threshold)
         self.booster.set_param({"nthread": 1})  # one person at a time: threads cost more than they give
 
     def feature_probabilities(self, features: np.ndarray) -> np.ndarray:
@@ -76,10 +77,7 @@ def named_classifiers(classifiers: Mapping[str, Classifier]) -> Callable[[str], 
 
     def find(name: str) -> Classifier:
         if name not in classifiers:
-            raise LearnError(
-                f"no classifier called {Path(name).name!r} in this session: a rule file uploaded here can "
-                "only use a classifier trained or uploaded in the same session"
-            )
+            raise LearnError("error.learn.not_in_session", name=Path(name).name)
         return classifiers[name]
 
     return find

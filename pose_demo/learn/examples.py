@@ -20,10 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from pose_demo.analysis import AnalysisOptions, analyse_image
+from pose_demo.i18n import Message
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.learn.classifier import LearnError
 from pose_demo.predictor import UniModel
 from pose_demo.results import Person
+from pose_demo.video.io import VideoInputError
 from pose_demo.video.pipeline import FrameRecord, VideoOptions, VideoRun, process_video
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -51,10 +53,10 @@ class Skipped:
     label: str
     source: str
     time: float | None
-    reason: str
+    reason: Message  # shown in the user's language
 
     def to_dict(self) -> dict[str, object]:
-        return {"label": self.label, "source": self.source, "time": self.time, "reason": self.reason}
+        return {"label": self.label, "source": self.source, "time": self.time, "reason": str(self.reason)}
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,11 @@ class LabelRange:
         return self.start <= time <= self.end
 
 
-def check_label(label: str, where: str) -> str:
+def check_label(label: str, where: str | Message) -> str:
+    """``label`` if it may be a class name; ``where`` names its place in errors (a ``Message`` when it is
+    to be translated)."""
     if not isinstance(label, str) or not _LABEL.fullmatch(label):
-        raise LearnError(
-            f"{where}: the class name {label!r} is not allowed: use letters, digits, _ - . and spaces "
-            "(at most 64, not starting with a space)."
-        )
+        raise LearnError("error.learn.bad_label", where=where, label=label)
     return label
 
 
@@ -114,13 +115,13 @@ def read_labels(source: str | os.PathLike[str], name: str | None = None) -> list
     path = Path(source)
     name = name or path.name
     if not path.is_file():
-        raise LearnError(f"{name}: no such labels file: check the path.")
+        raise LearnError("error.learn.no_labels_file", name=name)
     if path.stat().st_size > MAX_LABEL_BYTES:
-        raise LearnError(f"{name}: a labels file may have at most {MAX_LABEL_BYTES // 1024} KiB.")
+        raise LearnError("error.learn.labels_too_big", name=name, kib=MAX_LABEL_BYTES // 1024)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise LearnError(f"{name}: not a UTF-8 text CSV file.") from None
+        raise LearnError("error.learn.labels_not_utf8", name=name) from None
     return parse_labels(text, name)
 
 
@@ -128,53 +129,56 @@ def parse_labels(text: str, name: str = "labels") -> list[LabelRange]:
     rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows or [c.strip().lower() for c in rows[0]] != ["start", "end", "label"]:
-        raise LearnError(f"{name}: the first row must be the header start,end,label.")
+        raise LearnError("error.learn.labels_header", name=name)
     if len(rows) > MAX_LABEL_ROWS + 1:
-        raise LearnError(f"{name}: at most {MAX_LABEL_ROWS} ranges.")
+        raise LearnError("error.learn.labels_too_many", name=name, limit=MAX_LABEL_ROWS)
     ranges = []
     for line, row in enumerate(rows[1:], 2):
         if len(row) != 3:
-            raise LearnError(f"{name}: line {line}: expected start,end,label, got {','.join(row)!r}.")
+            raise LearnError("error.learn.labels_row", name=name, line=line, row=",".join(row))
         try:
             start, end = float(row[0]), float(row[1])
         except ValueError:
-            raise LearnError(f"{name}: line {line}: start and end must be seconds, like 2.5.") from None
+            raise LearnError("error.learn.labels_seconds", name=name, line=line) from None
         if not 0 <= start <= end < 1e6:
-            raise LearnError(f"{name}: line {line}: needs 0 <= start <= end, got {start:g} and {end:g}.")
-        ranges.append(LabelRange(start, end, check_label(row[2].strip(), f"{name}: line {line}")))
+            raise LearnError("error.learn.labels_order", name=name, line=line, start=start, end=end)
+        ranges.append(
+            LabelRange(
+                start,
+                end,
+                check_label(row[2].strip(), Message("error.learn.at_line", {"name": name, "line": line})),
+            )
+        )
     if not ranges:
-        raise LearnError(f"{name}: no labelled ranges under the header.")
+        raise LearnError("error.learn.labels_empty", name=name)
     for a in ranges:
         for b in ranges:
             if a.label != b.label and a.start <= b.end and b.start <= a.end:
-                raise LearnError(
-                    f"{name}: the ranges {a.start:g}-{a.end:g} ({a.label}) and {b.start:g}-{b.end:g} "
-                    f"({b.label}) overlap: a frame can have one label only."
-                )
+                raise LearnError("error.learn.labels_overlap", name=name, a=a, b=b)
     return ranges
 
 
-def main_person(persons: Sequence[Person], track_id: int | None = None) -> tuple[Person | None, str]:
-    """The person an example is about, or None and why: the given track, else the largest person unless
+def main_person(persons: Sequence[Person], track_id: int | None = None) -> Person | Message:
+    """The person an example is about, or why there is none: the given track, else the largest person unless
     another one is about as large (``AMBIGUOUS_AREA``)."""
     if track_id is not None:
         found = [p for p in persons if p.track_id == track_id]
-        return (found[0], "") if found else (None, f"person {track_id} not seen")
+        return found[0] if found else Message("learn.skip.track_not_seen", {"id": track_id})
     if not persons:
-        return None, "nobody found"
+        return Message("learn.skip.nobody")
     by_size = sorted(persons, key=lambda p: p.box.area, reverse=True)
     if len(by_size) > 1 and by_size[1].box.area >= AMBIGUOUS_AREA * by_size[0].box.area:
         close = sum(p.box.area >= AMBIGUOUS_AREA * by_size[0].box.area for p in by_size)
-        return None, f"{close} people of similar size (which one is meant?)"
-    return by_size[0], ""
+        return Message("learn.skip.ambiguous", {"count": close})
+    return by_size[0]
 
 
 def _example(
     label: str, persons: Sequence[Person], source: str, time: float | None, track_id: int | None
 ) -> Example | Skipped:
-    person, reason = main_person(persons, track_id)
-    if person is None:
-        return Skipped(label, source, time, reason)
+    person = main_person(persons, track_id)
+    if isinstance(person, Message):
+        return Skipped(label, source, time, person)
     return Example(label, np.asarray(person.keypoints, dtype=np.float64), source, time)
 
 
@@ -189,16 +193,14 @@ def class_folders(root: str | os.PathLike[str]) -> dict[str, list[Path]]:
     """``root/<class>/*.jpg`` (and other image types): the images of each class, by class name (sorted)."""
     root = Path(root)
     if not root.is_dir():
-        raise LearnError(f"{root}: no such folder: give a folder holding one folder of photos per class.")
+        raise LearnError("error.learn.no_folder", root=root)
     folders = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if images:
             folders[check_label(folder.name, str(root))] = images
     if not folders:
-        raise LearnError(
-            f"{root}: no class folders with photos: expected {root}/<class name>/*.jpg, one folder per class."
-        )
+        raise LearnError("error.learn.no_class_folders", root=root)
     return folders
 
 
@@ -214,7 +216,7 @@ def examples_from_images(
             try:
                 result = analyse_image(model, load_image(path), options)
             except ImageInputError as e:
-                items.append(Skipped(label, source, None, f"not a usable image ({e})"))
+                items.append(Skipped(label, source, None, Message("learn.skip.bad_image", {"error": e})))
                 continue
             items.append(_example(label, result.persons, source, None, None))
     return _collect(items)
@@ -247,7 +249,7 @@ def analyse_video(
 ) -> VideoRun:
     """The video analysed as usual (tracking, smoothing), nothing drawn."""
     if not Path(video).is_file():
-        raise FileNotFoundError(f"No video file at {video}: check the path.")
+        raise VideoInputError("error.video.no_file", path=video)
     return process_video(model, video, None, options or VideoOptions())
 
 
@@ -262,8 +264,5 @@ def examples_from_video(
     run = analyse_video(model, video, options)
     found = examples_from_frames(run.frames, ranges, Path(video).name, track_id)
     if not found.examples and not found.skipped:
-        raise LearnError(
-            f"{Path(video).name}: no analysed frame falls in the labelled ranges (the video lasts "
-            f"{run.duration:.1f} s): check the times in the labels file."
-        )
+        raise LearnError("error.learn.no_labelled_frame", name=Path(video).name, duration=run.duration)
     return found

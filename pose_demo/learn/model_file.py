@@ -22,6 +22,7 @@ from typing import Any
 
 import xgboost as xgb
 
+from pose_demo.i18n import Message
 from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.features import FEATURES
 
@@ -59,63 +60,57 @@ def save_classifier(classifier: Classifier, path: str | os.PathLike[str]) -> Pat
 
 def _read(path: Path, name: str, max_bytes: int) -> Any:
     if not path.is_file():
-        raise ClassifierFileError(f"{name}: no such classifier file: check the name and where it is.")
+        raise ClassifierFileError("error.learn.file.missing", name=name)
     size = path.stat().st_size
     if size > max_bytes:
-        raise ClassifierFileError(
-            f"{name}: the file has {size / 1e6:.1f} MB; a classifier file may have at most "
-            f"{max_bytes / 1e6:.0f} MB: it is not a classifier saved by pose-demo."
-        )
+        raise ClassifierFileError("error.learn.file.too_big", name=name, mb=size / 1e6, limit=max_bytes / 1e6)
     with path.open("rb") as f:
         raw = f.read(max_bytes + 1)
     if len(raw) > max_bytes:  # grew while read
-        raise ClassifierFileError(f"{name}: the file is over {max_bytes / 1e6:.0f} MB.")
+        raise ClassifierFileError("error.learn.file.grew", name=name, limit=max_bytes / 1e6)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ClassifierFileError(
-            f"{name}: not a classifier file: it is not JSON text (a binary file, such as a pickle, is "
-            "never loaded). Save the classifier with pose-demo (learn train) and use that file."
-        ) from None
+        raise ClassifierFileError("error.learn.file.not_text", name=name) from None
     try:
         return json.loads(text)
     except RecursionError:
-        raise ClassifierFileError(f"{name}: the JSON is nested too deeply to be a classifier file.") from None
+        raise ClassifierFileError("error.learn.file.too_deep", name=name) from None
     except json.JSONDecodeError as e:
         cut = text.lstrip().startswith("{") and not text.rstrip().endswith("}")
-        why = "it ends too early (cut short?)" if cut else f"line {e.lineno}, column {e.colno}: {e.msg}"
-        raise ClassifierFileError(f"{name}: not valid JSON: {why}. Save the classifier again.") from None
+        why = (
+            Message("error.learn.file.cut_short")
+            if cut
+            else Message("error.learn.file.json_at", {"line": e.lineno, "column": e.colno, "problem": e.msg})
+        )
+        raise ClassifierFileError("error.learn.file.bad_json", name=name, why=why) from None
 
 
 def classifier_from_document(data: Any, name: str) -> Classifier:
     """A classifier from a file's JSON document, checked; ``name`` names the file in errors."""
 
-    def refuse(message: str) -> ClassifierFileError:
-        return ClassifierFileError(f"{name}: {message}")
+    def refuse(key: str, /, **params: Any) -> ClassifierFileError:
+        return ClassifierFileError(key, name=name, **params)
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise refuse(f'not a pose-demo classifier file (it has no "format": "{FORMAT}").')
+        raise refuse("error.learn.file.not_classifier", format=FORMAT)
     extra = [k for k in data if k not in KEYS]
     if extra:
-        raise refuse(f"unknown keys {extra} (a classifier file has only {', '.join(KEYS)}).")
+        raise refuse("error.learn.file.unknown_keys", keys=extra, allowed=", ".join(KEYS))
     missing = [k for k in KEYS if k not in data]
     if missing:
-        raise refuse(f"missing keys {missing}: the file is incomplete.")
+        raise refuse("error.learn.file.missing_keys", keys=missing)
     if data["format_version"] != FORMAT_VERSION:
-        raise refuse(
-            f"format version {data['format_version']!r}; this pose-demo reads version {FORMAT_VERSION}. "
-            "Train the classifier again with this version."
-        )
+        raise refuse("error.learn.file.version", version=data["format_version"], expected=FORMAT_VERSION)
     features = data["features"]
     if not isinstance(features, dict) or sorted(features) != ["names", "version"]:
-        raise refuse('"features" must be {"version": ..., "names": [...]}.')
+        raise refuse("error.learn.file.features")
     if features["version"] != FEATURES.version:
         raise refuse(
-            f"made for the features {features['version']!r}; this pose-demo computes {FEATURES.version!r}. "
-            "Train the classifier again with this version."
+            "error.learn.file.features_version", version=features["version"], expected=FEATURES.version
         )
     if features["names"] != list(FEATURES.names):
-        raise refuse(f"its feature names differ from those of {FEATURES.version!r}: the file was altered.")
+        raise refuse("error.learn.file.feature_names", version=FEATURES.version)
     classes = data["classes"]
     if (
         not isinstance(classes, list)
@@ -123,20 +118,20 @@ def classifier_from_document(data: Any, name: str) -> Classifier:
         or not all(isinstance(c, str) and 0 < len(c) <= MAX_CLASS_NAME for c in classes)
         or len(set(classes)) != len(classes)
     ):
-        raise refuse(f'"classes" must be 2 to {MAX_CLASSES} different names (at most {MAX_CLASS_NAME} long).')
+        raise refuse("error.learn.file.classes", limit=MAX_CLASSES, length=MAX_CLASS_NAME)
     threshold = data["threshold"]
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
-        raise refuse(f'"threshold" must be a probability between 0 and 1, not {threshold!r}.')
+        raise refuse("error.learn.file.threshold", threshold=threshold)
     for key in ("training", "keypoints", "model"):
         if not isinstance(data[key], dict):
-            raise refuse(f'"{key}" must be a JSON object.')
+            raise refuse("error.learn.file.not_object", field=key)
     booster = _booster(data["model"], refuse)
     params = data["model"].get("learner", {}).get("learner_model_param", {})
     n_features, n_class = int(params.get("num_feature", -1)), int(params.get("num_class", -1))
     if n_features != len(FEATURES.names):
-        raise refuse(f"the model reads {n_features} features, not the {len(FEATURES.names)} it should.")
+        raise refuse("error.learn.file.n_features", found=n_features, expected=len(FEATURES.names))
     if n_class != (0 if len(classes) == 2 else len(classes)):
-        raise refuse(f"the model has {n_class} outputs for {len(classes)} classes: the file was altered.")
+        raise refuse("error.learn.file.n_outputs", outputs=n_class, classes=len(classes))
     return Classifier(booster, tuple(classes), float(threshold), data["training"], data["keypoints"])
 
 
@@ -145,13 +140,13 @@ def _booster(model: dict[str, Any], refuse: Any) -> xgb.Booster:
         params = model["learner"]["learner_model_param"]
         int(params["num_feature"]), int(params["num_class"])
     except (KeyError, TypeError, ValueError):
-        raise refuse('"model" is not an XGBoost JSON model.') from None
+        raise refuse("error.learn.file.not_xgboost") from None
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(json.dumps(model).encode("utf-8")))  # XGBoost's JSON reader: data only
     except xgb.core.XGBoostError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unreadable"
-        raise refuse(f'"model" could not be read by XGBoost ({first[:200]}).') from None
+        raise refuse("error.learn.file.xgboost_failed", reason=first[:200]) from None
     return booster
 
 

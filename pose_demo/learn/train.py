@@ -20,6 +20,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.neighbors import NearestNeighbors
 
 from pose_demo.checks import check_number
+from pose_demo.i18n import Message
 from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.examples import ExampleSet, Skipped
 from pose_demo.learn.features import FEATURES, keypoint_features, mirror_keypoints, usable
@@ -53,13 +54,13 @@ class TrainOptions:
     feature_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        check_number("max depth", self.max_depth, 1, 12, whole=True)
-        check_number("number of trees", self.n_estimators, 1, 2000, whole=True)
-        check_number("learning rate", self.learning_rate, 1e-4, 1.0)
-        check_number("number of folds", self.folds, 2, 20, whole=True)
-        check_number("block length", self.block_s, 0.01, math.inf)
-        check_number("threshold", self.threshold, 0.01, 0.99)
-        check_number("feature fraction", self.feature_fraction, 0.01, 1.0)
+        check_number(Message("error.option.name.max_depth"), self.max_depth, 1, 12, whole=True)
+        check_number(Message("error.option.name.number_of_trees"), self.n_estimators, 1, 2000, whole=True)
+        check_number(Message("error.option.name.learning_rate"), self.learning_rate, 1e-4, 1.0)
+        check_number(Message("error.option.name.number_of_folds"), self.folds, 2, 20, whole=True)
+        check_number(Message("error.option.name.block_length"), self.block_s, 0.01, math.inf)
+        check_number(Message("error.option.name.threshold"), self.threshold, 0.01, 0.99)
+        check_number(Message("error.option.name.feature_fraction"), self.feature_fraction, 0.01, 1.0)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class TrainReport:
     folds: int
     groups: int
     top_features: list[tuple[str, str, float]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)  # shown in the user's language
     skipped: tuple[Skipped, ...] = ()
     options: TrainOptions = TrainOptions()
 
@@ -111,7 +112,7 @@ class TrainReport:
             "top_features": [
                 {"name": n, "title": t, "gain_share": round(g, 4)} for n, t, g in self.top_features
             ],
-            "warnings": self.warnings,
+            "warnings": [str(w) for w in self.warnings],
             "skipped": [s.to_dict() for s in self.skipped],
             "options": asdict(self.options),
         }
@@ -184,7 +185,7 @@ def _usable_examples(examples: ExampleSet) -> tuple[ExampleSet, np.ndarray]:
     ok = usable(features)
     kept = tuple(e for e, good in zip(examples.examples, ok, strict=True) if good)
     dropped = tuple(
-        Skipped(e.label, e.source, e.time, "too few joints seen")
+        Skipped(e.label, e.source, e.time, Message("learn.skip.few_joints"))
         for e, good in zip(examples.examples, ok, strict=True)
         if not good
     )
@@ -197,7 +198,7 @@ def evaluate(classifier: Classifier, examples: ExampleSet) -> Evaluation:
     examples, features = _usable_examples(examples)
     unknown = sorted(set(examples.labels) - set(classifier.classes))
     if unknown:
-        raise LearnError(f"the examples have classes the classifier does not know: {unknown}")
+        raise LearnError("error.learn.unknown_classes", classes=unknown)
     y = np.array([classifier.classes.index(label) for label in examples.labels], dtype=int)
     return metrics(y, classifier.feature_probabilities(features), classifier.classes)
 
@@ -226,24 +227,25 @@ def _near_duplicates(examples: ExampleSet, features: np.ndarray, y: np.ndarray) 
     return int(np.sum(alike | neighbours)), int(np.sum(alike & (y[index[:, 1]] != y)))
 
 
-def _warnings(examples: ExampleSet, y: np.ndarray, features: np.ndarray, options: TrainOptions) -> list[str]:
-    notes = []
-    for label, count in examples.counts().items():
-        if count < MIN_EXAMPLES_PER_CLASS:
-            notes.append(
-                f"Class '{label}' has only {count} examples: give it at least {MIN_EXAMPLES_PER_CLASS}, "
-                "from different people and pictures."
-            )
+def _warnings(
+    examples: ExampleSet, y: np.ndarray, features: np.ndarray, options: TrainOptions
+) -> list[Message]:
+    notes = [
+        Message("learn.warning.few_examples", {"label": label, "count": n, "least": MIN_EXAMPLES_PER_CLASS})
+        for label, n in examples.counts().items()
+        if n < MIN_EXAMPLES_PER_CLASS
+    ]
     copies, conflicting = _near_duplicates(examples, features, y)
     if copies > 0.2 * len(y):
-        notes.append(
-            f"{copies} of {len(y)} examples are near copies of another one (such as video frames less "
-            f"than {NEAR_FRAME_S:g} s apart): the folds keep each photo, and each {options.block_s:g} s "
-            "of a video, together, so the score is not flattered by them; but examples from other people "
-            "and sessions teach more than more frames."
-        )
+        params = {
+            "copies": copies,
+            "total": len(y),
+            "near": f"{NEAR_FRAME_S:g}",
+            "block": f"{options.block_s:g}",
+        }
+        notes.append(Message("learn.warning.near_copies", params))
     if conflicting:
-        notes.append(f"{conflicting} examples are near copies of one with another label: check the labels.")
+        notes.append(Message("learn.warning.conflicting", {"count": conflicting}))
     return notes
 
 
@@ -306,20 +308,16 @@ def train(
     present = [c for c in classes if c in examples.counts()]
     if len(present) < 2:
         raise LearnError(
-            f"training needs examples of two or more classes with a person seen; found {examples.counts()} "
-            f"({len(examples.skipped)} pictures gave none): add examples of each class."
+            "error.learn.too_few_classes", counts=examples.counts(), skipped=len(examples.skipped)
         )
     missing = sorted(set(examples.classes) - set(classes))
     if missing:
-        raise LearnError(f"the examples have classes not listed: {missing}")
+        raise LearnError("error.learn.classes_not_listed", classes=missing)
     y = np.array([classes.index(label) for label in examples.labels], dtype=int)
     notes = _warnings(examples, y, features, options)
     evaluation, folds, n_groups = cross_validate(examples, classes, options)
     if evaluation is None:
-        notes.append(
-            "No cross-validation: every class needs examples from two or more separate photos or video "
-            f"stretches ({options.block_s:g} s apart); the scores below would only be on the training data."
-        )
+        notes.append(Message("learn.warning.no_cross_validation", {"block": f"{options.block_s:g}"}))
     booster = _fit(examples.keypoints, y, len(classes), options)
     summary = {
         "examples": examples.counts(),

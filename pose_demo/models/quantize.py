@@ -141,7 +141,7 @@ def load_nncf() -> Any:
     try:
         import nncf
     except ImportError as e:
-        raise QuantizeError(f"Quantizing needs NNCF, an optional requirement: {INSTALL_HINT}") from e
+        raise QuantizeError("error.model.no_nncf", hint=INSTALL_HINT) from e
     nncf.set_log_level(logging.ERROR)
     return nncf
 
@@ -194,7 +194,7 @@ def calibration_samples(reference: UniModel, kind: str, images: Sequence[np.ndar
             blob, _ = reference.keypoints.prepare(image, np.array([b.as_xyxy() for b in boxes], np.float32))
             samples += [blob[i : i + 1] for i in range(len(blob))]
     if not samples:
-        raise QuantizeError("No calibration data: the detector found no person in the calibration images.")
+        raise QuantizeError("error.model.no_calibration_person")
     return samples
 
 
@@ -296,7 +296,7 @@ def keypoint_agreement(
         int8 = candidate.keypoints.estimate(image, xyxy)
         scores += [keypoint_oks(a, b, box) for a, b, box in zip(f32, int8, boxes, strict=True)]
     if not scores:
-        raise QuantizeError("No person found in the check images: the keypoint variant cannot be checked.")
+        raise QuantizeError("error.model.no_check_person")
     mean = float(np.mean(scores))
     figures = {"persons": len(scores), "mean_oks": round(mean, 4), "min_oks": round(float(min(scores)), 4)}
     passed = mean >= bars.oks
@@ -383,13 +383,10 @@ def quantize_model(
     """
     load_nncf()
     if not images:
-        raise QuantizeError("No calibration images: give a folder of images with --images.")
+        raise QuantizeError("error.model.no_calibration_images")
     folder = resolve_model(name, model_dir=model_dir, download_dir=cache_dir)
     if folder.format != "openvino":
-        raise QuantizeError(
-            f"{folder.path.name} is a {folder.format} model: only OpenVINO IR models (.xml + .bin) "
-            "are quantized."
-        )
+        raise QuantizeError("error.model.not_openvino", name=folder.path.name, format=folder.format)
     kind = model_kind(folder)
     settings = settings or DEFAULT_SETTINGS[kind]
     model = folder.path.name

@@ -9,6 +9,7 @@ file matched its sha256, so a failed download never leaves a usable-looking fold
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from pose_demo.i18n import Message, UserError
 from pose_demo.models.registry import MODELS, ModelSpec, RemoteFile, model_spec
 
 MODEL_DIR_ENV = "POSE_DEMO_MODEL_DIR"
@@ -32,15 +34,12 @@ FORMATS: dict[str, tuple[str, str | None]] = {
     ".pdmodel": ("paddle_legacy", ".pdiparams"),
     ".json": ("paddle3", ".pdiparams"),
 }
-_EXPECTED = (
-    "model.xml + model.bin (OpenVINO IR), *.onnx, *.pdmodel + *.pdiparams (Paddle)"
-    " or *.json + *.pdiparams (Paddle 3)"
-)
+_EXPECTED = Message("error.model.expected_files")  # the model files a folder may hold
 
 Progress = Callable[[int, int], None]
 
 
-class ModelStoreError(RuntimeError):
+class ModelStoreError(UserError, RuntimeError):
     """A model could not be found, read or downloaded."""
 
 
@@ -87,16 +86,12 @@ def resolve_model(
             return read_model_folder(folder, spec)
     if spec is None:
         raise ModelNotFoundError(
-            f"{name!r} is neither a model folder nor a known model; looked in {', '.join(map(str, folders))}."
-            f" Known models: {', '.join(MODELS)}"
+            "error.model.unknown", name=name, folders=", ".join(map(str, folders)), known=", ".join(MODELS)
         )
     if spec.name != name:  # an INT8 variant: made here, never downloaded
-        raise ModelNotFoundError(
-            f"{name!r} (an INT8 variant of {spec.name}) has not been made yet: make it with "
-            f"python -m pose_demo.cli quantize --models {spec.name}"
-        )
+        raise ModelNotFoundError("error.model.int8_not_made", name=name, base=spec.name)
     if not download:
-        raise ModelNotFoundError(_missing_message(spec, Path(download_dir), "downloads are turned off"))
+        raise _missing(spec, Path(download_dir), Message("error.model.downloads_off"))
     return read_model_folder(download_model(spec, download_dir, progress), spec)
 
 
@@ -116,9 +111,11 @@ def resolve_models(
                 resolve_model(name, model_dir=model_dir, download_dir=download_dir, download=download)
             )
         except ModelNotFoundError as e:
-            problems.append(str(e))
+            problems.append(e)
     if problems:
-        raise ModelNotFoundError("\n\n".join(problems))
+        raise functools.reduce(
+            lambda a, b: ModelNotFoundError("error.model.problems", first=a, then=b), problems
+        )
     return folders
 
 
@@ -128,14 +125,16 @@ def read_model_folder(
     """Describe the model in ``folder`` (its ``model_file`` if given, else the preferred one found)."""
     model_file = model_file or find_model_file(folder)
     if model_file is None:
-        content = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-        raise ModelNotFoundError(f"No model file in {folder} (it holds: {content}); expected {_EXPECTED}.")
+        content = ", ".join(sorted(p.name for p in folder.iterdir())) or Message("error.model.nothing")
+        raise ModelNotFoundError(
+            "error.model.no_model_file", folder=folder, content=content, expected=_EXPECTED
+        )
     if model_file.suffix not in FORMATS:
-        raise ModelStoreError(f"{model_file} is not a model file; expected {_EXPECTED}.")
+        raise ModelStoreError("error.model.not_model_file", file=model_file, expected=_EXPECTED)
     model_format, weights_suffix = FORMATS[model_file.suffix]
     weights_file = model_file.with_suffix(weights_suffix) if weights_suffix else None
     if weights_file and not weights_file.is_file():
-        raise ModelNotFoundError(f"{model_file} needs its weights {weights_file.name} beside it.")
+        raise ModelNotFoundError("error.model.no_weights", file=model_file, weights=weights_file.name)
     cfg_file = folder / "infer_cfg.yml"
     infer_cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8")) if cfg_file.is_file() else None
     return ModelFolder(folder, spec, model_format, model_file, weights_file, infer_cfg)
@@ -153,7 +152,7 @@ def find_model_file(folder: Path) -> Path | None:
         preferred = [p for stem in ("model", folder.name) for p in found if p.stem == stem]
         if len(found) > 1 and not preferred:
             names = ", ".join(p.name for p in found)
-            raise ModelStoreError(f"Several model files in {folder} ({names}); pass the one to use.")
+            raise ModelStoreError("error.model.several_files", folder=folder, names=names)
         if found:
             return (preferred or found)[0]
     return None
@@ -169,7 +168,7 @@ def download_model(
     download_dir = Path(download_dir)
     target = download_dir / spec.name
     if target.exists():
-        raise ModelStoreError(f"{target} already exists; remove it to download {spec.name} again.")
+        raise ModelStoreError("error.model.already_exists", target=target, name=spec.name)
     download_dir.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{spec.name}.partial-", dir=download_dir))
     try:
@@ -177,7 +176,7 @@ def download_model(
             for remote in (spec.archive,) if spec.archive else spec.files:
                 fetch_file(remote, partial, progress)
         except OSError as error:  # urllib's HTTP, connection and timeout errors are all OSErrors
-            raise ModelNotFoundError(_missing_message(spec, download_dir, error)) from error
+            raise _missing(spec, download_dir, error) from error
         folder = _extract(partial / spec.archive.name, partial / "extracted") if spec.archive else partial
         os.replace(folder, target)
     finally:
@@ -200,8 +199,11 @@ def fetch_file(remote: RemoteFile, folder: Path, progress: Progress | None) -> N
     if digest.hexdigest() != remote.sha256:
         Path(out.name).unlink()
         raise ModelDownloadError(
-            f"{remote.name} from {remote.url} has sha256 {digest.hexdigest()}, expected {remote.sha256};"
-            " nothing was cached."
+            "error.model.bad_sha256",
+            name=remote.name,
+            url=remote.url,
+            found=digest.hexdigest(),
+            expected=remote.sha256,
         )
     os.replace(out.name, folder / remote.name)
 
@@ -211,24 +213,22 @@ def _extract(archive: Path, dest: Path) -> Path:
     with zipfile.ZipFile(archive) as zipped:
         for member in zipped.namelist():
             if not (dest / member).resolve().is_relative_to(dest.resolve()):
-                raise ModelDownloadError(
-                    f"{archive.name} has a member outside its folder ({member!r}): refused,"
-                    " nothing was cached."
-                )
+                raise ModelDownloadError("error.model.zip_escape", name=archive.name, member=member)
         zipped.extractall(dest)
     folders = sorted((p for p in dest.rglob("*") if p.is_dir()), key=lambda p: (len(p.parts), p))
     found = next((folder for folder in [dest, *folders] if find_model_file(folder)), None)
     if found is None:
-        raise ModelDownloadError(f"{archive.name} holds no model file ({_EXPECTED}); nothing was cached.")
+        raise ModelDownloadError("error.model.zip_empty", name=archive.name, expected=_EXPECTED)
     return found
 
 
-def _missing_message(spec: ModelSpec, download_dir: Path, reason: object) -> str:
+def _missing(spec: ModelSpec, download_dir: Path, reason: object) -> ModelNotFoundError:
     remotes = [spec.archive] if spec.archive else list(spec.files)
-    urls = "\n".join(f"  {remote.url}" for remote in remotes)
-    unzip = " (the model files inside the zip)" if spec.archive else ""
-    return (
-        f"Model {spec.name!r} is not available locally and could not be downloaded: {reason}.\n"
-        f"Put its files{unzip} into {download_dir / spec.name}, or into <folder>/{spec.name} and set"
-        f" {MODEL_DIR_ENV}=<folder>. Get them from:\n{urls}"
+    return ModelNotFoundError(
+        "error.model.missing_zip" if spec.archive else "error.model.missing",
+        name=spec.name,
+        reason=reason,
+        target=download_dir / spec.name,
+        variable=MODEL_DIR_ENV,
+        urls="\n".join(f"  {remote.url}" for remote in remotes),
     )

@@ -242,7 +242,7 @@ class RuleSet:
             path = CATALOG_DIR / f"{name_or_path}.yaml"
             if not path.is_file():
                 known = ", ".join(catalog_names())
-                raise RuleError(f"{name_or_path}: no such rule file or built-in catalog (built-in: {known})")
+                raise RuleError("error.rule.no_file", name=name_or_path, known=known)
         name, rules = parse_rules(
             read_rule_file(path), str(path), classifiers or classifier_files(path.parent)
         )
@@ -260,11 +260,11 @@ class RuleSet:
             by_id = {r.id: r for r in self.rules}
             unknown = [i for i in ids if i not in by_id]
             if unknown:
-                raise RuleError(f"{self.name}: unknown rule ids {unknown} (known: {', '.join(by_id)})")
+                raise RuleError("error.rule.unknown_ids", name=self.name, ids=unknown, known=", ".join(by_id))
             rules = tuple(by_id[i] for i in ids)
         if view is not None:
             if view not in VIEWS:
-                raise RuleError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+                raise RuleError("error.rule.bad_view", views=", ".join(VIEWS), view=view)
             rules = tuple(r for r in rules if view == "any" or r.view in (view, "any"))
         return RuleSet(self.name, rules)
 

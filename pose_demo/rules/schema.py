@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from pose_demo.checks import check_choice, check_number
+from pose_demo.i18n import Message, UserError
 from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.rules.geometry import (
     POINT_NAMES,
@@ -70,6 +71,8 @@ _CONDITION_KEYS = (
     *COMPARISONS,
 )
 _ID = re.compile(r"[a-z][a-z0-9_]*")
+# Where.kind -> the message of a mistake in one item of a file
+_ITEM_KEYS = {"rule": "error.rule.in_rule", "exercise": "error.rule.in_exercise"}
 
 # Limits on a rule file (the built-in catalog: 9 KB, 27 rules, 43 measures, at most 8 in a rule, 2 levels).
 MAX_FILE_BYTES = 256 * 1024  # checked on the bytes, before parsing
@@ -80,12 +83,16 @@ MAX_FILE_MEASURES = 1000  # ... in the whole file: evaluating a person stays und
 MAX_DEPTH = 8  # combinators (all / any / at_least) nested in one condition
 
 
-class RuleError(ValueError):
+class RuleError(UserError, ValueError):
     """A rule file that cannot be used; the message names the file, rule and field."""
 
 
 class _Refused(yaml.MarkedYAMLError):
-    """Valid YAML that rule files do not accept (anchors and aliases, deep nesting)."""
+    """Valid YAML that rule files do not accept (anchors and aliases, deep nesting); ``message`` says why."""
+
+    def __init__(self, message: Message, mark: yaml.Mark) -> None:
+        super().__init__(problem=message.text(), problem_mark=mark)
+        self.message = message
 
 
 class _RuleFileLoader(yaml.SafeLoader):
@@ -100,15 +107,10 @@ class _RuleFileLoader(yaml.SafeLoader):
         if event.anchor is not None:
             sigil = "*" if isinstance(event, yaml.AliasEvent) else "&"
             raise _Refused(
-                problem=f"YAML anchors and aliases ({sigil}{event.anchor}) are not allowed in rule files: "
-                "write each condition out",
-                problem_mark=event.start_mark,
+                Message("error.rule.yaml_anchor", {"anchor": f"{sigil}{event.anchor}"}), event.start_mark
             )
         if self._depth >= MAX_YAML_DEPTH:
-            raise _Refused(
-                problem=f"YAML nested more than {MAX_YAML_DEPTH} deep (the limit)",
-                problem_mark=event.start_mark,
-            )
+            raise _Refused(Message("error.rule.yaml_depth", {"limit": MAX_YAML_DEPTH}), event.start_mark)
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -120,12 +122,14 @@ def _yaml_error(source: str, e: yaml.YAMLError) -> RuleError:
     """The error with its line and column first."""
     mark = getattr(e, "problem_mark", None)
     if not isinstance(e, yaml.MarkedYAMLError) or mark is None:
-        return RuleError(f"{source}: not valid YAML: {e}")
-    where = f"line {mark.line + 1}, column {mark.column + 1}"
+        return RuleError("error.rule.yaml", file=source, reason=e)
+    line, column = mark.line + 1, mark.column + 1
     if isinstance(e, _Refused):
-        return RuleError(f"{source}: {where}: {e.problem}")
+        return RuleError("error.rule.yaml_refused", file=source, line=line, column=column, problem=e.message)
     context = f" ({e.context})" if e.context else ""
-    return RuleError(f"{source}: not valid YAML: {where}: {e.problem}{context}")
+    return RuleError(
+        "error.rule.yaml_at", file=source, line=line, column=column, problem=e.problem, context=context
+    )
 
 
 def read_rule_file(path: Path) -> Any:
@@ -134,12 +138,13 @@ def read_rule_file(path: Path) -> Any:
         raw = f.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
         size = path.stat().st_size
-        limit = f"{MAX_FILE_BYTES} ({MAX_FILE_BYTES // 1024} KiB)"
-        raise RuleError(f"{path}: the file has {size} bytes; the limit is {limit}")
+        raise RuleError(
+            "error.rule.file_too_big", file=path, size=size, limit=MAX_FILE_BYTES, kib=MAX_FILE_BYTES // 1024
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise RuleError(f"{path}: cannot be read as UTF-8 text ({e})") from e
+        raise RuleError("error.rule.not_utf8", file=path, reason=e) from e
     try:
         return yaml.load(text, Loader=_RuleFileLoader)  # a SafeLoader: plain data only
     except yaml.YAMLError as e:
@@ -220,7 +225,7 @@ class Rule:
     condition: Condition | None = None
     debounce: tuple[int, int] | None = None  # (n, m): holds in n of the last m frames
     min_score: float = MIN_KEYPOINT_SCORE
-    note: str = ""
+    note: Mapping[str, str] = field(default_factory=dict)  # by language (en, zh); empty: none
     when: str | None = None  # a context of CONTEXTS: otherwise the verdict is unknown (its value is kept)
     classifier: ClassifierRule | None = None  # kind "classifier"
 
@@ -271,23 +276,37 @@ class Where:
     kind: str = "rule"
     error_type: type[RuleError] = RuleError
 
-    def error(self, field: str, message: str) -> RuleError:
-        item = f"{self.kind} {self.item!r}, " if self.item else ""
-        return self.error_type(f"{self.source}: {item}field {field!r}: {message}")
+    def error(self, field: str, key: str, /, **params: Any) -> RuleError:
+        """The error of ``field``: the catalog message ``key`` with ``params``, after the file and item."""
+        problem = Message(key, params)
+        if not self.item:
+            return self.error_type("error.rule.at_field", file=self.source, field=field, problem=problem)
+        return self.error_type(
+            _ITEM_KEYS[self.kind], file=self.source, item=self.item, field=field, problem=problem
+        )
 
     def mapping(self, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.error(field, f"expected a mapping, got {type(value).__name__}")
+            raise self.error(field, "error.rule.not_mapping", type=type(value).__name__)
         for key in value:
             if key not in allowed:
-                raise self.error(field, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
+                raise self.error(field, "error.rule.unknown_key", name=key, allowed=", ".join(allowed))
         return value
 
     def number(self, field: str, value: Any, low: float = -math.inf, high: float = math.inf) -> float:
-        return check_number(field, value, low, high, error=lambda message: self.error(field, message))
+        return check_number(
+            field, value, low, high, error=lambda key, **params: self.error(field, key, **params)
+        )
 
     def choice(self, field: str, value: Any, allowed: tuple[str | None, ...]) -> Any:
-        return check_choice(field, value, allowed, error=lambda message: self.error(field, message))
+        return check_choice(
+            field, value, allowed, error=lambda key, **params: self.error(field, key, **params)
+        )
+
+
+def _both(names: tuple[str, ...]) -> Message | str:
+    """One field name, or two joined by "and" in the user's language."""
+    return Message("error.rule.and", {"first": names[0], "second": names[1]}) if len(names) == 2 else names[0]
 
 
 def _candidates(name: str) -> tuple[str, ...]:
@@ -296,28 +315,28 @@ def _candidates(name: str) -> tuple[str, ...]:
     return parts if how == "best" else (name,)
 
 
-def _same_point(a: str, b: str) -> str | None:
+def _same_point(a: str, b: str) -> Message | None:
     """Why points a and b can be the same point, or None when they cannot."""
     if a == b:
-        return f"{a!r} twice"
+        return Message("error.rule.point_twice", {"point": a})
     if not set(_candidates(a)) & set(_candidates(b)):
         return None
     best = a if a in VIRTUAL_POINTS else b
     picks = ", ".join(_candidates(best))
-    return f"{a!r} and {b!r} can be the same keypoint ({best!r} is the most confident of {picks})"
+    return Message("error.rule.maybe_same_point", {"a": a, "b": b, "best": best, "picks": picks})
 
 
 def _points(where: Where, field: str, value: Any, count: int) -> tuple[str, ...]:
     """``count`` known keypoint names, no two of which can be the same point."""
     if not isinstance(value, list) or len(value) != count:
-        raise where.error(field, f"expected a list of {count} keypoint names, got {value!r}")
+        raise where.error(field, "error.rule.points_list", count=count, value=value)
     for name in value:
         if name not in POINT_NAMES:
-            raise where.error(field, f"unknown keypoint {name!r} (known: {', '.join(POINT_NAMES)})")
+            raise where.error(field, "error.rule.unknown_point", name=name, known=", ".join(POINT_NAMES))
     for i, a in enumerate(value):
         for b in value[i + 1 :]:
             if reason := _same_point(a, b):
-                raise where.error(field, f"{reason}: needs {count} different points (nothing to measure)")
+                raise where.error(field, "error.rule.same_points", reason=reason, count=count)
     return tuple(value)
 
 
@@ -325,36 +344,38 @@ def parse_measure(where: Where, field: str, spec: Any) -> Measure:
     """A mapping with exactly one primitive key and, for some primitives, its option."""
     options = tuple(dict.fromkeys(o for o, _, _ in OPTIONS.values()))
     if not isinstance(spec, dict):
-        raise where.error(field, f"expected a mapping such as {{joint_angle: [a, vertex, c]}}, got {spec!r}")
+        raise where.error(field, "error.rule.measure_mapping", value=spec)
     for key in spec:
         if key not in PRIMITIVES and key not in options:
             raise where.error(
                 field,
-                f"unknown primitive {key!r} (primitives: {', '.join(PRIMITIVES)}; "
-                f"options: {', '.join(options)})",
+                "error.rule.unknown_primitive",
+                name=key,
+                primitives=", ".join(PRIMITIVES),
+                options=", ".join(options),
             )
     found = [k for k in spec if k in PRIMITIVES]
     if len(found) != 1:
-        raise where.error(field, f"needs exactly one primitive of {', '.join(PRIMITIVES)}; found {found}")
+        raise where.error(field, "error.rule.one_primitive", primitives=", ".join(PRIMITIVES), found=found)
     primitive = found[0]
     args = spec[primitive]
     field = f"{field}.{primitive}"
     option_name, allowed, default = OPTIONS.get(primitive, ("", (), None))
     for name in options:
         if name in spec and name != option_name:
-            raise where.error(field, f"{primitive} takes no option {name!r}")
+            raise where.error(field, "error.rule.no_option", primitive=primitive, option=name)
     option = (
         where.choice(f"{field}.{option_name}", spec.get(option_name, default), allowed) if allowed else None
     )
     if primitive != "symmetry":
         return Measure(primitive, _points(where, field, args, PRIMITIVES[primitive]), option)
     if not isinstance(args, list) or len(args) != 2:
-        raise where.error(field, "expected a list of two measures [left, right]")
+        raise where.error(field, "error.rule.symmetry_list")
     parts = tuple(parse_measure(where, f"{field}[{i}]", a) for i, a in enumerate(args))
     if parts[0].unit != parts[1].unit:
-        raise where.error(field, f"compares {parts[0].unit!r} with {parts[1].unit!r}")
+        raise where.error(field, "error.rule.units_differ", a=parts[0].unit, b=parts[1].unit)
     if parts[0] == parts[1]:
-        raise where.error(field, "compares a measure with itself (always 0)")
+        raise where.error(field, "error.rule.same_measure")
     return Measure(primitive, parts=parts)
 
 
@@ -364,14 +385,15 @@ def _condition(where: Where, field: str, spec: Any, depth: int = 0) -> Condition
     ``depth``: the number of combinators this condition is in.
     """
     if not isinstance(spec, dict):
-        raise where.error(field, f"expected a condition mapping, got {spec!r}")
+        raise where.error(field, "error.rule.condition_mapping", value=spec)
     for key in spec:
         if key not in _CONDITION_KEYS:
             raise where.error(
                 field,
-                f"unknown key {key!r}: a condition is a combinator (all, any, at_least with of), "
-                f"a position test (above, below, with an optional margin) or a primitive "
-                f"({', '.join(PRIMITIVES)}) with one comparison ({', '.join(COMPARISONS)})",
+                "error.rule.condition_key",
+                name=key,
+                primitives=", ".join(PRIMITIVES),
+                comparisons=", ".join(COMPARISONS),
             )
     modes = [k for k in spec if k in COMBINATORS]
     if modes:
@@ -385,15 +407,15 @@ def _condition(where: Where, field: str, spec: Any, depth: int = 0) -> Condition
         return Test(Measure("relative_position", pair, "y"), "greater_than", (margin,))
     ops = [k for k in spec if k in COMPARISONS]
     if len(ops) != 1:
-        raise where.error(field, f"needs exactly one comparison of {', '.join(COMPARISONS)}; found {ops}")
+        raise where.error(field, "error.rule.one_comparison", comparisons=", ".join(COMPARISONS), found=ops)
     measure = parse_measure(where, field, {k: v for k, v in spec.items() if k != ops[0]})
     value = spec[ops[0]]
     if ops[0] in ("between", "outside"):
         if not isinstance(value, list) or len(value) != 2:
-            raise where.error(f"{field}.{ops[0]}", f"expected [low, high], got {value!r}")
+            raise where.error(f"{field}.{ops[0]}", "error.rule.low_high", value=value)
         bounds = tuple(where.number(f"{field}.{ops[0]}", v) for v in value)
         if bounds[0] > bounds[1]:
-            raise where.error(f"{field}.{ops[0]}", f"low {bounds[0]} is above high {bounds[1]}")
+            raise where.error(f"{field}.{ops[0]}", "error.rule.low_above_high", low=bounds[0], high=bounds[1])
     else:
         bounds = (where.number(f"{field}.{ops[0]}", value),)
     return Test(measure, ops[0], bounds)
@@ -401,7 +423,7 @@ def _condition(where: Where, field: str, spec: Any, depth: int = 0) -> Condition
 
 def _combinator(where: Where, field: str, spec: dict[str, Any], modes: list[str], depth: int) -> Combinator:
     if depth > MAX_DEPTH:
-        raise where.error(field, f"nested {depth} deep; the limit is {MAX_DEPTH}")
+        raise where.error(field, "error.rule.too_deep", depth=depth, limit=MAX_DEPTH)
     mode = modes[0]
     if mode == "at_least":
         spec = where.mapping(field, spec, ("at_least", "of"))
@@ -410,9 +432,9 @@ def _combinator(where: Where, field: str, spec: dict[str, Any], modes: list[str]
         spec = where.mapping(field, spec, (mode,))
         n, items, items_field = None, spec[mode], f"{field}.{mode}"
     if not isinstance(items, list) or not items:
-        raise where.error(items_field, f"{mode} needs a non-empty list of conditions, got {items!r}")
+        raise where.error(items_field, "error.rule.no_conditions", mode=mode, value=items)
     if mode == "at_least" and (isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(items)):
-        raise where.error(f"{field}.at_least", f"expected a whole number from 1 to {len(items)}, got {n!r}")
+        raise where.error(f"{field}.at_least", "error.rule.at_least", count=len(items), value=n)
     parsed = tuple(_condition(where, f"{items_field}[{i}]", item, depth) for i, item in enumerate(items))
     return Combinator(mode, {"all": len(parsed), "any": 1}.get(mode, n), parsed)
 
@@ -421,12 +443,12 @@ def _thresholds(where: Where, spec: Any) -> Thresholds:
     spec = where.mapping("thresholds", spec, ("mild", "severe", "direction"))
     for key in ("mild", "severe"):
         if key not in spec:
-            raise where.error(f"thresholds.{key}", "missing threshold")
+            raise where.error(f"thresholds.{key}", "error.rule.missing_threshold")
     mild, severe = (where.number(f"thresholds.{k}", spec[k]) for k in ("mild", "severe"))
     direction = where.choice("thresholds.direction", spec.get("direction", "both"), DIRECTIONS)
     if (severe < mild) if direction != "low" else (severe > mild):
-        order = "at most" if direction == "low" else "at least"
-        raise where.error("thresholds.severe", f"must be {order} mild ({mild}) for direction {direction!r}")
+        key = "error.rule.severe_at_most" if direction == "low" else "error.rule.severe_at_least"
+        raise where.error("thresholds.severe", key, mild=mild, direction=direction)
     return Thresholds(mild, severe, direction)
 
 
@@ -434,15 +456,25 @@ def _debounce(where: Where, field: str, spec: Any) -> tuple[int, int]:
     spec = where.mapping(field, spec, ("n", "m"))
     n, m = spec.get("n"), spec.get("m")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, m)) or not 1 <= n <= m:
-        raise where.error(field, f"expected whole numbers 1 <= n <= m, got n={n!r}, m={m!r}")
+        raise where.error(field, "error.rule.debounce", n=n, m=m)
     return n, m
 
 
 def _min_score(where: Where, spec: Any) -> float:
     value = where.number("min_score", spec)
     if not 0.0 <= value <= 1.0:
-        raise where.error("min_score", f"expected a score from 0 to 1, got {value}")
+        raise where.error("min_score", "error.rule.min_score", value=value)
     return value
+
+
+def _note(where: Where, note: Any) -> dict[str, str]:
+    """A rule's note: text (English), or ``{en: ..., zh: ...}``; ``{}`` for none."""
+    if isinstance(note, str):
+        return {"en": note, "zh": note} if note else {}
+    note = where.mapping("note", note, ("en", "zh"))
+    if not all(isinstance(note.get(k, ""), str) for k in ("en", "zh")) or not note.get("en"):
+        raise where.error("note", "error.rule.note_text")
+    return {"en": note["en"], "zh": note.get("zh") or note["en"]}
 
 
 def _classifier_rule(
@@ -452,31 +484,31 @@ def _classifier_rule(
     optional ``threshold`` (default: the classifier's own)."""
     spec = where.mapping("rule", spec, CLASSIFIER_RULE_KEYS)
     if not isinstance(spec.get("id"), str) or not _ID.fullmatch(spec["id"]):
-        raise where.error("id", f"expected a lower_case_name, got {spec.get('id')!r}")
+        raise where.error("id", "error.rule.bad_id", value=spec.get("id"))
     title = where.mapping("title", spec.get("title"), ("en", "zh"))
     if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
-        raise where.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
+        raise where.error("title", "error.rule.title")
     for key in ("model", "flag"):
         if not isinstance(spec.get(key), str) or not spec[key]:
-            raise where.error(
-                key, "missing: a classifier rule needs model (a classifier file) and flag (a class)"
-            )
+            raise where.error(key, "error.rule.classifier_missing")
     if classifiers is None:
-        raise where.error("model", "classifier rules can only be read from a rule file (RuleSet.load)")
+        raise where.error("model", "error.rule.classifier_no_file")
     try:
         classifier = classifiers(spec["model"])
     except ValueError as e:
-        raise where.error("model", str(e)) from None
+        raise where.error("model", "error.rule.classifier_model", problem=e) from None
     if spec["flag"] not in classifier.classes:
         raise where.error(
-            "flag", f"{spec['flag']!r} is not a class of {spec['model']} ({', '.join(classifier.classes)})"
+            "flag",
+            "error.rule.not_a_class",
+            flag=spec["flag"],
+            model=spec["model"],
+            classes=", ".join(classifier.classes),
         )
     threshold = classifier.threshold
     if "threshold" in spec:
         threshold = where.number("threshold", spec["threshold"], 0.0, 1.0)
-    note = spec.get("note", "")
-    if not isinstance(note, str):
-        raise where.error("note", "expected text")
+    note = _note(where, spec.get("note", ""))
     return Rule(
         id=spec["id"],
         title={"en": title["en"], "zh": title.get("zh") or title["en"]},
@@ -503,32 +535,28 @@ def _rule(
         return _classifier_rule(where, spec, debounce, classifiers)
     spec = where.mapping("rule", spec, RULE_KEYS)
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
-        raise where.error("id", f"expected a lower_case_name, got {rule_id!r}")
+        raise where.error("id", "error.rule.bad_id", value=rule_id)
     if "title" not in spec:
-        raise where.error("title", "missing: expected {en: English title, zh: Chinese title}")
+        raise where.error("title", "error.rule.title_missing")
     title = where.mapping("title", spec["title"], ("en", "zh"))
     if not all(isinstance(title.get(k, ""), str) for k in ("en", "zh")) or not title.get("en"):
-        raise where.error("title", "expected {en: English title, zh: Chinese title} (en is required)")
+        raise where.error("title", "error.rule.title")
     kind = where.choice("kind", spec.get("kind"), KINDS)
     view = where.choice("view", spec.get("view", "any"), VIEWS)
-    note = spec.get("note", "")
-    if not isinstance(note, str):
-        raise where.error("note", "expected text")
+    note = _note(where, spec.get("note", ""))
     needed = {"measurement": ("measure",), "action": ("condition",)}.get(kind) or (
         ("condition",) if "condition" in spec else ("measure", "thresholds")
     )
     for key in needed:
         if key not in spec:
-            raise where.error(key, f"missing: a {kind} rule needs {' and '.join(needed)}")
+            raise where.error(key, "error.rule.needs", kind=kind, needed=_both(needed))
     for key in ("measure", "thresholds", "condition"):
         if key in spec and key not in needed:
-            raise where.error(key, f"not used by a {kind} rule with {' and '.join(needed)}")
+            raise where.error(key, "error.rule.not_used", kind=kind, needed=_both(needed))
     if kind == "measurement" and "debounce" in spec:
-        raise where.error("debounce", "measurements are not debounced (only screening and action rules)")
+        raise where.error("debounce", "error.rule.no_debounce")
     if kind == "measurement" and "when" in spec:
-        raise where.error(
-            "when", "measurements are always given; 'when' applies to screening and action rules"
-        )
+        raise where.error("when", "error.rule.no_when")
     when = where.choice("when", spec["when"], CONTEXTS) if "when" in spec else None
     if "debounce" in spec:
         debounce = _debounce(where, "debounce", spec["debounce"])
@@ -537,7 +565,7 @@ def _rule(
     size = _size(measure or condition)
     if size > MAX_RULE_MEASURES:
         field = "measure" if measure else "condition"
-        raise where.error(field, f"{size} measures; the limit is {MAX_RULE_MEASURES} per rule")
+        raise where.error(field, "error.rule.rule_measures", size=size, limit=MAX_RULE_MEASURES)
     return Rule(
         id=rule_id,
         title={"en": title["en"], "zh": title.get("zh") or title["en"]},
@@ -564,19 +592,19 @@ def parse_rules(
     debounce = _debounce(where, "debounce", data["debounce"]) if "debounce" in data else None
     specs = data.get("rules")
     if not isinstance(specs, list) or not specs:
-        raise where.error("rules", "expected a non-empty list of rules")
+        raise where.error("rules", "error.rule.no_rules")
     if len(specs) > MAX_RULES:
-        raise where.error("rules", f"{len(specs)} rules; the limit is {MAX_RULES}")
+        raise where.error("rules", "error.rule.too_many_rules", count=len(specs), limit=MAX_RULES)
     rules = tuple(_rule(source, i, spec, min_score, debounce, classifiers) for i, spec in enumerate(specs))
     size = sum(_size(r.measure or r.condition) for r in rules if r.classifier is None)
     if size > MAX_FILE_MEASURES:
-        raise where.error("rules", f"{size} measures in all; the limit is {MAX_FILE_MEASURES} per file")
+        raise where.error("rules", "error.rule.file_measures", size=size, limit=MAX_FILE_MEASURES)
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
-            raise Where(source, rule.id).error("id", "duplicate rule id")
+            raise Where(source, rule.id).error("id", "error.rule.duplicate_id")
         seen.add(rule.id)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise where.error("name", f"expected text, got {name!r}")
+        raise where.error("name", "error.rule.name_text", value=name)
     return name, rules

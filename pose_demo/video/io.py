@@ -20,7 +20,8 @@ from typing import Any
 import imageio_ffmpeg
 import numpy as np
 
-_FORMATS = "upload an MP4, MOV or WebM video"
+from pose_demo.i18n import UserError
+
 # ultrafast: about a third of the CPU time of x264's "veryfast" (time that inference needs), for files
 # about 1.3x as large as "superfast" ones; its Constrained Baseline profile plays in every browser.
 X264_PRESET = "ultrafast"
@@ -32,7 +33,7 @@ X264_PRESET = "ultrafast"
 MAX_SIZE = (3840, 2160)
 
 
-class VideoInputError(ValueError):
+class VideoInputError(UserError, ValueError):
     """The input is not a usable video. The message says what was wrong and what to do."""
 
 
@@ -77,32 +78,29 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     """Read a video's properties from ``ffmpeg -i`` (counting its frames by a stream copy: no decoding)."""
     path = Path(path)
     if not path.is_file():
-        raise VideoInputError(f"No video file at {path}: check the path.")
+        raise VideoInputError("error.video.no_file", path=path)
     if path.stat().st_size == 0:
-        raise VideoInputError(f"The video file is empty (0 bytes): {_FORMATS}.")
+        raise VideoInputError("error.video.empty")
     count = ["-map", "0:v:0?", "-c", "copy", "-f", "null", "-"]  # counts the frames, without decoding
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), *count]
     log = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300).stderr
     container = re.search(r"Input #0, ([\w,]+), from", log)
     if container is None:
-        raise VideoInputError(
-            f"This file could not be read as a video (it may be damaged, incomplete or another kind of "
-            f"file): {_FORMATS}."
-        )
+        raise VideoInputError("error.video.unreadable")
     if container.group(1) == "image2" or container.group(1).endswith("_pipe"):
-        raise VideoInputError(f"This file is a still image, not a video: {_FORMATS}.")
+        raise VideoInputError("error.video.still_image")
     video = re.search(r"Stream #0:\d+.*?: Video: (\w+).*", log)
     audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", log)
     counted = re.findall(r"frame=\s*(\d+)", log)
     if video is None and audio is not None:
-        raise VideoInputError(f"This file has sound but no picture (it is audio only): {_FORMATS}.")
+        raise VideoInputError("error.video.audio_only")
     if video is None or not counted or int(counted[-1]) == 0:
-        raise VideoInputError(f"This video contains no frames: {_FORMATS}.")
+        raise VideoInputError("error.video.no_frames")
     line = video.group(0)
     size = re.search(r", (\d+)x(\d+)", line)
     rate = re.search(r", ([\d.]+)(k?) fps", line) or re.search(r", ([\d.]+)(k?) tbr", line)
     if size is None or rate is None:
-        raise VideoInputError(f"The picture size or frame rate of this video could not be read: {_FORMATS}.")
+        raise VideoInputError("error.video.no_size")
     fps = float(rate.group(1)) * (1000 if rate.group(2) else 1)
     width, height = int(size.group(1)), int(size.group(2))
     rotation = _rotation(log)

@@ -1,7 +1,10 @@
 """A video file end to end: probe -> decode -> PoseStream (detect, track, smooth, rules, draw) -> H.264.
 
 Decoding and encoding run in ffmpeg processes fed by worker threads (the encoding thread also draws),
-overlapped with inference in the calling thread through bounded queues, so that inference sets the pace.
+overlapped with the analysis in the calling thread through bounded queues, so that inference sets the pace.
+Frames the detector runs on depend on no earlier frame until tracking: their models run in worker threads,
+``frames_in_flight`` at once (the model's ``streams`` let their requests run at the same time), and the
+tracker, smoothers, rules and repetitions take them in frame order in the calling thread.
 Nothing is drawn when no video is written.
 """
 
@@ -10,9 +13,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +27,7 @@ import numpy as np
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.exercises.schema import load_catalog
 from pose_demo.exercises.tracks import PersonReps, count_reps
+from pose_demo.i18n import Message, translate
 from pose_demo.overlap import WriteBehind, prefetch, timed
 from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult, Person
@@ -62,6 +66,10 @@ class VideoOptions:
         coordinates are all in the scaled pixels.
     preset: the x264 speed preset, trading encoding time (CPU taken from inference) for file size.
     queue_size: frames decoded ahead, and frames waiting to be encoded.
+    frames_in_flight: frames whose models run at once, in worker threads (frames the detector runs on
+        only: see ``PoseStream.detects``); the results are the same as with 1, which runs each frame's
+        models in the calling thread, one frame after the other. More than 1 helps with a model of as
+        many ``streams``.
     """
 
     analysis: AnalysisOptions = AnalysisOptions()
@@ -73,10 +81,11 @@ class VideoOptions:
     output_scale: float = 1.0
     preset: str = X264_PRESET
     queue_size: int = 4
+    frames_in_flight: int = 2
 
     def __post_init__(self) -> None:
-        if self.frame_stride < 1 or (self.max_frames or 1) < 1 or self.queue_size < 1:
-            raise ValueError("frame_stride, max_frames and queue_size must be at least 1")
+        if min(self.frame_stride, self.max_frames or 1, self.queue_size, self.frames_in_flight) < 1:
+            raise ValueError("frame_stride, max_frames, queue_size and frames_in_flight must be at least 1")
         if self.output_scale <= 0 or self.max_duration_s <= 0 or min(self.max_size) < 1:
             raise ValueError("output_scale, max_duration_s and max_size must be positive")
 
@@ -101,7 +110,8 @@ class VideoRun:
     frames: list[FrameRecord] = field(default_factory=list)
     output: Path | None = None
     seconds: float = 0.0  # wall clock, decode to encode
-    # mean milliseconds per frame by stage, each in its own thread (decode and encode: waiting on ffmpeg)
+    # mean milliseconds per frame by stage, each in its own thread (decode and encode: waiting on ffmpeg;
+    # enhance and pose: added up over the frames in flight at once)
     stage_ms: dict[str, float] = field(default_factory=dict)
     # frames the video's header promises (its counted frames, or its duration x rate if more), after the
     # stride and max_frames
@@ -128,20 +138,20 @@ class VideoRun:
         """Seconds of video processed."""
         return float(len(self.frames) / self.rate)
 
-    def notice(self, controls: dict[str, str] | None = None) -> str | None:
-        """A sentence for incomplete runs, None for complete ones. ``controls`` names what sets each limit
-        (``{"duration": "Max duration slider"}``), said in brackets after it."""
+    def notice(self, controls: dict[str, str] | None = None, language: str = "en") -> str | None:
+        """A sentence in ``language`` for incomplete runs, None for complete ones. ``controls`` names what
+        sets each limit, in that language (``{"duration": "Max duration slider"}``), said after it."""
+        frames = len(self.frames)
         if self.stopped_at_limit == "duration":
             control = (controls or {}).get("duration")
-            named = f" ({control})" if control else ""
-            return (
-                f"Stopped at the {self.max_duration_s:g} s limit{named}: the first {self.duration:.1f} s "
-                f"({len(self.frames)} frames) were analysed."
+            key, named = (
+                ("video.notice.stopped_by", {"control": control}) if control else ("video.notice.stopped", {})
             )
+            limit = self.max_duration_s
+            return translate(key, language, limit=limit, duration=self.duration, frames=frames, **named)
         if self.ended_early:
-            return (
-                f"The file ended early: {len(self.frames)} of {self.frames_expected} frames could be decoded "
-                "(the file may be cut or damaged)."
+            return translate(
+                "video.notice.ended_early", language, frames=frames, expected=self.frames_expected
             )
         return None
 
@@ -192,8 +202,12 @@ def check_video(
     info = source if isinstance(source, VideoInfo) else probe(source)
     if info.width * info.height > max_size[0] * max_size[1]:
         raise VideoInputError(
-            f"The video is {info.width}x{info.height}; the limit is {max_size[0]}x{max_size[1]} "
-            f"({max_size[0] * max_size[1] / 1e6:.1f} megapixels): export it smaller and try again."
+            "video.error.too_large",
+            width=info.width,
+            height=info.height,
+            max_width=max_size[0],
+            max_height=max_size[1],
+            megapixels=max_size[0] * max_size[1] / 1e6,
         )
     duration = max(info.duration, info.frames / info.fps)
     if duration > max_duration_s:
@@ -203,10 +217,12 @@ def check_video(
 
 class VideoTooLongError(VideoInputError):
     """A video over the duration limit; ``duration`` and ``limit`` in seconds, for a caller to say which
-    control raises the limit."""
+    control raises the limit: ``remedy`` (default ``video.remedy.cut``; the app's is
+    ``Message("video.remedy.slider")``)."""
 
-    def __init__(self, duration: float, limit: float, remedy: str = "cut it shorter and try again") -> None:
-        super().__init__(f"The video lasts {duration:.1f} s, longer than the {limit:g} s limit: {remedy}.")
+    def __init__(self, duration: float, limit: float, remedy: Message | None = None) -> None:
+        remedy = Message("video.remedy.cut") if remedy is None else remedy
+        super().__init__("video.error.too_long", duration=duration, limit=limit, remedy=remedy)
         self.duration = duration
         self.limit = limit
 
@@ -256,15 +272,17 @@ def process_video(
         writer or nullcontext(),
         ThreadPoolExecutor(1) as reader,
         ThreadPoolExecutor(1) as encoder,
+        ThreadPoolExecutor(options.frames_in_flight) as finder,
     ):
         encoding = WriteBehind(encoder, options.queue_size)
         decoded = prefetch(timed(frames, decode_timer, "decode"), options.queue_size, reader)
-        for k, frame in enumerate(decoded):
+        in_flight = options.frames_in_flight
+        for k, (frame, found) in enumerate(_found_ahead(stream, decoded, finder, in_flight, limit)):
             if k == limit:  # past the duration limit: the header understated the video's length
                 run.stopped_at_limit = "duration"
                 break
             timestamp = float(k / run.rate)
-            result = stream.analyse(frame, timestamp)
+            result = stream.analyse(frame, timestamp, found)
             run.frames.append(FrameRecord(k * options.frame_stride, timestamp, result.persons))
             if writer is not None:
                 encoding.submit(_draw_and_write, stream, frame, result, writer, encode_timer)
@@ -272,7 +290,7 @@ def process_video(
                 progress(k + 1, max(total, k + 1))
         encoding.wait()
         if not run.frames:
-            raise VideoInputError("No frame of this video could be decoded: the file may be damaged.")
+            raise VideoInputError("video.error.nothing_decoded")
     run.output = writer and writer.path
     analysis = options.analysis
     if analysis.exercise is not None:  # counted again on the whole run: the final word on each track
@@ -283,6 +301,40 @@ def process_video(
     totals = {**stream.timer.totals, **decode_timer.totals, **encode_timer.totals}
     run.stage_ms = {name: ms / len(run.frames) for name, ms in totals.items()}
     return run
+
+
+def _found_ahead(
+    stream: PoseStream, frames: Iterator[np.ndarray], pool: ThreadPoolExecutor, ahead: int, limit: int
+) -> Iterator[tuple[np.ndarray, list[Person] | None]]:
+    """The frames, each with the persons found in it (``PoseStream.find``) by ``pool``'s workers, up to
+    ``ahead`` frames in advance, for the frames the detector runs on before ``limit``; None for the others
+    (which ``PoseStream.analyse`` finds itself, in order), and for every frame when ``ahead`` is 1."""
+    pending: deque[tuple[np.ndarray, Future[tuple[list[Person], dict[str, float]]] | None]] = deque()
+    for k, frame in enumerate(frames):
+        ahead_of_time = ahead > 1 and k < limit and stream.detects(k)
+        pending.append((frame, pool.submit(_find, stream, frame) if ahead_of_time else None))
+        if len(pending) >= ahead:
+            yield _collect(stream, *pending.popleft())
+    while pending:
+        yield _collect(stream, *pending.popleft())
+
+
+def _find(stream: PoseStream, frame: np.ndarray) -> tuple[list[Person], dict[str, float]]:
+    """The persons in a frame, and the milliseconds of its stages (each worker thread times its own)."""
+    timer = StageTimer(enabled=True)
+    return stream.find(frame, timer), timer.totals
+
+
+def _collect(
+    stream: PoseStream, frame: np.ndarray, job: Future[tuple[list[Person], dict[str, float]]] | None
+) -> tuple[np.ndarray, list[Person] | None]:
+    """The frame, and the persons found in it ahead (None if not), their stage times added to the stream's."""
+    if job is None:
+        return frame, None
+    found, stage_ms = job.result()
+    for name, ms in stage_ms.items():
+        stream.timer.totals[name] += ms
+    return frame, found
 
 
 def _draw_and_write(

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pose_demo.i18n import LANGUAGES, translate
 from pose_demo.results import MIN_KEYPOINT_SCORE, FrameResult, Person
 from pose_demo.skeleton import COCO17, Skeleton
 from pose_demo.visualization.labels import Label, draw_labels
-from pose_demo.visualization.rule_overlay import draw_arcs, verdict_labels
-from pose_demo.visualization.text import image_scale
+from pose_demo.visualization.rule_overlay import angle_labels, draw_arcs, verdict_labels
+from pose_demo.visualization.text import image_scale, text_language
 
 LABEL_SIZE = 0.6  # text size of box labels, in drawing-scale units
 REPS_SIZE = 1.0  # text size of the repetition counter
@@ -25,8 +26,10 @@ BOX_COLOR = (0, 200, 0)
 class DrawOptions:
     """What to draw. ``thickness`` scales the size-derived line width (1.0 = default).
 
-    show_labels: the person score beside the box; show_angles: joint-angle verdicts as arcs at the joints;
-    show_rule_labels: the other verdicts as labels above the head.
+    show_labels: the person score beside the box; show_angles: joint-angle verdicts as arcs at the joints,
+    with their values; show_rule_labels: the other verdicts as labels above the head. language: of the
+    rule titles, grades and repetition counters ("en" or "zh-CN"; English when Chinese needs a CJK font
+    and there is none).
     """
 
     keypoint_threshold: float = MIN_KEYPOINT_SCORE
@@ -36,6 +39,13 @@ class DrawOptions:
     show_track_ids: bool = True
     show_angles: bool = True
     show_rule_labels: bool = True
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(
+                f"DrawOptions: no drawing language {self.language!r}: choose one of {', '.join(LANGUAGES)}."
+            )
 
 
 def line_width(image: np.ndarray, factor: float = 1.0) -> int:
@@ -79,22 +89,32 @@ def draw_body(image: np.ndarray, person: Person, options: DrawOptions, skeleton:
 
 def person_labels(image: np.ndarray, person: Person, options: DrawOptions) -> list[Label]:
     """One person's labels where each would like to be: track id and score above the box, the repetitions
-    under the feet (orange while one is under way), the rule verdicts above the head."""
+    under the feet (orange while one is under way), the rule verdicts above the head, joint angles beside
+    their arcs."""
+    return [label for tier in _tiers(image, person, options) for label in tier]
+
+
+def _tiers(image: np.ndarray, person: Person, options: DrawOptions) -> tuple[list[Label], ...]:
+    """One person's labels in the order they are placed: the box label and the repetition counter, the
+    rule verdicts (stacked above the head, kept together), the joint angles (small, each moving on its
+    own where a label covers its place)."""
+    language = text_language(options.language)
+    scale = image_scale(image)
     box = person.box
-    labels = []
+    fixed = []
     text = _label(person, options)
     if text:
-        size = LABEL_SIZE * image_scale(image)
-        labels.append(Label(text, box.x1, box.y1 - 4 * size, (255, 255, 255), size, background=BOX_COLOR))
+        size = LABEL_SIZE * scale
+        fixed.append(Label(text, box.x1, box.y1 - 4 * size, (255, 255, 255), size, background=BOX_COLOR))
     if person.reps is not None:
         reps = person.reps
-        size = REPS_SIZE * image_scale(image)
+        size = REPS_SIZE * scale
         background = (0, 140, 255) if reps.moving else (70, 70, 70)
-        text = f"{reps.exercise.replace('_', ' ')} {reps.count}"
-        labels.append(Label(text, box.x1, box.y2 + 30 * size, (255, 255, 255), size, background=background))
-    if options.show_rule_labels:
-        labels += verdict_labels(person, person.rules, image_scale(image))
-    return labels
+        text = translate("draw.reps", language, exercise=reps.name(language), count=reps.count)
+        fixed.append(Label(text, box.x1, box.y2 + 30 * size, (255, 255, 255), size, background=background))
+    angles = angle_labels(person, person.rules, scale) if options.show_angles else []
+    verdicts = verdict_labels(person, person.rules, scale, language) if options.show_rule_labels else []
+    return fixed, verdicts, angles
 
 
 def _label(person: Person, options: DrawOptions) -> str:
@@ -117,14 +137,7 @@ def draw_result(image_bgr: np.ndarray, result: FrameResult, options: DrawOptions
 
 
 def frame_labels(image: np.ndarray, result: FrameResult, options: DrawOptions) -> list[Label]:
-    """Every person's labels, in the order they are placed: the track ids and scores first, then the
-    repetition counters, then the rule verdicts (which move most easily, being stacked above heads)."""
-    per_person = [person_labels(image, p, options) for p in result.persons]
-    first = [ls[: _fixed(p, options)] for ls, p in zip(per_person, result.persons, strict=True)]
-    rest = [ls[_fixed(p, options) :] for ls, p in zip(per_person, result.persons, strict=True)]
-    return [label for ls in first for label in ls] + [label for ls in rest for label in ls]
-
-
-def _fixed(person: Person, options: DrawOptions) -> int:
-    """How many of ``person_labels`` are the box label and the repetition counter."""
-    return int(bool(_label(person, options))) + int(person.reps is not None)
+    """Every person's labels, in the order they are placed: the track ids, scores and repetition counters
+    of every person first, then the rule verdicts, then the joint angles (see ``_tiers``)."""
+    tiers = [_tiers(image, p, options) for p in result.persons]
+    return [label for tier in zip(*tiers, strict=True) for labels in tier for label in labels]

@@ -13,10 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
-from pose_demo.visualization.text import FONT, LABEL_BACKGROUND, text_thickness
+from pose_demo.visualization.text import (
+    LABEL_BACKGROUND,
+    label_pad,
+    label_patch,
+    paste,
+    text_origin,
+    text_size,
+)
 
 Rect = tuple[int, int, int, int]  # x1, y1, x2, y2: the pixels a label's box fills, x2 and y2 excluded
 MAX_SHIFT = 6  # candidate places: up to this many label heights up or down, and half widths sideways
@@ -36,14 +42,12 @@ class Label:
 
 def _metrics(label: Label) -> tuple[int, int, int, int]:
     """Text width, height, baseline and padding of a label's box, in pixels."""
-    (w, h), baseline = cv2.getTextSize(label.text, FONT, label.size, text_thickness(label.size))
-    return w, h, baseline, max(1, round(3 * label.size))
+    return *text_size(label.text, label.size), label_pad(label.size)
 
 
 def _rect_at(x: float, y: float, metrics: tuple[int, int, int, int], image_size: tuple[int, int]) -> Rect:
     w, h, baseline, pad = metrics
-    x = int(np.clip(x, pad, max(pad, image_size[0] - w - pad)))
-    y = int(np.clip(y, h + pad, max(h + pad, image_size[1] - baseline - pad)))
+    x, y = text_origin(x, y, metrics, image_size)
     return x - pad, y - h - pad, x + w + pad + 1, y + baseline + pad + 1
 
 
@@ -55,8 +59,8 @@ def label_rect(label: Label, image_size: tuple[int, int]) -> Rect:
 
 def label_height(size: float) -> int:
     """The height of a label's box at text ``size``: labels stacked this far apart just touch."""
-    (_, h), baseline = cv2.getTextSize("Ag", FONT, size, text_thickness(size))
-    return h + baseline + 2 * max(1, round(3 * size)) + 1
+    _, h, baseline = text_size("", size)
+    return h + baseline + 2 * label_pad(size) + 1
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -112,10 +116,5 @@ def draw_labels(image: np.ndarray, labels: Sequence[Label]) -> list[Rect]:
     """Place the labels (see ``place_labels``) and draw them on a BGR uint8 image, in place; their boxes."""
     placed = place_labels(labels, (image.shape[1], image.shape[0]))
     for label, rect in placed:
-        pad = max(1, round(3 * label.size))
-        thickness = text_thickness(label.size)
-        cv2.rectangle(image, rect[:2], (rect[2] - 1, rect[3] - 1), label.background, -1)
-        baseline = cv2.getTextSize(label.text, FONT, label.size, thickness)[1]
-        origin = (rect[0] + pad, rect[3] - 1 - pad - baseline)
-        cv2.putText(image, label.text, origin, FONT, label.size, label.color, thickness, cv2.LINE_AA)
+        paste(image, label_patch(label.text, label.size, label.color, label.background), *rect[:2])
     return [rect for _, rect in placed]

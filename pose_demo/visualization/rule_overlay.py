@@ -1,16 +1,20 @@
-"""Rule verdicts drawn on the body: labels stacked above the head (placed clear of other labels by
-``labels.place_labels``), small arcs at measured joints."""
+"""Rule verdicts drawn on the body: labels stacked above the head, small arcs at measured joints with
+their values beside them (the labels placed clear of other labels by ``labels.place_labels``)."""
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from pose_demo.i18n import title_in, translate
 from pose_demo.results import MIN_KEYPOINT_SCORE, Person
 from pose_demo.rules import Verdict
 from pose_demo.rules.geometry import body_scale, point
 from pose_demo.visualization.labels import Label, draw_labels, label_height
-from pose_demo.visualization.text import FONT, image_scale, put_label, text_thickness
+from pose_demo.visualization.text import image_scale, text_language, text_size, text_thickness
 
 LEVEL_COLORS = {
     "ok": (80, 200, 80),
@@ -30,76 +34,108 @@ def label_anchor(person: Person, min_score: float = MIN_KEYPOINT_SCORE) -> tuple
     return (person.box.x1 + person.box.x2) / 2, person.box.y1
 
 
-def label_text(verdict: Verdict) -> str:
-    """The rule's title, its value (degrees rounded to whole ones, never "-0") and its grade when graded."""
-    text = verdict.title["en"]
+def label_text(verdict: Verdict, language: str = "en") -> str:
+    """The rule's title in ``language``, its value (degrees rounded to whole ones, never "-0") and its
+    grade when graded."""
+    text = title_in(verdict.title, language)
     if verdict.value is not None and verdict.unit:
-        text += f" {round(verdict.value)} deg" if verdict.unit == "deg" else f" {verdict.value:.2f}"
-    return text + (f" ({verdict.level})" if verdict.level in ("mild", "severe") else "")
+        text += f" {_degrees(verdict.value)}" if verdict.unit == "deg" else f" {verdict.value:.2f}"
+    if verdict.level in ("mild", "severe"):
+        text = translate(
+            "draw.graded", language, text=text, level=translate(f"draw.level.{verdict.level}", language)
+        )
+    return text
 
 
-def _draw_arc(image: np.ndarray, person: Person, verdict: Verdict, scale: float) -> None:
-    """An arc spanning the joint angle at its vertex, with the value in degrees beside it."""
-    a, vertex, c = (person.keypoints[i, :2].astype(np.float64) for i in verdict.joint)
-    reach = min(np.linalg.norm(a - vertex), np.linalg.norm(c - vertex))
+def _degrees(value: float) -> str:
+    return f"{round(value)}\N{DEGREE SIGN}"
+
+
+class Arc(NamedTuple):
+    """Where a joint angle is drawn: an arc around ``center`` from ``start`` through ``sweep`` degrees, its
+    value's label at ``value_at`` (bottom-left corner)."""
+
+    center: tuple[int, int]
+    radius: int
+    start: float
+    sweep: float
+    value_at: tuple[float, float]
+
+
+def _arc(person: Person, verdict: Verdict, scale: float) -> Arc:
+    """The arc spanning a joint angle at its vertex, the inner way round, and its value just outside it."""
+    (ax, ay), (vx, vy), (cx, cy) = (person.keypoints[i, :2].tolist() for i in verdict.joint)
+    reach = min(math.hypot(ax - vx, ay - vy), math.hypot(cx - vx, cy - vy))
     radius = max(4.0 * scale, min(0.3 * reach, 40.0 * scale))
-    start = np.degrees(np.arctan2(a[1] - vertex[1], a[0] - vertex[0]))
-    sweep = (np.degrees(np.arctan2(c[1] - vertex[1], c[0] - vertex[0])) - start) % 360
+    start = math.degrees(math.atan2(ay - vy, ax - vx))
+    sweep = (math.degrees(math.atan2(cy - vy, cx - vx)) - start) % 360
     if sweep > 180:  # go the inner way round, from c to a
         start, sweep = start + sweep, 360 - sweep
-    color = LEVEL_COLORS[verdict.level]
-    center = (round(vertex[0]), round(vertex[1]))
-    cv2.ellipse(
-        image,
-        center,
-        (round(radius),) * 2,
-        0,
-        start,
-        start + sweep,
-        color,
-        text_thickness(scale),
-        cv2.LINE_AA,
-    )
-    middle = np.radians(start + sweep / 2)
-    x, y = vertex + (radius + 6 * scale) * np.array([np.cos(middle), np.sin(middle)])
-    put_label(image, f"{verdict.value:.0f}", x, y, color, 0.45 * scale)
+    middle, away = math.radians(start + sweep / 2), radius + 6 * scale
+    value_at = (vx + away * math.cos(middle), vy + away * math.sin(middle))
+    return Arc((round(vx), round(vy)), round(radius), start, sweep, value_at)
 
 
 def draw_verdicts(
-    image: np.ndarray, person: Person, verdicts: list[Verdict], scale: float | None = None
+    image: np.ndarray,
+    person: Person,
+    verdicts: list[Verdict],
+    scale: float | None = None,
+    language: str = "en",
 ) -> None:
     """Draw one person's verdicts on a BGR uint8 image, in place.
 
-    Joint-angle measurements get an arc at the joint; other measurements, and screening or action
-    rules that are triggered, get a label above the head (coloured by level, see ``verdict_labels``).
-    Unknown verdicts and untriggered rules are not drawn. ``scale`` defaults to ``image_scale(image)``.
+    Joint-angle measurements get an arc at the joint, their value beside it; other measurements, and
+    screening or action rules that are triggered, get a label above the head (coloured by level, see
+    ``verdict_labels``). Unknown verdicts and untriggered rules are not drawn. ``scale`` defaults to
+    ``image_scale(image)``; labels are in ``language`` (see ``verdict_labels``).
     """
     scale = image_scale(image) if scale is None else scale
     draw_arcs(image, person, verdicts, scale)
-    draw_labels(image, verdict_labels(person, verdicts, scale))
+    draw_labels(
+        image, verdict_labels(person, verdicts, scale, language) + angle_labels(person, verdicts, scale)
+    )
 
 
 def _known(verdicts: list[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.level != "unknown" and v.value is not None]
 
 
+def _joint_angles(verdicts: list[Verdict]) -> list[Verdict]:
+    return [v for v in _known(verdicts) if v.joint is not None]
+
+
 def draw_arcs(image: np.ndarray, person: Person, verdicts: list[Verdict], scale: float) -> None:
-    """The arcs of the known joint-angle verdicts, in place."""
-    for v in _known(verdicts):
-        if v.joint is not None:
-            _draw_arc(image, person, v, scale)
+    """The arcs of the known joint-angle verdicts, in place (their values are ``angle_labels``)."""
+    for v in _joint_angles(verdicts):
+        arc = _arc(person, v, scale)
+        end = arc.start + arc.sweep
+        color = LEVEL_COLORS[v.level]
+        radii = (arc.radius, arc.radius)
+        cv2.ellipse(image, arc.center, radii, 0, arc.start, end, color, text_thickness(scale), cv2.LINE_AA)
 
 
-def verdict_labels(person: Person, verdicts: list[Verdict], scale: float) -> list[Label]:
-    """The labels of the known measurements and triggered rules other than joint angles, where each would
-    like to be: stacked, centred above the head, or beside the head going down when there is no room above
-    (placed among other persons' labels by ``labels.place_labels``)."""
+def angle_labels(person: Person, verdicts: list[Verdict], scale: float) -> list[Label]:
+    """The values of the known joint-angle verdicts in degrees, each just outside its arc."""
+    return [
+        Label(_degrees(v.value), *_arc(person, v, scale).value_at, LEVEL_COLORS[v.level], 0.45 * scale)
+        for v in _joint_angles(verdicts)
+    ]
+
+
+def verdict_labels(
+    person: Person, verdicts: list[Verdict], scale: float, language: str = "en"
+) -> list[Label]:
+    """The labels of the known measurements and triggered rules other than joint angles, in ``language``
+    (English when it needs a CJK font and there is none, see ``text_language``), where each would like to
+    be: stacked, centred above the head, or beside the head going down when there is no room above (placed
+    among other persons' labels by ``labels.place_labels``)."""
     labels = [v for v in _known(verdicts) if v.joint is None and (v.kind == "measurement" or v.triggered)]
     if not labels:
         return []
     size = 0.6 * scale
-    texts = [label_text(v) for v in labels]
-    widths = [cv2.getTextSize(t, FONT, size, text_thickness(size))[0][0] for t in texts]
+    texts = [label_text(v, text_language(language)) for v in labels]
+    widths = [text_size(t, size)[0] for t in texts]
     line = label_height(size)  # stacked, touching
     x, y = label_anchor(person)
     torso = float(body_scale(person.keypoints))
