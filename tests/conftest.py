@@ -13,6 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 MODEL_DIR = Path(os.environ.get("POSE_DEMO_MODEL_DIR") or REPO.parent / "shared" / "models")
 DATA_DIR = Path(os.environ.get("POSE_DEMO_DATA_DIR") or REPO.parent / "shared" / "data")
 os.environ.setdefault("POSE_DEMO_MODEL_DIR", str(MODEL_DIR))
+# Tests read English output unless they ask for Chinese: the command lines they start follow this, not the
+# locale of the machine running them.
+os.environ["POSE_DEMO_LANG"] = "en"
 COCO_ANN = DATA_DIR / "coco_subset" / "person_keypoints.json"
 COCO_IMAGES = DATA_DIR / "coco_subset" / "images"
 IMAGES = DATA_DIR / "images"

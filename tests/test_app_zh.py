@@ -2,7 +2,6 @@
 Simplified Chinese (its ``Accept-Language``) with Chinese summaries, table headers, statuses and errors, and
 one that asks for nothing with the English of before; the live ``/compare`` endpoint does the same for a
 client sending the header."""
-# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
 """The message catalogs (en, zh-CN), the library's user errors going through them, and the CLI's --lang."""
-# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ the rep table; in Chinese, no English text of the report's catalog) and in headl
 pictures loaded; screenshots in test-artifacts/); the plain words of the form checks; nobody doing
 repetitions."""
 
-# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
 from __future__ import annotations
 
 import json

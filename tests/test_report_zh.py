@@ -3,7 +3,6 @@ line, the training summary and picture of a classifier with Chinese class names 
 English text of the report's catalog), and the picture's English fallback without a CJK font. The session
 report's Chinese tests are in test_report.py (they share its run of the squat clip)."""
 
-# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
 from __future__ import annotations
 
 import io

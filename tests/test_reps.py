@@ -281,7 +281,7 @@ def test_reps_command(tmp_path: Path) -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "squat" in proc.stdout and "3 reps" in proc.stdout
+    assert "Squat" in proc.stdout and "3 reps" in proc.stdout
     data = json.loads(out_json.read_text())
     assert data["video"]["file"] == clip and data["video"]["processed"]["frame_stride"] == 2
     person = data["persons"][0]

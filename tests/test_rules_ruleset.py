@@ -88,7 +88,7 @@ def test_default_catalog_has_every_rule_of_issue_4(default):
     for kind, ids in ISSUE_4_IDS.items():
         assert {i: kinds.get(i) for i in ids} == dict.fromkeys(ids, kind)
     shoulder_level = next(r for r in default.rules if r.id == "shoulder_level")
-    assert "camera roll" in shoulder_level.note
+    assert "camera roll" in shoulder_level.note["en"] and "相机" in shoulder_level.note["zh"]
     assert (shoulder_level.thresholds.mild, shoulder_level.thresholds.severe) == (2, 4)
 
 

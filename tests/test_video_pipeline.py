@@ -1,7 +1,5 @@
 """Video files end to end: H.264 with audio, exports, stride and scale, rotation, VFR, limits, the CLI."""
 
-# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
-
 from __future__ import annotations
 
 import csv

@@ -23,6 +23,7 @@ from pose_demo.cli.common import (
     analysis_from_args,
     model_from_args,
 )
+from pose_demo.i18n import translate
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.overlap import WriteBehind, prefetch
 from pose_demo.results import MIN_KEYPOINT_SCORE, FrameResult
@@ -82,7 +83,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     """Decoding (next images) and drawing + writing (previous ones) overlap with inference."""
     paths = image_paths(args.paths)
     if not paths:
-        print("No images found in the given paths.", file=sys.stderr)
+        print(translate("cli.infer.no_images", args.lang), file=sys.stderr)
         return 2
     options = analysis_from_args(args)
     model = model_from_args(args)
@@ -109,10 +110,10 @@ def cmd_infer(args: argparse.Namespace) -> int:
             payload = {"file": str(path), **result.to_dict()}
             writing.submit(_write, out / f"{name}.jpg", image, result, drawing, payload)
         writing.wait()
-    print(
-        f"{len(paths) - len(failed)} images, {persons} persons -> {out}"
-        + (f"; {len(failed)} failed" if failed else "")
+    done = translate(
+        "cli.infer.summary", args.lang, images=len(paths) - len(failed), persons=persons, out=out
     )
+    print(done + (translate("cli.infer.failed", args.lang, count=len(failed)) if failed else ""))
     return 1 if failed else 0
 
 
@@ -130,7 +131,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         stats = evaluate(model, args.ann, args.images, args.gt_boxes, args.flip, args.det_threshold, progress)
     except AnnotationError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {e.text(args.lang)}", file=sys.stderr)
         return 2
     finally:
         for bar in bars:

@@ -10,6 +10,7 @@ from typing import Any
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.cli.argtypes import fraction, positive
 from pose_demo.cli.common import add_det_threshold, add_model_args, model_from_args
+from pose_demo.i18n import translate
 from pose_demo.learn.classifier import LearnError
 from pose_demo.learn.examples import (
     ExampleSet,
@@ -113,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.figure:
         report_figure(report, language).savefig(args.figure, dpi=100)
     print(summary_text(report, language))
-    print(f"classifier written to {args.out}")
+    print(translate("cli.learn.written", args.lang, path=args.out))
     return 0
 
 

@@ -8,11 +8,25 @@ from typing import Any
 from tqdm import tqdm
 
 from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
+from pose_demo.exercises import PersonReps
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
 from pose_demo.exercises.report import ReportSettings, write_report
+from pose_demo.i18n import title_in, translate
 from pose_demo.video import check_video, process_video
 
 THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
+
+
+def person_line(person: PersonReps, language: str) -> str:
+    """One person's repetitions in a line: the exercise (and how sure), the count, the turning points."""
+    if not person.exercise:
+        how = translate("cli.reps.no_exercise", language)
+    else:
+        exercise = title_in(person.counted.exercise.title, language) if person.counted else person.exercise
+        how = translate("cli.reps.exercise", language, exercise=exercise, sure=f"{person.confidence:.0%}")
+    line = translate("cli.reps.line", language, id=person.track_id, how=how, count=person.count)
+    turns = ", ".join(f"{r.turn:.1f}" for r in person.counted.reps) if person.counted else ""
+    return line + (translate("cli.reps.turns", language, turns=turns) if turns else "")
 
 
 def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
@@ -48,10 +62,8 @@ def cmd_reps(args: argparse.Namespace) -> int:
         language = args.lang
         write_report(args.report, run, persons, ReportSettings(model.names, options), language)
     for p in persons:
-        how = f"{p.exercise} ({p.confidence:.0%} sure)" if p.exercise else "no exercise"
-        turns = ", ".join(f"{r.turn:.1f}" for r in p.counted.reps) if p.counted else ""
-        print(f"track {p.track_id}: {how}, {p.count} reps" + (f" (turns at {turns} s)" if turns else ""))
-    notice = run.notice({"duration": "--max-duration"})
+        print(person_line(p, args.lang))
+    notice = run.notice({"duration": "--max-duration"}, args.lang)
     if notice:
         print(notice)
     return 0

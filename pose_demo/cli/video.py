@@ -10,6 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
+from pose_demo.i18n import translate
 from pose_demo.video import check_video, process_video
 from pose_demo.video.exports import write_csv, write_gif, write_json
 
@@ -51,10 +52,22 @@ def cmd_video(args: argparse.Namespace) -> int:
         write_csv(run, args.csv)
     written = [str(f) for f in (out, args.json, args.csv, args.gif) if f]
     print(
-        f"{len(run.frames)} frames ({run.size[0]}x{run.size[1]} at {float(run.rate):.2f} fps) in "
-        f"{run.seconds:.1f} s ({run.fps:.1f} frames/s), {len(run.track_ids)} tracks -> {', '.join(written)}"
+        translate(
+            "cli.video.summary",
+            args.lang,
+            frames=len(run.frames),
+            width=run.size[0],
+            height=run.size[1],
+            rate=f"{float(run.rate):.2f}",
+            seconds=f"{run.seconds:.1f}",
+            fps=f"{run.fps:.1f}",
+            tracks=len(run.track_ids),
+            files=", ".join(written),
+        )
     )
-    notice = run.notice({"duration": "--max-duration"})  # a limit stopped it, or the file ended early
+    notice = run.notice(
+        {"duration": "--max-duration"}, args.lang
+    )  # a limit stopped it, or the file ended early
     if notice:
         print(notice)
     return 0
