@@ -244,7 +244,7 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     video, frames_json, analysis = pose_app.predict_video(str(STREET))
     assert Path(video).name == "mmpose_demo_street_5frames_pose.mp4"
     exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
-    summary, files, reps, tracks, measurements, first_plot = pose_app.video_details(analysis)
+    summary, files, reps, verdicts, tracks, measurements, first_plot = pose_app.video_details(analysis)
     assert reps.empty and "Repetitions" not in summary  # no exercise asked for
     assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
     assert first_plot.axes[0].get_title(loc="left") == f"track #{tracks['value']}"
@@ -288,6 +288,25 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     assert [t.get_text() for t in lean_axis.get_legend().get_texts()] == ["Trunk lean"]
     assert joint_axis.get_ylim() == (0.0, 180.0) and lean_axis.get_ylabel() == "tilt / lean (deg)"
     assert len(pose_app.angle_plot(analysis, track, ["left_knee_angle"]).axes) == 1
+    # The rules over the video, per track: the measurement's median and range, the share of frames flagged
+    first = verdicts.iloc[0]
+    assert list(verdicts["track"]) == ids and first["frames seen"] == counts[ids[0]]
+    knees = [
+        r["value"]
+        for f in exported["frames"]
+        for p in f["persons"]
+        if p["track_id"] == ids[0]
+        for r in p["rules"]
+        if r["id"] == "left_knee_angle" and r["value"] is not None
+    ]
+    words = re.fullmatch(r"median ([\d.]+) deg, ([\d.]+) to ([\d.]+)", first["Left knee angle"])
+    assert words is not None, first["Left knee angle"]
+    shown = [float(x) for x in words.groups()]  # the JSON's values are rounded to 0.01
+    assert shown == pytest.approx([np.median(knees), min(knees), max(knees)], abs=0.06)
+    assert re.fullmatch(
+        r"flagged in \d+ % of frames( \(severe in \d+ %\))?|not seen", first["Shoulder level"]
+    )
+    assert re.fullmatch(r"yes in \d+ % of frames|not seen", first["Hand over head"])
 
 
 def test_output_folders_are_removed_when_expired(tmp_path: Path) -> None:

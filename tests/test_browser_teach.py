@@ -93,3 +93,9 @@ def test_teach_tab_trains_and_the_video_tab_uses_it(page: Page, teach_media: dic
     csv_href = page.locator("#video-files a").first.get_attribute("href")
     header = page.request.get(csv_href).text().splitlines()[0].split(",")
     assert "taught_deep_p" in header
+    # ... and the taught rule's verdicts over the clip show in the Video tab's table, per track
+    table = page.locator("#video-verdicts")
+    table.get_by_text("Taught: deep").wait_for()
+    held = [c for c in table.locator("[role=gridcell]").all_inner_texts() if "% of frames" in c]
+    some = [c for c in held if c.startswith("yes in ") and not c.startswith(("yes in 0 %", "yes in 100 %"))]
+    assert some, held  # the bottom of the squat, not the standing before it

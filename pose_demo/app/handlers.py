@@ -34,6 +34,7 @@ from pose_demo.app.settings import SessionClassifiers, Settings, load_rule_file
 from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path, upload_name, upload_path
 from pose_demo.app.views import (
     angle_figure,
+    empty_video_verdicts,
     image_summary,
     live_figures,
     number_persons,
@@ -43,6 +44,7 @@ from pose_demo.app.views import (
     rules_legend,
     track_choices,
     verdict_table,
+    video_verdict_table,
 )
 from pose_demo.enhance import enhance_dark
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
@@ -355,13 +357,14 @@ class PoseApp:
 
     def video_details(
         self, analysis: VideoAnalysis | None, request: gr.Request | None = None
-    ) -> tuple[Any, Any, Any, Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
         """Summary, downloads (CSV, GIF; with an exercise the repetitions as JSON and CSV and the session
-        report), the repetitions table, and the plot's choices (tracks, measurements) and first plot."""
+        report), the repetitions table, the rule verdicts per track, and the plot's choices (tracks,
+        measurements) and first plot."""
         lang = language(request)
         if analysis is None:
             empty = gr.update(choices=[], value=None), gr.update(choices=[], value=[])
-            return "", None, reps_table([], lang), *empty, None
+            return "", None, reps_table([], lang), empty_video_verdicts(lang), *empty, None
         with user_errors("downloads", lang):
             run = analysis.run
             csv_path = analysis.folder / f"{analysis.name}_poses.csv"
@@ -402,6 +405,7 @@ class PoseApp:
                 summary,
                 [str(f) for f in files],
                 reps_table(run.reps or [], lang),
+                video_verdict_table(run, lang),
                 gr.update(choices=track_choices(run, lang), value=track),
                 gr.update(choices=[(titles.get(a, a), a) for a in angles], value=angles),
                 angle_figure(run, track, angles, lang),

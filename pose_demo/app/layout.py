@@ -27,7 +27,7 @@ from pose_demo.app.settings import (
     preset_models,
 )
 from pose_demo.app.teach_tab import teach_tab
-from pose_demo.app.views import PERSON_COLUMNS, REPS_COLUMNS, reps_table, verdict_table
+from pose_demo.app.views import PERSON_COLUMNS, REPS_COLUMNS, empty_video_verdicts, reps_table, verdict_table
 from pose_demo.exercises.schema import load_catalog
 from pose_demo.i18n import title_in, translate
 from pose_demo.results import FrameResult
@@ -356,6 +356,13 @@ def video_tab(
         elem_id="video-reps",
     )
     localised.append((reps, lambda lang: reps_table([], lang)))
+    verdicts = gr.Dataframe(
+        headers=["track", "frames"],
+        label=ui("ui.video.verdicts"),
+        interactive=False,
+        elem_id="video-verdicts",
+    )
+    localised.append((verdicts, empty_video_verdicts))
     with gr.Row():
         track = gr.Dropdown(label=ui("ui.video.track"), choices=[], scale=1, elem_id="video-track")
         measurements = gr.Dropdown(label=ui("ui.video.measurements"), choices=[], multiselect=True, scale=3)
@@ -379,7 +386,7 @@ def video_tab(
     ).then(
         app.video_details,
         inputs=[analysis],
-        outputs=[summary, downloads, reps, track, measurements, plot],
+        outputs=[summary, downloads, reps, verdicts, track, measurements, plot],
         api_visibility="private",
     )
     gr.on(

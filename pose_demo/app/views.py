@@ -301,3 +301,73 @@ def live_figures(meter: RateMeter, language: str = "en") -> str:
     if meter.fps == 0:
         return translate("ui.webcam.starting", language)
     return translate("ui.webcam.figures", language, fps=f"{meter.fps:.1f}", work=f"{meter.work_ms:.0f}")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %"
+
+
+def verdict_summary(verdicts: Sequence[Verdict], language: str = "en") -> str:
+    """One rule's verdicts on one track over a video, in a few words, out of the frames where it could be
+    judged: a measurement's median and range ("median 92.0 deg, 61.2 to 170.3"), a screening rule's share
+    of flagged frames (and of severe ones), an action's or a classifier's share of frames where it holds."""
+    seen = [v for v in verdicts if v.level != "unknown"]
+    if not seen:
+        return translate("ui.verdict.not_seen", language)
+    first = seen[0]
+    if first.kind == "measurement":
+        values = np.array([v.value for v in seen if v.value is not None], dtype=float)
+        unit = translate("ui.unit.deg", language) if first.unit == "deg" else first.unit
+        low, high = (f"{x:.1f}" for x in (values.min(), values.max()))
+        return translate(
+            "ui.summary.measurement",
+            language,
+            median=f"{np.median(values):.1f}",
+            low=low,
+            high=high,
+            unit=unit,
+        )
+    held = _share(sum(v.triggered for v in seen), len(seen))
+    if first.kind == "screening":
+        severe = sum(v.level == "severe" for v in seen)
+        flagged = translate("ui.summary.flagged", language, share=held)
+        return flagged + (
+            translate("ui.summary.severe", language, share=_share(severe, len(seen))) if severe else ""
+        )
+    return translate("ui.summary.held", language, share=held)
+
+
+def video_verdict_table(run: VideoRun, language: str = "en") -> pd.DataFrame:
+    """One row per track (the longest-followed first): how many frames it was seen in, then per rule its
+    verdicts over the video in a few words (``verdict_summary``)."""
+    rows = []
+    titles: dict[str, str] = {}
+    for track_id in run.track_ids:
+        by_rule: dict[str, list[Verdict]] = {}
+        frames = 0
+        for frame in run.frames:
+            for person in frame.persons:
+                if person.track_id == track_id:
+                    frames += 1
+                    for v in person.rules:
+                        by_rule.setdefault(v.id, []).append(v)
+                        titles.setdefault(v.id, title_in(v.title, language))
+        rows.append(
+            {
+                "track": track_id,
+                "frames": frames,
+                **{i: verdict_summary(vs, language) for i, vs in by_rule.items()},
+            }
+        )
+    table = pd.DataFrame(rows, columns=["track", "frames", *titles])
+    return table.rename(
+        columns={
+            **dict(zip(("track", "frames"), columns(("track", "frames"), language), strict=True)),
+            **titles,
+        }
+    )
+
+
+def empty_video_verdicts(language: str) -> pd.DataFrame:
+    """The per-track verdict table before any video: its headers only."""
+    return pd.DataFrame(columns=columns(("track", "frames"), language))
