@@ -202,3 +202,20 @@ def test_writer_removes_the_file_on_error(tmp_path: Path) -> None:
         w.write(np.zeros((48, 64, 3), np.uint8))
         raise RuntimeError("stop")
     assert not out.exists()
+
+
+def test_writer_keeps_colours_and_refuses_odd_sizes(tmp_path: Path) -> None:
+    """Frames are converted to yuv420p before ffmpeg (OpenCV, BT.601 limited range): flat colours come back
+    as they went in, within what H.264 at crf 23 and chroma subsampling allow."""
+    colours = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (255, 255, 255), (40, 90, 160)]  # BGR
+    out = tmp_path / "colours.mp4"
+    with H264Writer(out, (64, 48), Fraction(10)) as w:
+        for colour in colours:
+            w.write(np.full((48, 64, 3), colour, np.uint8))
+    info = probe(out)
+    frames = list(decode(info, (64, 48), Fraction(10)))
+    assert len(frames) == len(colours)
+    for frame, colour in zip(frames, colours, strict=True):
+        assert np.abs(frame[8:40, 8:56].reshape(-1, 3).mean(axis=0) - colour).max() < 6, colour
+    with pytest.raises(ValueError, match="even frame size"):
+        H264Writer(tmp_path / "odd.mp4", (65, 48), Fraction(10))

