@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import gradio as gr
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from gradio_client import Client, handle_file
@@ -355,12 +356,16 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 6, 10)
     model = app.models.get(*Settings().models)
     sessions = {"squat": None, "raise": None}
-    last_tables, last_times = {}, {}
+    last_tables, last_times, sent = {}, {}, {"squat": 0, "raise": 0}
     for a, b in zip(squat, raise_, strict=True):
         for name, frame in (("squat", a), ("raise", b)):
             image, table, sessions[name], _ = app.webcam_frame(frame, sessions[name], strength=1.0)
             assert image.shape == frame.shape
-            last_tables[name], last_times[name] = table, clock.now
+            last_times[name] = clock.now
+            if isinstance(table, pd.DataFrame):  # else skipped: sent at most every WEBCAM_WORDS_EVERY_S
+                last_tables[name] = table
+                sent[name] += 1
+    assert sent == {"squat": 2, "raise": 2}  # frames 0.2 s apart: the table goes with every third
     assert sessions["squat"] is not sessions["raise"]
     for name, scene in (("squat", squat), ("raise", raise_)):
         stream = sessions[name].stream
@@ -673,7 +678,8 @@ def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> 
     for a, b in zip(squat, raise_ + [None] * (len(squat) - len(raise_)), strict=True):
         for name, frame in (("squat", a), ("raise", b)):
             if frame is not None:
-                _, tables[name], sessions[name], _ = app.webcam_frame(frame, sessions[name], **settings[name])
+                _, table, sessions[name], _ = app.webcam_frame(frame, sessions[name], **settings[name])
+                tables[name] = table if isinstance(table, pd.DataFrame) else tables.get(name)
     assert list(tables["squat"]["reps"]) == ["3 Squat"]
     assert (
         tables["raise"]["reps"][0].endswith("Lateral raise")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,6 +67,11 @@ from pose_demo.video.exports import angle_columns, write_csv, write_gif, write_j
 from pose_demo.visualization.draw import draw_result
 
 log = logging.getLogger(__name__)
+
+# The webcam's table and figures are sent at most this often; the picture goes with every frame. A table
+# changing 15 times a second cannot be read, and each update costs the browser (the page's translation
+# walks every cell): on a 2-vCPU machine sending them with every frame cost about 1 frame/s of 8.
+WEBCAM_WORDS_EVERY_S = 0.5
 
 
 @contextmanager
@@ -124,6 +130,7 @@ class LiveSession:
     key: tuple[tuple[str, str], AnalysisOptions]  # the models and analysis options that made the stream
     stream: PoseStream
     meter: RateMeter = field(default_factory=RateMeter)  # frames/s and work per frame, shown live
+    words_at: float = -math.inf  # when the table and figures were last sent (on ``PoseApp.clock``)
 
 
 class PoseApp:
@@ -290,6 +297,9 @@ class PoseApp:
             image_bgr = np.ascontiguousarray(frame[..., ::-1])
             annotated, result = session.stream.process(image_bgr, arrival)
             session.meter.add(arrival, (time.perf_counter() - started) * 1000)
+            if arrival - session.words_at < WEBCAM_WORDS_EVERY_S:  # the picture only: see the constant
+                return bgr_to_rgb(annotated), gr.skip(), session, gr.skip()
+            session.words_at = arrival
             figures = live_figures(session.meter, lang)
             return bgr_to_rgb(annotated), verdict_table(result, lang), session, figures
 
