@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pose_demo.app import create_demo, serve
+from pose_demo.app import create_studio, serve
 from pose_demo.models.store import ModelStoreError
 
 log = logging.getLogger("demo_app")
@@ -54,12 +54,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             "The app is served on %s with no authentication: anyone who reaches it can use it.", where
         )
     try:
-        demo = create_demo()
+        studio = create_studio()
     except ModelStoreError as e:
         sys.exit(
             f"The app cannot start: its models are missing.\n\n{e}\n\nOffline, see README.md (Quick start)."
         )
-    serve(demo, args.host, args.port, args.share)
+    serve(studio, args.host, args.port, args.share)
 
 
 if __name__ == "__main__":

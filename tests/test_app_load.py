@@ -58,6 +58,12 @@ def app_log(pid: int) -> Path:
     return Path(os.readlink(f"/proc/{pid}/fd/1"))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of the process and its children, in MB."""
     total_kb = 0

@@ -20,7 +20,7 @@ from pose_demo.video import probe
 from pose_demo.video.io import ffmpeg_exe
 from tests.conftest import IMAGES, REPO, VIDEOS
 from tests.test_app import running_app
-from tests.test_app_load import app_log, app_pid, rss_mb
+from tests.test_app_load import app_log, app_pid, cpu_seconds, rss_mb
 
 ARTIFACTS = REPO / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 1000}
@@ -267,5 +267,19 @@ def test_webcam_sessions_are_dropped_when_tabs_close_or_streams_stop(
         page.locator("#webcam-input").get_by_title("stop recording").click()
         wait_ended(before + 4, WEBCAM_STATE_TTL_S + 10)
         assert not page.is_closed()
+        # The live channel (#webcam-start): its session ends with its tab, and the app's CPU goes quiet.
+        live = browser.new_page(viewport=VIEWPORT)
+        live.set_default_timeout(TIMEOUT_MS)
+        live.goto(app_url)
+        live.get_by_role("tab", name="Webcam").click()
+        live.locator("#webcam-start").click()
+        live.locator("#webcam-live #webcam-output img").wait_for()
+        page.close()
+        live.close()
+        wait_ended(before + 5, 20)
+        time.sleep(1)
+        busy = cpu_seconds(pid)
+        time.sleep(3)
+        assert cpu_seconds(pid) - busy < 0.3  # nothing keeps analysing after the tab is gone
     finally:
         browser.close()

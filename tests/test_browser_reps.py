@@ -1,6 +1,6 @@
-"""Repetitions counted live in a real browser: the Webcam tab fed by Chromium's fake camera with the squat
-clip (3 squats), in two sessions at once; each counts its own, and the reset button starts one session again
-from zero without touching the other."""
+"""Repetitions counted live in a real browser: the Webcam tab's live channel fed by Chromium's fake camera
+with the squat clip (3 squats), in two sessions at once; each counts its own, and the reset button starts
+one session again from zero without touching the other."""
 
 from __future__ import annotations
 
@@ -76,11 +76,13 @@ def counting_page(browser: Browser, url: str) -> Page:
 
 
 def record(page: Page) -> float:
-    """Opens the camera and starts streaming at once; the time streaming started."""
-    camera = page.locator("#webcam-input")
-    camera.get_by_text("Click to Access Webcam").click()
-    camera.get_by_role("button", name="capture photo").click()  # the record button
-    return time.monotonic()
+    """Starts the live webcam (``#webcam-start``); the time it started. Checks that the live channel is
+    the one in use (not Gradio's stream, its fallback, tested in ``tests/test_browser.py``)."""
+    page.locator("#webcam-start").click()
+    started = time.monotonic()
+    page.locator("#webcam-live .pose-live:not([hidden])").wait_for()
+    assert page.locator("#webcam-live #webcam-input video").count() == 1
+    return started
 
 
 def cell(page: Page, header: str) -> str | None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from pose_demo import AnalysisOptions, UniModel, VideoOptions
+from pose_demo.bench.compare import bench_compare
 from pose_demo.cli import main
 from pose_demo.compare import (
     CompareError,
@@ -259,3 +260,23 @@ def test_nobody(fast_model: UniModel, tmp_path: Path) -> None:
     empty = ffmpeg("-f", "lavfi", "-i", "color=gray:s=320x240:d=1", "-c:v", "libx264", tmp_path / "e.mp4")
     with pytest.raises(CompareError, match="Nobody was found in the reference clip"):
         analyse_clip(fast_model, empty, "reference", OPTIONS)
+
+
+def test_side_by_side_frames_without_encoding(motions: dict[str, Motion], tmp_path: Path) -> None:
+    """``bench-compare`` times the side-by-side frames without x264: every frame drawn, no file, no wait
+    on an encoder."""
+    c = compare_motions(motions["ref"], motions["slow"])
+    done: list[int] = []
+    times = write_side_by_side(c, None, progress=lambda k, n: done.append(k))
+    assert done == list(range(1, len(c.athlete) + 1)) and times.draw > 0 and times.encode < 0.05
+    assert not list(tmp_path.iterdir())
+
+
+def test_bench_compare(fast_model: UniModel, clips: dict[str, Path]) -> None:
+    report = bench_compare(fast_model, clips["ref"], clips["mirror"], OPTIONS, mirror=True, rounds=1)
+    analysed, scratch = report["analysed_s"], report["from_scratch_s"]
+    beyond = analysed["align"]["median"] + analysed["render_no_encoding"]["median"]
+    assert analysed["align_and_render_beyond_encoding"]["median"] == pytest.approx(beyond, abs=2e-3)
+    assert analysed["render"]["median"] > 0 and report["frames"] == 120
+    assert scratch["ratio"] == pytest.approx(scratch["analyse_both"] / scratch["video_tab_both"], abs=0.01)
+    assert report["cpu"]["model"]  # the figures name the machine

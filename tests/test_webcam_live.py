@@ -3,6 +3,7 @@ Chromium with a coded fake camera (``pose_demo.bench.webcam``), plus the harness
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,15 +11,25 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_demo.bench.webcam import BLOCK, CODE_BITS, coded_camera, figures, measure, paint_code, read_code
+from pose_demo.bench.webcam import (
+    BLOCK,
+    CODE_BITS,
+    camera_browser,
+    coded_camera,
+    figures,
+    measure,
+    paint_code,
+    read_code,
+    start_webcam,
+)
 from tests.conftest import VIDEOS
 from tests.test_app import running_app
 from tests.test_browser import CHROMIUM
 
-# Issue 16 asks CI for >= 12 frames/s; today's stream reaches 7-11 on these 2-vCPU machines, depending on
-# the day and on what ran just before (6.2 once in a full CI run; it was 4.6 with a frame every 0.2 s), so
-# the test holds that gain, with room for the machine's variation, until the round trip is made shorter.
-MIN_FPS = 5.5
+# Issue 16's floors for CI (its goal, with the machine's load, is in the README): one session, and each of
+# two at once.
+MIN_FPS = 12.0
+MIN_FPS_EACH_OF_TWO = 8.0
 MAX_MEDIAN_LATENCY_MS = 350.0
 MEASURE_S = 30.0
 
@@ -65,8 +76,34 @@ def test_one_webcam_session_feels_live(app_url: str, camera: Path) -> None:
     """≥ 12 annotated frames/s with a median latency ≤ 350 ms over 30 s, counting squats on the way."""
     (live,) = measure(app_url, camera, seconds=MEASURE_S, exercise="squat")
     report = live.to_dict()
+    assert live.channel == "live", report
     assert live.fps >= MIN_FPS, report
     assert live.percentile(50) <= MAX_MEDIAN_LATENCY_MS, report
     # Late frames are dropped, never queued: the latency at the end is no worse than at the start.
     third = len(live.latencies_ms) // 3
     assert np.median(live.latencies_ms[-third:]) <= 1.5 * np.median(live.latencies_ms[:third]) + 50, report
+
+
+def test_two_webcam_sessions_at_once_each_feel_live(app_url: str, camera: Path) -> None:
+    sessions = measure(app_url, camera, sessions=2, seconds=MEASURE_S / 2, exercise="squat")
+    reports = [live.to_dict() for live in sessions]
+    assert all(live.channel == "live" for live in sessions), reports
+    assert all(live.fps >= MIN_FPS_EACH_OF_TWO for live in sessions), reports
+    assert all(live.percentile(50) <= MAX_MEDIAN_LATENCY_MS for live in sessions), reports
+
+
+def test_without_the_live_channel_the_start_button_streams_through_gradio(app_url: str, camera: Path) -> None:
+    """A network that refuses the live channel's WebSocket (a proxy without WebSocket support): the same
+    button starts Gradio's stream instead, under the same element ids."""
+    with camera_browser(camera) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(120_000)
+        page.route_web_socket(re.compile(r"/live-webcam/"), lambda ws: ws.close(code=1011))
+        start_webcam(page, app_url)
+        output = page.locator("#webcam-output")
+        assert output.evaluate("e => e.closest('#webcam-stream') !== null")  # Gradio's own
+        assert page.locator("#webcam-live .pose-live").is_hidden()
+        first = output.locator("img").get_attribute("src")
+        page.wait_for_function(
+            "(src) => document.querySelector('#webcam-output img').src !== src", arg=first
+        )  # new annotated frames keep coming

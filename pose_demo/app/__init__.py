@@ -1,4 +1,4 @@
-"""The Gradio app: ``create_demo()`` builds it, ``serve()`` runs it (see ``demo_app.py``, ``docs/app.md``)."""
+"""The Gradio app: ``create_studio()`` builds it, ``serve()`` runs it (``demo_app.py``, ``docs/app.md``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from types import FrameType
 
 import gradio as gr
@@ -15,7 +16,8 @@ import gradio as gr
 from pose_demo.app.examples import resolve_examples
 from pose_demo.app.handlers import PoseApp
 from pose_demo.app.language import translations
-from pose_demo.app.layout import build_demo
+from pose_demo.app.layout import WEBCAM_TIME_LIMIT_S, build_demo
+from pose_demo.app.live import LiveWebcam
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.models.store import resolve_models
@@ -56,7 +58,15 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-def create_demo(model_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
+@dataclass(frozen=True)
+class Studio:
+    """The app: its Gradio Blocks and the live webcam, whose socket ``serve`` adds to Gradio's server."""
+
+    demo: gr.Blocks
+    live: LiveWebcam
+
+
+def create_studio(model_dir: str | os.PathLike[str] | None = None) -> Studio:
     """The app with its queue set up. The default models are loaded here, once, for every session:
     ModelNotFoundError (naming every missing one) if they can be neither found nor downloaded."""
     limit_malloc_arenas()  # before the models' and the server's threads start
@@ -64,11 +74,12 @@ def create_demo(model_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
     app = PoseApp(models, OutputFolders(), RuleSet.load("default"))
     resolve_models(app.settings().models, model_dir=model_dir)  # all that are missing, said at once
     app.models.get(*app.settings().models)
-    demo = build_demo(app, resolve_examples("image"), resolve_examples("video"))
-    return demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+    live = LiveWebcam(app, WEBCAM_TIME_LIMIT_S)
+    demo = build_demo(app, resolve_examples("image"), resolve_examples("video"), live)
+    return Studio(demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2), live)
 
 
-def serve(demo: gr.Blocks, host: str | None = None, port: int | None = None, share: bool = False) -> None:
+def serve(studio: Studio, host: str | None = None, port: int | None = None, share: bool = False) -> None:
     """Serve until Ctrl-C or SIGTERM; ``host`` / ``port`` default to Gradio's (GRADIO_SERVER_NAME / _PORT).
 
     Either signal stops the server cleanly: Gradio then deletes the files this run put in its cache
@@ -77,6 +88,7 @@ def serve(demo: gr.Blocks, host: str | None = None, port: int | None = None, sha
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+    demo = studio.demo
     demo.launch(
         server_name=host,
         server_port=port,
@@ -87,6 +99,7 @@ def serve(demo: gr.Blocks, host: str | None = None, port: int | None = None, sha
         # shows "p50: 0 ms" for endpoints it never timed.
         enable_monitoring=False,
         prevent_thread_lock=True,
+        app_kwargs={"routes": studio.live.routes()},  # the live webcam's socket, beside Gradio's routes
     )
     try:
         trimmed = time.monotonic()

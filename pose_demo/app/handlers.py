@@ -132,6 +132,20 @@ class LiveSession:
     meter: RateMeter = field(default_factory=RateMeter)  # frames/s and work per frame, shown live
     words_at: float = -math.inf  # when the table and figures were last sent (on ``PoseApp.clock``)
 
+    def process(self, image_bgr: np.ndarray, arrival: float) -> tuple[np.ndarray, FrameResult]:
+        """One frame through the stream: the annotated frame and its result; the work is metered."""
+        started = time.perf_counter()
+        annotated, result = self.stream.process(image_bgr, arrival)
+        self.meter.add(arrival, (time.perf_counter() - started) * 1000)
+        return annotated, result
+
+    def words_due(self, now: float) -> bool:
+        """Whether the table and figures are to be sent again (see ``WEBCAM_WORDS_EVERY_S``)."""
+        if now - self.words_at < WEBCAM_WORDS_EVERY_S:
+            return False
+        self.words_at = now
+        return True
+
 
 class PoseApp:
     """What the tabs do. One instance serves every session; per-session data lives in ``gr.State``."""
@@ -279,29 +293,32 @@ class PoseApp:
         **settings: Any,
     ) -> tuple[Any, Any, LiveSession | None, Any]:
         """One webcam frame (RGB) through the session's own stream: annotated frame, verdicts, session, and
-        the live figures (frames/s, work per frame).
-
-        A new session (new tracks) starts when a setting of the analysis changes; the drawing options
-        apply at once.
+        the live figures (frames/s, work per frame). Gradio's stream, the fallback of the live webcam
+        (``app/live.py``).
         """
         if frame is None:
             return gr.skip(), gr.skip(), session, gr.skip()
         lang = language(request)
         with user_errors("webcam", lang):
-            arrival, started = self.clock(), time.perf_counter()
-            s = self.settings(rule_file=rule_file, lang=lang, **settings)
-            key = (s.models, s.analysis_options(self.catalog))
-            if session is None or session.key != key:
-                session = LiveSession(key, PoseStream(self.models.get(*s.models), key[1]))
-            session.stream.draw_options = s.draw_options(lang)
-            image_bgr = np.ascontiguousarray(frame[..., ::-1])
-            annotated, result = session.stream.process(image_bgr, arrival)
-            session.meter.add(arrival, (time.perf_counter() - started) * 1000)
-            if arrival - session.words_at < WEBCAM_WORDS_EVERY_S:  # the picture only: see the constant
+            arrival = self.clock()
+            session = self.webcam_session(session, lang, rule_file=rule_file, **settings)
+            annotated, result = session.process(np.ascontiguousarray(frame[..., ::-1]), arrival)
+            if not session.words_due(arrival):  # the picture only: see WEBCAM_WORDS_EVERY_S
                 return bgr_to_rgb(annotated), gr.skip(), session, gr.skip()
-            session.words_at = arrival
             figures = live_figures(session.meter, lang)
             return bgr_to_rgb(annotated), verdict_table(result, lang), session, figures
+
+    def webcam_session(
+        self, session: LiveSession | None, lang: str, *, rule_file: str | None = None, **settings: Any
+    ) -> LiveSession:
+        """The webcam session for these settings: ``session`` itself, or a new one (new tracks) when a
+        setting of the analysis changed; the drawing options apply at once. Raises UserError."""
+        s = self.settings(rule_file=rule_file, lang=lang, **settings)
+        key = (s.models, s.analysis_options(self.catalog))
+        if session is None or session.key != key:
+            session = LiveSession(key, PoseStream(self.models.get(*s.models), key[1]))
+        session.stream.draw_options = s.draw_options(lang)
+        return session
 
     def reset_webcam_counts(self, session: LiveSession | None, request: gr.Request | None = None) -> None:
         """The reset button: the session's repetition counts start again from zero at its next frame.

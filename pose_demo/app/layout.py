@@ -10,8 +10,9 @@ import pandas as pd
 
 from pose_demo.app.compare_tab import compare_tab
 from pose_demo.app.examples import Example
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.handlers import WEBCAM_WORDS_EVERY_S, PoseApp
 from pose_demo.app.language import Localised, language, localise_examples, ui
+from pose_demo.app.live import LiveWebcam
 from pose_demo.app.settings import (
     DEFAULT_RULES,
     DEFAULT_SHOW,
@@ -46,22 +47,19 @@ WEBCAM_TIME_LIMIT_S = 120
 # whole picture). A webcam session is written on every frame: it goes soon after its stream stops.
 WEBCAM_STATE_TTL_S = 10
 RESULT_STATE_TTL_S = 1800
-# The start button asks for the camera when needed, then presses the camera's record button (the circle).
-START_WEBCAM_JS = """
-async () => {
-  const camera = document.querySelector('#webcam-input');
-  if (!camera.querySelector('video')?.srcObject) {
-    camera.querySelector('video ~ div > button:not(.capture-button)')?.click();  // grant access
-  }
-  for (let i = 0; i < 100; i++) {
-    const record = camera.querySelector('button.capture-button');
-    if (record) {
-      if (record.querySelector('svg.feather-circle')) record.click();
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+# The live webcam's elements (``app/live.js`` shows them, with the ids of Gradio's, while live).
+LIVE_HTML = """
+<div class="pose-live" hidden>
+  <div class="pose-live-camera" id="webcam-input-live"><video muted playsinline></video></div>
+  <div class="pose-live-result" id="webcam-output-live"><img alt=""></div>
+</div>
+<p class="pose-live-note"></p>
+"""
+LIVE_CSS = """
+.pose-live:not([hidden]) { display: flex; gap: 12px; }
+.pose-live > div { flex: 1; min-width: 0; }
+.pose-live video, .pose-live img { display: block; width: 100%; border-radius: 8px; background: #111; }
+.pose-live-note:empty { display: none; }
 """
 RULE_FILE_API = (
     "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
@@ -398,14 +396,21 @@ def video_tab(
     )
 
 
-def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component], localised: Localised) -> None:
+def webcam_tab(
+    app: PoseApp, live: LiveWebcam, settings: dict[str, gr.components.Component], localised: Localised
+) -> None:
+    """The live webcam (``app/live.py``), with Gradio's stream as its fallback: the start button gets a
+    ticket and the page opens the socket, or, where it cannot, starts Gradio's stream."""
     how_to = gr.Markdown(elem_id="webcam-how-to")
     localised.append(
         (how_to, lambda lang: translate("ui.webcam.how_to", lang, minutes=WEBCAM_TIME_LIMIT_S // 60))
     )
-    start = gr.Button(ui("ui.webcam.start"), variant="primary", size="sm", elem_id="webcam-start")
-    start.click(None, js=START_WEBCAM_JS)
+    webcam_settings = tab_settings(settings, "webcam")
     with gr.Row():
+        start = gr.Button(ui("ui.webcam.start"), variant="primary", size="sm", elem_id="webcam-start")
+        stop = gr.Button(ui("ui.webcam.stop"), size="sm", elem_id="webcam-stop")
+    gr.HTML(html_template=LIVE_HTML, css_template=LIVE_CSS, js_on_load=live.script(), elem_id="webcam-live")
+    with gr.Row(elem_id="webcam-stream"):
         camera = gr.Image(
             sources=["webcam"],
             streaming=True,
@@ -414,11 +419,10 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component], local
             label=ui("ui.webcam.camera"),
             elem_id="webcam-input",
         )
-        with gr.Column():
-            annotated = gr.Image(
-                label=ui("ui.webcam.result"), format="jpeg", interactive=False, elem_id="webcam-output"
-            )
-            figures = gr.Markdown(elem_id="webcam-figures")
+        annotated = gr.Image(
+            label=ui("ui.webcam.result"), format="jpeg", interactive=False, elem_id="webcam-output"
+        )
+    figures = gr.Markdown(elem_id="webcam-figures")
     table = gr.Dataframe(
         headers=list(PERSON_COLUMNS),
         label=ui("ui.webcam.verdicts"),
@@ -428,11 +432,28 @@ def webcam_tab(app: PoseApp, settings: dict[str, gr.components.Component], local
     localised.append((table, empty_verdicts))
     reset = gr.Button(ui("ui.webcam.reset"), size="sm", elem_id="webcam-reset")
     session = gr.State(time_to_live=WEBCAM_STATE_TTL_S, delete_callback=app.end_webcam_session)
-    reset.click(app.reset_webcam_counts, inputs=[session], queue=False, api_visibility="private")
+    ticket = gr.Textbox(visible=False)  # the live session's, for the page's socket and the events below
+    words = gr.Timer(WEBCAM_WORDS_EVERY_S, active=False)
+    start.click(
+        live.start, inputs_kwargs=webcam_settings, outputs=[ticket, words], api_visibility="private"
+    ).success(None, inputs=[ticket], js="(ticket) => window.poseLive.start(ticket)")
+    stop.click(None, js="() => window.poseLive.stop()")
+    words.tick(
+        live.words, inputs=[ticket], outputs=[table, figures, words], queue=False, api_visibility="private"
+    )
+    gr.on(
+        [component.change for component in webcam_settings.values()],
+        live.update,
+        inputs=[ticket],
+        inputs_kwargs=webcam_settings,
+        queue=False,
+        api_visibility="private",
+    )
+    reset.click(live.reset, inputs=[ticket, session], queue=False, api_visibility="private")
     camera.stream(
         app.webcam_frame,
         inputs=[camera, session],
-        inputs_kwargs=tab_settings(settings, "webcam"),
+        inputs_kwargs=webcam_settings,
         outputs=[annotated, table, session, figures],
         stream_every=WEBCAM_FRAME_EVERY_S,
         time_limit=WEBCAM_TIME_LIMIT_S,
@@ -446,7 +467,10 @@ def build_demo(
     app: PoseApp,
     image_examples: list[tuple[Example, Path]],
     video_examples: list[tuple[Example, Path]],
+    live: LiveWebcam | None = None,
 ) -> gr.Blocks:
+    """The page; ``live``: the live webcam whose socket the server has (``serve``), else one whose
+    socket is not served, and the Webcam tab uses Gradio's stream."""
     localised: Localised = []
     with gr.Blocks(title=TITLE, delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         gr.Markdown(ui("ui.title"), elem_id="title")
@@ -458,7 +482,7 @@ def build_demo(
             with gr.Tab(ui("ui.tab.video"), id="video"):
                 video_tab(app, settings, video_examples, localised)
             with gr.Tab(ui("ui.tab.webcam"), id="webcam"):
-                webcam_tab(app, settings, localised)
+                webcam_tab(app, live or LiveWebcam(app, WEBCAM_TIME_LIMIT_S), settings, localised)
             with gr.Tab(ui("ui.tab.compare"), id="compare"):
                 compare_tab(app, settings, localised)
             with gr.Tab(ui("ui.tab.teach"), id="teach"):

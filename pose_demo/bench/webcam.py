@@ -13,16 +13,21 @@ Needs Playwright and Chromium (``requirements-dev.txt``; Debian's ``chromium``).
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import imageio_ffmpeg
 import numpy as np
 
+from pose_demo.compare import is_photo
 from pose_demo.exercises.schema import load_catalog
+from pose_demo.image_input import load_image
 from pose_demo.video.io import ffmpeg_exe
 
 CODE_BITS = 12  # frame indices 0..4095: a 15 fps camera file of up to 4.5 minutes
@@ -95,7 +100,16 @@ def coded_camera(
 
 
 def _frames(source: Path, width: int, height: int, fps: int) -> Iterator[bytes]:
-    """The source's RGB frames scaled and padded to width x height at fps, looped for as long as wanted."""
+    """The source's RGB frames scaled and padded to width x height at fps, looped for as long as wanted;
+    a photo (by its suffix) is held still."""
+    if is_photo(source):
+        image = load_image(source)
+        scale = min(width / image.shape[1], height / image.shape[0])
+        shown = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)))
+        frame = np.zeros((height, width, 3), np.uint8)
+        top, left = (height - shown.shape[0]) // 2, (width - shown.shape[1]) // 2
+        frame[top : top + shown.shape[0], left : left + shown.shape[1]] = shown[..., ::-1]
+        yield from itertools.repeat(frame.tobytes())
     scale = (
         f"fps={fps},scale={width}:{height}:force_original_aspect_ratio=decrease,"
         f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2"
@@ -153,11 +167,21 @@ WATCH_JS = """
 """
 
 
+# What the page recorded, and whether the live channel was the one shown (app/live.js).
+CHANNEL_JS = """() => ({
+  inputs: window.__live.inputs,
+  outputs: window.__live.outputs,
+  now: performance.now(),
+  live: document.querySelector('#webcam-output')?.closest('#webcam-live') !== null,
+})"""
+
+
 @dataclass(frozen=True)
 class LiveFigures:
     """What one browser session saw over the measured window."""
 
     seconds: float
+    channel: str  # "live" (the app's WebSocket) or "stream" (Gradio's stream, its fallback)
     camera_frames: int  # camera frames presented in #webcam-input
     shown: int  # new annotated frames displayed in #webcam-output
     latencies_ms: tuple[float, ...]  # per shown frame: displayed minus presented by the camera
@@ -175,6 +199,7 @@ class LiveFigures:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "channel": self.channel,
             "seconds": round(self.seconds, 2),
             "fps": round(self.fps, 2),
             "camera_frames": self.camera_frames,
@@ -188,7 +213,9 @@ class LiveFigures:
         }
 
 
-def figures(inputs: list[list[float]], outputs: list[list[float]], start: float, end: float) -> LiveFigures:
+def figures(
+    inputs: list[list[float]], outputs: list[list[float]], start: float, end: float, channel: str = "live"
+) -> LiveFigures:
     """Frames/s and latency over [start, end] (page milliseconds) from the recorded (index, time) pairs:
     each displayed result is matched with the latest presentation of the same camera frame before it."""
     presented: dict[int, list[float]] = {}
@@ -206,11 +233,12 @@ def figures(inputs: list[list[float]], outputs: list[list[float]], start: float,
         if before:
             shown += 1
             latencies.append(t - max(before))
-    return LiveFigures((end - start) / 1000, camera, shown, tuple(latencies))
+    return LiveFigures((end - start) / 1000, channel, camera, shown, tuple(latencies))
 
 
 def start_webcam(page: Any, url: str, exercise: str | None = None) -> None:
-    """Open the app's Webcam tab in ``page`` and start streaming (the ``#webcam-start`` control)."""
+    """Open the app's Webcam tab in ``page`` and start streaming (the ``#webcam-start`` control: the live
+    channel, or Gradio's stream where it cannot connect)."""
     page.goto(url)
     if exercise is not None:
         title = next((e.title["en"] for e in load_catalog().exercises if e.id == exercise), None)
@@ -224,17 +252,9 @@ def start_webcam(page: Any, url: str, exercise: str | None = None) -> None:
     page.locator("#webcam-output img").wait_for()
 
 
-def measure(
-    url: str,
-    camera: Path,
-    *,
-    sessions: int = 1,
-    warmup_s: float = 5.0,
-    seconds: float = 30.0,
-    exercise: str | None = None,
-) -> list[LiveFigures]:
-    """Open ``sessions`` browser tabs on the Webcam tab fed by ``camera``, let them warm up, then
-    measure each over ``seconds``."""
+@contextmanager
+def camera_browser(camera: Path) -> Iterator[Any]:
+    """A headless Chromium whose webcam plays ``camera`` (a ``.y4m`` file); closed on leaving."""
     from playwright.sync_api import sync_playwright  # a test/benchmark dependency, not the app's
 
     if not CHROMIUM.exists():
@@ -246,22 +266,36 @@ def measure(
             args=[*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={camera}"],
         )
         try:
-            pages = []
-            for _ in range(sessions):
-                page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                page.set_default_timeout(120_000)
-                start_webcam(page, url, exercise)
-                page.evaluate(WATCH_JS, [CODE_BITS, BLOCK])
-                pages.append(page)
-            pages[0].wait_for_timeout(warmup_s * 1000)
-            starts = [page.evaluate("performance.now()") for page in pages]
-            pages[0].wait_for_timeout(seconds * 1000)
-            results = []
-            for page, start in zip(pages, starts, strict=True):
-                live = page.evaluate(
-                    "({inputs: window.__live.inputs, outputs: window.__live.outputs, now: performance.now()})"
-                )
-                results.append(figures(live["inputs"], live["outputs"], start, live["now"]))
-            return results
+            yield browser
         finally:
             browser.close()
+
+
+def measure(
+    url: str,
+    camera: Path,
+    *,
+    sessions: int = 1,
+    warmup_s: float = 5.0,
+    seconds: float = 30.0,
+    exercise: str | None = None,
+) -> list[LiveFigures]:
+    """Open ``sessions`` browser tabs on the Webcam tab fed by ``camera``, let them warm up, then
+    measure each over ``seconds``."""
+    with camera_browser(camera) as browser:
+        pages = []
+        for _ in range(sessions):
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(120_000)
+            start_webcam(page, url, exercise)
+            page.evaluate(WATCH_JS, [CODE_BITS, BLOCK])
+            pages.append(page)
+        pages[0].wait_for_timeout(warmup_s * 1000)
+        starts = [page.evaluate("performance.now()") for page in pages]
+        pages[0].wait_for_timeout(seconds * 1000)
+        results = []
+        for page, start in zip(pages, starts, strict=True):
+            live = page.evaluate(CHANNEL_JS)
+            channel = "live" if live["live"] else "stream"
+            results.append(figures(live["inputs"], live["outputs"], start, live["now"], channel))
+        return results

@@ -1,6 +1,7 @@
 """``bench`` (one image, per stage, optionally against the PaddleDetection-style baseline),
-``bench-video`` (throughput per stage, keypoint jitter and lag) and ``bench-webcam`` (frames/s and latency
-in a browser); the work is in ``pose_demo.bench``."""
+``bench-video`` (throughput per stage, keypoint jitter and lag), ``bench-webcam`` (frames/s and latency
+in a browser) and ``bench-compare`` (comparing two clips, beyond encoding); the work is in
+``pose_demo.bench``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.bench.compare import bench_compare
 from pose_demo.bench.draw import bench_draw
 from pose_demo.bench.image import bench_image, load_baseline
 from pose_demo.bench.served import served_app
@@ -29,7 +32,7 @@ from pose_demo.cli.common import (
 )
 from pose_demo.cli.video import THREADS
 from pose_demo.models.registry import base_model
-from pose_demo.video import check_video
+from pose_demo.video import VideoOptions, check_video
 
 
 def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
@@ -73,7 +76,9 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
         help="frames/s and latency a webcam user gets: the app in Chromium with a video as its camera",
         description=WEBCAM_HOW,
     )
-    p.add_argument("video", help="the clip the fake camera plays (looped; scaled and padded to --size)")
+    p.add_argument(
+        "video", help="the clip the fake camera plays (looped; scaled and padded to --size), or a photo, held"
+    )
     p.add_argument("--url", help="an app already running (default: start python demo_app.py here)")
     p.add_argument("--size", default="640x480", help="camera frame size WxH (default 640x480)")
     p.add_argument("--fps", type=positive(int), default=15, help="camera frames per second (default 15)")
@@ -83,6 +88,20 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     p.add_argument("--exercise", help="count this exercise's repetitions (an id of the Exercise setting)")
     p.add_argument("--json", help="write the figures here")
     p.set_defaults(func=cmd_bench_webcam)
+
+    p = subparsers.add_parser(
+        "bench-compare",
+        help="seconds to compare two clips: alignment and side-by-side video once analysed (with and "
+        "without encoding), and from scratch against the Video tab's work",
+    )
+    p.add_argument("reference", help="the reference clip")
+    p.add_argument("athlete", help="the athlete's clip")
+    p.add_argument("--mirror", action="store_true", help="the athlete is filmed mirrored")
+    p.add_argument("--rounds", type=positive(int), default=3, help="alternated rounds (default 3)")
+    p.add_argument("--no-video-tab", action="store_true", help="skip the Video tab's work (from scratch)")
+    p.add_argument("--json", help="write the figures here")
+    add_model_args(p)
+    p.set_defaults(func=cmd_bench_compare)
 
     p = subparsers.add_parser(
         "bench-draw", help="ms per frame that labels add to drawing (1280x720, 3 persons, each language)"
@@ -133,6 +152,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"PaddleDetection-style baseline: {report['baseline_ms']:.1f} ms "
             f"(model {report['baseline_model_ms']:.1f} ms); predict is {report['speedup']:.2f}x faster"
         )
+    return 0
+
+
+def cmd_bench_compare(args: argparse.Namespace) -> int:
+    options = VideoOptions(AnalysisOptions(focus="largest"))  # as the compare command and the Compare tab
+    for path in (args.reference, args.athlete):
+        check_video(path, options.max_duration_s)
+    report = bench_compare(
+        model_from_args(args),
+        Path(args.reference),
+        Path(args.athlete),
+        options,
+        args.mirror,
+        args.rounds,
+        not args.no_video_tab,
+    )
+    _save(report, args.json)
+    analysed, scratch = report["analysed_s"], report["from_scratch_s"]
+    print(
+        f"{report['frames']} athlete frames, once analysed (median of {report['rounds']}): alignment and "
+        f"side-by-side frames {analysed['align_and_render_beyond_encoding']['median']:.2f} s beyond "
+        f"encoding; with H.264 {analysed['align']['median'] + analysed['render']['median']:.2f} s"
+    )
+    if "ratio" in scratch:
+        print(
+            f"from scratch: analysing both {scratch['analyse_both']:.1f} s, the Video tab's work on both "
+            f"{scratch['video_tab_both']:.1f} s ({scratch['ratio']:.2f}x)"
+        )
+    print(f"CPU: {report['cpu'].get('model', '?')} ({', '.join(report['cpu'].get('flags', []))})")
     return 0
 
 

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -255,13 +255,14 @@ class RenderTimes:
 
 def write_side_by_side(
     comparison: Comparison,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None,
     overlay: bool = False,
     progress: Progress | None = None,
     language: str = "en",
 ) -> RenderTimes:
     """The side-by-side H.264 video of two compared clips, one frame per athlete frame, at the athlete's
-    rate, labelled in ``language``; returns where the time went."""
+    rate, labelled in ``language``; returns where the time went. ``path`` None: the frames are decoded,
+    drawn and composed but not encoded (``bench-compare``: what rendering costs beyond encoding)."""
     ref, ath = comparison.reference, comparison.athlete
     ref_for = aligned_reference(comparison)
     grades = limb_grades(ref.keypoints[ref_for], ath.keypoints, comparison.mirror, comparison.tolerance)
@@ -274,7 +275,7 @@ def write_side_by_side(
     with (
         closing(ref_frames),
         closing(ath_frames),
-        H264Writer(path, size, rate) as writer,
+        H264Writer(path, size, rate) if path is not None else nullcontext() as writer,
         ThreadPoolExecutor(1) as ref_reader,
         ThreadPoolExecutor(1) as ath_reader,
         ThreadPoolExecutor(1) as encoder,
@@ -306,7 +307,8 @@ def write_side_by_side(
                 )
             draw_cpu += time.thread_time() - cpu
             with timer.stage("encode"):
-                encoding.submit(writer.write, frame)
+                if writer is not None:
+                    encoding.submit(writer.write, frame)
             if progress is not None:
                 progress(a + 1, len(ref_for))
         with timer.stage("encode"):

@@ -1,0 +1,282 @@
+"""The live webcam: camera frames over a WebSocket as JPEG, annotated frames back the same way.
+
+Gradio's own stream (``PoseApp.webcam_frame``) sends a frame only once the last result is back, through
+its queue, and the result as a file the page then downloads: about 10 frames/s on a 2-vCPU machine for
+30 ms of analysis. Here the page (``live.js``) sends each camera frame as it comes, with up to
+``MAX_IN_FLIGHT`` waiting for their results, and the server analyses the newest one it has: frames that
+come while one is analysed replace each other (dropped, never queued), so the delay cannot grow.
+
+A session starts with a Gradio event (``start``: the settings are checked and a one-time ticket made);
+the page then opens ``/live-webcam/{ticket}``. The table and figures come through a Gradio timer
+(``words``). Where the WebSocket cannot connect, or the server has ``MAX_SESSIONS`` already, the page
+falls back to Gradio's stream. A session ends when its page closes the socket (tab closed, stopped), at
+``WEBCAM_TIME_LIMIT_S``, or on a bad frame; its ticket, tracks and history are dropped then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import secrets
+import struct
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import gradio as gr
+import numpy as np
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from pose_demo.app.handlers import LiveSession, PoseApp, user_errors
+from pose_demo.app.language import language
+from pose_demo.app.views import live_figures, verdict_table
+from pose_demo.i18n import Message, UserError, translate
+from pose_demo.image_input import decode_image
+from pose_demo.results import FrameResult
+
+log = logging.getLogger(__name__)
+
+PATH = "live-webcam"  # the socket's path: /live-webcam/{ticket}
+MAX_SESSIONS = 4  # live sessions at once; more fall back to Gradio's stream (its own queue)
+MAX_IN_FLIGHT = 2  # frames the page sends before it has their results (live.js)
+TICKET_TTL_S = 30.0  # a ticket not used within this is dropped
+MAX_FRAME_BYTES = 2_000_000  # a camera frame as JPEG
+MAX_FRAME_PIXELS = 1920 * 1080
+MAX_TEXT_BYTES = 1000  # the page's figures message
+JPEG_QUALITY = 80
+HEADER = struct.Struct("<I")  # each frame's number, before its JPEG, both ways
+SCRIPT = Path(__file__).with_name("live.js")
+
+
+@dataclass
+class ClientFigures:
+    """What the page measures and reports every second: frames shown per second, median latency from
+    the camera to the screen (ms), and camera frames it did not send (too many in flight)."""
+
+    shown_fps: float = 0.0
+    latency_ms: float = math.nan
+    skipped: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> ClientFigures:
+        """The page's JSON message; UserError for anything else."""
+        try:
+            data = json.loads(text)
+            values = (float(data["fps"]), float(data["latency_ms"]), int(data["skipped"]))
+        except (ValueError, TypeError, KeyError) as e:
+            raise UserError("error.live.message") from e
+        if not all(math.isfinite(v) and 0 <= v < 1e9 for v in values):
+            raise UserError("error.live.message")
+        return cls(*values)
+
+
+@dataclass
+class Ticket:
+    """One live session: its stream, what the page reports, and the latest result for the table."""
+
+    session: LiveSession
+    language: str
+    created: float
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the stream: frames vs settings
+    connected: bool = False
+    result: FrameResult | None = None
+    dropped: int = 0  # frames replaced by a newer one before they were analysed
+    client: ClientFigures = field(default_factory=ClientFigures)
+
+
+class LiveWebcam:
+    """The live sessions of one app: Gradio events (``start``, ``update``, ``words``, ``reset``) and the
+    WebSocket (``routes``)."""
+
+    def __init__(
+        self,
+        app: PoseApp,
+        time_limit_s: float,
+        max_sessions: int = MAX_SESSIONS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.time_limit_s = time_limit_s
+        self.max_sessions = max_sessions
+        self.clock = clock
+        self.tickets: dict[str, Ticket] = {}
+        self._lock = threading.Lock()
+        self._workers = ThreadPoolExecutor(max_sessions, thread_name_prefix="live-webcam")
+
+    def routes(self) -> list[WebSocketRoute]:
+        return [WebSocketRoute(f"/{PATH}/{{ticket}}", self.serve)]
+
+    # ------------------------------------------------------------------ Gradio events
+
+    def start(
+        self, request: gr.Request | None = None, *, rule_file: str | None = None, **settings: Any
+    ) -> tuple[str, gr.Timer]:
+        """The start button: a ticket for a new live session with these settings and the table's timer
+        started, or "" when the server has ``max_sessions`` live already (the page then uses Gradio's
+        stream, which sends its own table)."""
+        lang = language(request)
+        with user_errors("webcam", lang):
+            session = self.app.webcam_session(None, lang, rule_file=rule_file, **settings)
+        now = self.clock()
+        with self._lock:
+            expired = now - TICKET_TTL_S
+            for key in [k for k, t in self.tickets.items() if not t.connected and t.created < expired]:
+                del self.tickets[key]
+            if len(self.tickets) >= self.max_sessions:
+                log.info("Live webcam: %d sessions already, this one uses Gradio's stream", len(self.tickets))
+                return "", gr.Timer(active=False)
+            ticket = secrets.token_urlsafe(24)
+            self.tickets[ticket] = Ticket(session, lang, now)
+        return ticket, gr.Timer(active=True)
+
+    def update(
+        self, ticket: str, request: gr.Request | None = None, *, rule_file: str | None = None, **settings: Any
+    ) -> None:
+        """A setting changed: a live session follows it (new tracks when the analysis changed)."""
+        live = self.tickets.get(ticket)
+        if live is None:
+            return
+        lang = language(request)
+        with user_errors("webcam", lang), live.lock:
+            live.session = self.app.webcam_session(live.session, lang, rule_file=rule_file, **settings)
+            live.language = lang
+
+    def words(self, ticket: str, request: gr.Request | None = None) -> tuple[Any, Any, Any]:
+        """The timer: the verdict table of the latest frame and the live figures; the timer stops once
+        the session has ended."""
+        live = self.tickets.get(ticket)
+        if live is None:
+            return gr.skip(), gr.skip(), gr.Timer(active=False)
+        if live.result is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        lang = language(request)
+        return verdict_table(live.result, lang), self.figures(live, lang), gr.skip()
+
+    def figures(self, live: Ticket, lang: str) -> str:
+        client = live.client
+        if client.shown_fps == 0 or not math.isfinite(client.latency_ms):
+            return live_figures(live.session.meter, lang)
+        return translate(
+            "ui.webcam.live_figures",
+            lang,
+            fps=f"{client.shown_fps:.1f}",
+            latency=f"{client.latency_ms:.0f}",
+            dropped=client.skipped + live.dropped,
+            work=f"{live.session.meter.work_ms:.0f}",
+        )
+
+    def reset(self, ticket: str, session: LiveSession | None, request: gr.Request | None = None) -> None:
+        """The reset button, for the live session, or else Gradio's stream's."""
+        live = self.tickets.get(ticket)
+        self.app.reset_webcam_counts(live.session if live is not None else session, request)
+
+    # ------------------------------------------------------------------ the socket
+
+    async def serve(self, websocket: WebSocket) -> None:
+        """One live session: frames in, annotated frames out, until the page goes or the time is up."""
+        ticket = websocket.path_params["ticket"]
+        with self._lock:
+            live = self.tickets.get(ticket)
+            if live is not None and not live.connected:
+                live.connected = True
+            else:
+                live = None
+        if live is None:  # unknown, expired or already used: refused before the handshake
+            await websocket.close(code=1008)
+            return
+        await websocket.accept()
+        log.info("Live webcam session started")
+        try:
+            await asyncio.wait_for(self._exchange(websocket, live), self.time_limit_s)
+        except TimeoutError:
+            minutes = round(self.time_limit_s / 60)
+            await self._end(websocket, live, translate("ui.webcam.time_up", live.language, minutes=minutes))
+        except UserError as e:
+            log.info("Live webcam: %s", e)
+            await self._end(websocket, live, e.text(live.language))
+        except (WebSocketDisconnect, OSError):  # the page went (OSError: uvicorn's ClientDisconnected)
+            pass
+        except Exception:
+            log.exception("Live webcam failed")
+            text = translate("ui.error.unexpected", live.language, task=Message("ui.task.webcam"))
+            await self._end(websocket, live, text)
+        finally:
+            with self._lock:
+                self.tickets.pop(ticket, None)
+            log.info("Webcam session ended: its tracks and rule history are dropped")
+
+    async def _exchange(self, websocket: WebSocket, live: Ticket) -> None:
+        """Receives into a one-frame slot (a newer frame replaces a waiting one) while the newest is
+        analysed in a worker thread and sent back."""
+        slot: list[bytes] = []
+        ready = asyncio.Event()
+        gone = asyncio.Event()
+
+        async def receive() -> None:
+            try:
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    if message.get("bytes") is not None:
+                        data = message["bytes"]
+                        if not HEADER.size < len(data) <= MAX_FRAME_BYTES:
+                            raise UserError("error.live.frame")
+                        if slot:
+                            live.dropped += 1
+                        slot[:] = [data]
+                        ready.set()
+                    elif message.get("text") is not None:
+                        if len(message["text"]) > MAX_TEXT_BYTES:
+                            raise UserError("error.live.message")
+                        live.client = ClientFigures.parse(message["text"])
+            finally:
+                gone.set()
+                ready.set()
+
+        receiver = asyncio.create_task(receive())
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await ready.wait()
+                ready.clear()
+                if gone.is_set():
+                    break
+                data = slot.pop()
+                reply = await loop.run_in_executor(self._workers, self._analyse, live, data)
+                await websocket.send_bytes(reply)
+        finally:
+            receiver.cancel()
+            if receiver.done() and not receiver.cancelled() and receiver.exception() is not None:
+                raise receiver.exception()  # type: ignore[misc]
+
+    def _analyse(self, live: Ticket, data: bytes) -> bytes:
+        """One frame (its number, then JPEG) analysed and drawn: its number, then the annotated JPEG."""
+        (number,) = HEADER.unpack_from(data)
+        image = decode_image(data[HEADER.size :], MAX_FRAME_PIXELS)
+        with live.lock:
+            annotated, live.result = live.session.process(image, self.clock())
+        ok, jpeg = cv2.imencode(".jpg", annotated, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise UserError("error.live.frame")
+        return HEADER.pack(number) + np.asarray(jpeg).tobytes()
+
+    async def _end(self, websocket: WebSocket, live: Ticket, text: str) -> None:
+        """Tells the page why its session ends, then closes."""
+        try:
+            await websocket.send_text(json.dumps({"end": text}, ensure_ascii=False))
+            await websocket.close(code=1000)
+        except (WebSocketDisconnect, RuntimeError):  # the page went first
+            pass
+
+    def script(self) -> str:
+        """The page's side (for ``gr.HTML(js_on_load=...)``), with its settings filled in."""
+        return SCRIPT.read_text(encoding="utf-8").replace("__MAX_IN_FLIGHT__", str(MAX_IN_FLIGHT))
