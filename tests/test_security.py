@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from pose_demo.app.handlers import PoseApp
 from pose_demo.app.uploads import NAME_MAX_BYTES, NOT_UPLOADED, UploadFolders, upload_name, upload_path
@@ -279,3 +281,21 @@ def test_a_264_byte_chinese_file_name_gets_a_short_output_name(live: LiveApp) ->
     event, outputs = call(live.url, "predict_video", clip)
     assert event == "complete", outputs
     assert Path(outputs[0]["path"]).name.endswith("_pose.mp4")
+
+
+# ---------------------------------------------------------------- the live webcam's socket
+
+
+@pytest.mark.parametrize(
+    "ticket", ["guessed", "A" * 32, "..%2F..%2Fgradio_api%2Finfo", "%00", "' OR 1=1 --", "x" * 5000]
+)
+def test_the_live_webcam_socket_refuses_anyone_without_a_ticket(live: LiveApp, ticket: str) -> None:
+    """Only a page that pressed start has a ticket (a private event); a guessed one is refused before the
+    WebSocket handshake completes, and the app is untouched."""
+    url = live.url.replace("http://", "ws://").rstrip("/") + "/live-webcam/" + ticket
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, open_timeout=30).close()
+    assert refused.value.response.status_code in (400, 403, 404, 414)
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        names = http.get("/gradio_api/info").raise_for_status().json()["named_endpoints"]
+    assert not [name for name in names if "live" in name or "start" in name]  # no ticket through the API
