@@ -28,7 +28,7 @@ from PIL import Image
 
 from pose_demo import UniModel, load_image
 from pose_demo.app.examples import load_manifest, resolve_examples
-from pose_demo.app.handlers import LiveSession, PoseApp, bgr_to_rgb
+from pose_demo.app.handlers import WEBCAM_THREADS, LiveSession, PoseApp, bgr_to_rgb
 from pose_demo.app.language import ui
 from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
@@ -156,7 +156,7 @@ def test_loaded_models_load_each_pair_once_under_concurrent_calls() -> None:
     with ThreadPoolExecutor(4) as pool:
         models = list(pool.map(get, range(4)))
     assert all(m is models[0] for m in models)
-    assert loaded.loaded == [("picodet_s_192_lcnet_pedestrian", "tinypose_128x96")]
+    assert loaded.loaded == [("picodet_s_192_lcnet_pedestrian", "tinypose_128x96", 0)]
 
 
 def test_examples_manifest_matches_the_shared_files(tmp_path: Path) -> None:
@@ -397,7 +397,7 @@ def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
     image, table, _, _ = pose_app.webcam_frame(frame, None, **settings)
     s = pose_app.settings(**settings)
     frame_bgr = np.ascontiguousarray(frame[..., ::-1])
-    fresh = PoseStream(pose_app.models.get(*s.models), s.analysis_options(pose_app.catalog))
+    fresh = PoseStream(pose_app.models.get(*s.models, WEBCAM_THREADS), s.analysis_options(pose_app.catalog))
     result = fresh.analyse(frame_bgr, 0.0)
     assert len(result) == 1 and set(table["track"]) == {result.persons[0].track_id}
     assert np.array_equal(image, bgr_to_rgb(draw_result(frame_bgr, result, s.draw_options())))

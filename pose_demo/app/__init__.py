@@ -14,7 +14,7 @@ from types import FrameType
 import gradio as gr
 
 from pose_demo.app.examples import resolve_examples
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.handlers import WEBCAM_THREADS, PoseApp
 from pose_demo.app.language import translations
 from pose_demo.app.layout import WEBCAM_TIME_LIMIT_S, build_demo
 from pose_demo.app.live import LiveWebcam
@@ -74,6 +74,7 @@ def create_studio(model_dir: str | os.PathLike[str] | None = None) -> Studio:
     app = PoseApp(models, OutputFolders(), RuleSet.load("default"))
     resolve_models(app.settings().models, model_dir=model_dir)  # all that are missing, said at once
     app.models.get(*app.settings().models)
+    app.models.get(*app.settings().models, WEBCAM_THREADS)  # the webcam's (one inference thread)
     live = LiveWebcam(app, WEBCAM_TIME_LIMIT_S)
     demo = build_demo(app, resolve_examples("image"), resolve_examples("video"), live)
     return Studio(demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2), live)

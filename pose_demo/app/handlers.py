@@ -72,6 +72,10 @@ log = logging.getLogger(__name__)
 # changing 15 times a second cannot be read, and each update costs the browser (the page's translation
 # walks every cell): on a 2-vCPU machine sending them with every frame cost about 1 frame/s of 8.
 WEBCAM_WORDS_EVERY_S = 0.5
+# A webcam frame's models run on one thread: two threads per inference took 38 ms of CPU per 640x480
+# frame against 25 ms on one (OpenVINO's workers spin while they wait) for 2 ms less wall time, and the
+# other sessions (and, on a laptop, the browser) need those cores.
+WEBCAM_THREADS = 1
 
 
 @contextmanager
@@ -316,7 +320,7 @@ class PoseApp:
         s = self.settings(rule_file=rule_file, lang=lang, **settings)
         key = (s.models, s.analysis_options(self.catalog))
         if session is None or session.key != key:
-            session = LiveSession(key, PoseStream(self.models.get(*s.models), key[1]))
+            session = LiveSession(key, PoseStream(self.models.get(*s.models, WEBCAM_THREADS), key[1]))
         session.stream.draw_options = s.draw_options(lang)
         return session
 

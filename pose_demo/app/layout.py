@@ -441,8 +441,10 @@ def webcam_tab(
     words.tick(
         live.words, inputs=[ticket], outputs=[table, figures, words], queue=False, api_visibility="private"
     )
+    # A live session follows the settings panel (the session's taught classifiers, a gr.State, are read
+    # when it starts: Gradio cannot watch that state for changes).
     gr.on(
-        [component.change for component in webcam_settings.values()],
+        [c.change for c in webcam_settings.values() if not isinstance(c, gr.State)],
         live.update,
         inputs=[ticket],
         inputs_kwargs=webcam_settings,

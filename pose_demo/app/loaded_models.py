@@ -1,4 +1,4 @@
-"""The models the app has loaded: each (detector, keypoint model) pair loaded once, shared by all sessions."""
+"""The models the app has loaded: each (detector, keypoint model, threads) loaded once, for all sessions."""
 
 from __future__ import annotations
 
@@ -12,25 +12,26 @@ class LoadedModels:
     """Loads a model pair on first use and keeps it; safe to call from many threads at once.
 
     A pair is loaded by one thread only; others asking for it meanwhile wait for that load. Pairs
-    already loaded are returned without waiting for a load of another pair.
+    already loaded are returned without waiting for a load of another pair. ``threads``: inference threads
+    per request (0: OpenVINO's choice, all cores), a pair loaded apart for each value asked.
     """
 
     def __init__(self, model_dir: str | os.PathLike[str] | None = None) -> None:
         self.model_dir = model_dir
-        self._models: dict[tuple[str, str], UniModel] = {}
+        self._models: dict[tuple[str, str, int], UniModel] = {}
         self._lock = threading.Lock()
 
-    def get(self, detector: str, keypoint_model: str) -> UniModel:
-        key = (detector, keypoint_model)
+    def get(self, detector: str, keypoint_model: str, threads: int = 0) -> UniModel:
+        key = (detector, keypoint_model, threads)
         model = self._models.get(key)
         if model is None:
             with self._lock:
                 model = self._models.get(key)
                 if model is None:
-                    model = UniModel(detector, keypoint_model, model_dir=self.model_dir)
+                    model = UniModel(detector, keypoint_model, model_dir=self.model_dir, threads=threads)
                     self._models[key] = model
         return model
 
     @property
-    def loaded(self) -> list[tuple[str, str]]:
+    def loaded(self) -> list[tuple[str, str, int]]:
         return list(self._models)
