@@ -107,3 +107,8 @@ def test_without_the_live_channel_the_start_button_streams_through_gradio(app_ur
         page.wait_for_function(
             "(src) => document.querySelector('#webcam-output img').src !== src", arg=first
         )  # new annotated frames keep coming
+        page.locator("#webcam-stop").click()  # stops Gradio's stream too
+        page.wait_for_timeout(2000)
+        stopped = output.locator("img").get_attribute("src")
+        page.wait_for_timeout(2000)
+        assert output.locator("img").get_attribute("src") == stopped

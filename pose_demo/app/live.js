@@ -56,7 +56,13 @@ const connect = (ticket) => new Promise((resolve) => {
   socket.onerror = socket.onclose = () => { clearTimeout(timer); resolve(null); };
 });
 
-const stop = () => {
+// Gradio's stream, when it is the one running: its record button shows a square while recording.
+const stopFallback = () => {
+  const record = document.querySelector('#webcam-input button.capture-button');
+  if (record && !record.querySelector('svg.feather-circle')) record.click();
+};
+
+const end = () => {
   if (!live) return;
   const session = live;
   live = null;
@@ -66,6 +72,9 @@ const stop = () => {
   video.srcObject = null;
   ids(false);
 };
+
+// The Stop button: the live session, or else Gradio's stream.
+const stop = () => (live ? end() : stopFallback());
 
 const send = (session, now) => {
   if (live !== session || session.socket.readyState !== WebSocket.OPEN) return;
@@ -112,7 +121,7 @@ const report = (session) => {
 };
 
 const start = async (ticket) => {
-  stop();
+  end();
   note.textContent = '';
   if (!ticket || !window.WebSocket || !navigator.mediaDevices?.getUserMedia
       || !('requestVideoFrameCallback' in HTMLVideoElement.prototype)) return fallback();
@@ -140,7 +149,7 @@ const start = async (ticket) => {
   };
   socket.onclose = () => {
     if (live !== session) return;
-    stop();
+    end();
     if (!session.shownUrl && !note.textContent) fallback();  // dropped before any result: not live here
   };
   session.reporter = setInterval(() => report(session), REPORT_MS);
