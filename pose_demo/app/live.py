@@ -158,20 +158,9 @@ class LiveWebcam:
         if live.result is None:
             return gr.skip(), gr.skip(), gr.skip()
         lang = language(request)
-        return verdict_table(live.result, lang), self.figures(live, lang), gr.skip()
-
-    def figures(self, live: Ticket, lang: str) -> str:
-        client = live.client
-        if client.shown_fps == 0 or not math.isfinite(client.latency_ms):
-            return live_figures(live.session.meter, lang)
-        return translate(
-            "ui.webcam.live_figures",
-            lang,
-            fps=f"{client.shown_fps:.1f}",
-            latency=f"{client.latency_ms:.0f}",
-            dropped=client.skipped + live.dropped,
-            work=f"{live.session.meter.work_ms:.0f}",
-        )
+        c = live.client
+        figures = live_figures(live.session.meter, lang, c.shown_fps, c.latency_ms, c.skipped + live.dropped)
+        return verdict_table(live.result, lang), figures, gr.skip()
 
     def reset(self, ticket: str, session: LiveSession | None, request: gr.Request | None = None) -> None:
         """The reset button, for the live session, or else Gradio's stream's."""

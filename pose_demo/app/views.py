@@ -3,6 +3,7 @@ numbered."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -296,8 +297,24 @@ def reps_summary(persons: Sequence[PersonReps], language: str = "en") -> str:
     )
 
 
-def live_figures(meter: RateMeter, language: str = "en") -> str:
-    """The webcam's live figures, as its user sees them under the result."""
+def live_figures(
+    meter: RateMeter,
+    language: str = "en",
+    shown_fps: float = 0.0,
+    latency_ms: float = math.nan,
+    dropped: int = 0,
+) -> str:
+    """The webcam's live figures, as its user sees them under the result: the server's (``meter``), with
+    what the page measured once it has (the live channel: frames/s shown, median latency, dropped)."""
+    if shown_fps > 0 and math.isfinite(latency_ms):
+        return translate(
+            "ui.webcam.live_figures",
+            language,
+            fps=f"{shown_fps:.1f}",
+            latency=f"{latency_ms:.0f}",
+            dropped=dropped,
+            work=f"{meter.work_ms:.0f}",
+        )
     if meter.fps == 0:
         return translate("ui.webcam.starting", language)
     return translate("ui.webcam.figures", language, fps=f"{meter.fps:.1f}", work=f"{meter.work_ms:.0f}")

@@ -110,6 +110,7 @@ def _frames(source: Path, width: int, height: int, fps: int) -> Iterator[bytes]:
         top, left = (height - shown.shape[0]) // 2, (width - shown.shape[1]) // 2
         frame[top : top + shown.shape[0], left : left + shown.shape[1]] = shown[..., ::-1]
         yield from itertools.repeat(frame.tobytes())
+        return
     scale = (
         f"fps={fps},scale={width}:{height}:force_original_aspect_ratio=decrease,"
         f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2"
