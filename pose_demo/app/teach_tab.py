@@ -45,6 +45,7 @@ from pose_demo.learn.examples import (
 )
 from pose_demo.rules.schema import Rule, parse_rules
 from pose_demo.video import VideoOptions, check_video, process_video
+from pose_demo.video.io import frame_at
 
 if TYPE_CHECKING:
     from pose_demo.learn.train import TrainReport  # imported where used: XGBoost takes seconds to load
@@ -200,29 +201,21 @@ class Teacher:
     def _frames(self, video: Upload, ranges: list[LabelRange], lang: str) -> list[tuple[str, str]]:
         """A few frames of each class's ranges, as JPEG files with captions in ``lang``."""
         source = upload_path(video, translate("ui.teach.the_video", lang), self.app.uploads, lang)
-        capture = cv2.VideoCapture(str(source))
+        info = check_video(source, MAX_VIDEO_S)  # the Video tab's checks: a container, its size and length
         folder = self.app.outputs.new()
         gallery = []
-        try:
-            for label in dict.fromkeys(r.label for r in ranges):
-                moments = sorted(
-                    {t for r in ranges if r.label == label for t in (r.start, (r.start + r.end) / 2, r.end)}
-                )
-                step = max(1, math.ceil(len(moments) / PREVIEW_PER_CLASS))
-                for time_s in moments[::step][:PREVIEW_PER_CLASS]:
-                    capture.set(cv2.CAP_PROP_POS_MSEC, time_s * 1000)
-                    ok, frame = capture.read()
-                    if not ok:
-                        continue
-                    scale = PREVIEW_HEIGHT / frame.shape[0]
-                    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                    path = folder / f"{len(gallery):02d}.jpg"
-                    cv2.imwrite(str(path), small, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                    gallery.append(
-                        (str(path), translate("ui.teach.frame_at", lang, label=label, time=time_s))
-                    )
-        finally:
-            capture.release()
+        for label in dict.fromkeys(r.label for r in ranges):
+            moments = sorted(
+                {t for r in ranges if r.label == label for t in (r.start, (r.start + r.end) / 2, r.end)}
+            )
+            step = max(1, math.ceil(len(moments) / PREVIEW_PER_CLASS))
+            for time_s in moments[::step][:PREVIEW_PER_CLASS]:
+                frame = frame_at(info, time_s, PREVIEW_HEIGHT)
+                if frame is None:
+                    continue
+                path = folder / f"{len(gallery):02d}.jpg"
+                cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+                gallery.append((str(path), translate("ui.teach.frame_at", lang, label=label, time=time_s)))
         return gallery
 
     def preview(self, video: Upload, ranges: Any, request: gr.Request | None = None) -> list[tuple[str, str]]:

@@ -9,13 +9,15 @@ Layout (every key required, no other key allowed)::
      "model": {...XGBoost's JSON model (Booster.save_raw("json"))...}}
 
 No pickle and no joblib anywhere: a file is read as bytes (at most ``MAX_FILE_BYTES``), decoded as UTF-8
-JSON, checked key by key, and only then given to XGBoost's JSON model loader, which reads data only.
+JSON, checked key by key and tree by tree (``xgboost_json``), and only then given to XGBoost's JSON model
+loader, which reads data only.
 Every refusal is a ``ClassifierFileError`` saying what is wrong with the file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import xgboost as xgb
 from pose_demo.i18n import Message
 from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.features import FEATURES
+from pose_demo.learn.xgboost_json import BadModel, check_model, whole
 
 FORMAT = "pose-demo-classifier"
 FORMAT_VERSION = 1
@@ -32,6 +35,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # a 200-tree depth-5 model is about 1 MB
 KEYS = ("format", "format_version", "features", "classes", "threshold", "training", "keypoints", "model")
 MAX_CLASSES = 50
 MAX_CLASS_NAME = 64
+log = logging.getLogger(__name__)
 
 
 class ClassifierFileError(LearnError):
@@ -125,22 +129,27 @@ def classifier_from_document(data: Any, name: str) -> Classifier:
     for key in ("training", "keypoints", "model"):
         if not isinstance(data[key], dict):
             raise refuse("error.learn.file.not_object", field=key)
-    booster = _booster(data["model"], refuse)
-    params = data["model"].get("learner", {}).get("learner_model_param", {})
-    n_features, n_class = int(params.get("num_feature", -1)), int(params.get("num_class", -1))
+    model = data["model"]
+    try:
+        params = model["learner"]["learner_model_param"]
+        n_features = whole(params["num_feature"], "num_feature", 0, 2**31)
+        n_class = whole(params["num_class"], "num_class", 0, 2**31)
+    except (KeyError, TypeError, BadModel):
+        raise refuse("error.learn.file.not_xgboost") from None
     if n_features != len(FEATURES.names):
         raise refuse("error.learn.file.n_features", found=n_features, expected=len(FEATURES.names))
     if n_class != (0 if len(classes) == 2 else len(classes)):
         raise refuse("error.learn.file.n_outputs", outputs=n_class, classes=len(classes))
+    try:  # before XGBoost sees it: XGBoost trusts the tree arrays it is given
+        check_model(model, len(FEATURES.names), len(classes))
+    except BadModel as e:
+        log.info("Refused classifier file %s: %s", Path(name).name, e)
+        raise refuse("error.learn.file.bad_trees") from None
+    booster = _booster(model, refuse)
     return Classifier(booster, tuple(classes), float(threshold), data["training"], data["keypoints"])
 
 
 def _booster(model: dict[str, Any], refuse: Any) -> xgb.Booster:
-    try:
-        params = model["learner"]["learner_model_param"]
-        int(params["num_feature"]), int(params["num_class"])
-    except (KeyError, TypeError, ValueError):
-        raise refuse("error.learn.file.not_xgboost") from None
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(json.dumps(model).encode("utf-8")))  # XGBoost's JSON reader: data only

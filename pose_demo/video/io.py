@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import imageio_ffmpeg
 import numpy as np
+from PIL import Image
 
 from pose_demo.i18n import UserError
 
@@ -32,6 +33,12 @@ X264_PRESET = "ultrafast"
 # Space for the image and webcam requests running beside one video; 8K would take a third of the memory
 # and minutes for a 60 s clip.
 MAX_SIZE = (3840, 2160)
+# The demuxers an upload may be opened with (ffmpeg's names: "mov" reads MP4/MOV/M4V/3GP, "matroska"
+# MKV/WebM, "mpeg" MPEG-PS, "asf" WMV, "gif" animated GIFs), decided by ffmpeg's probe of the content, not
+# by the file's name. Playlists and reference formats (HLS, concat/ffconcat, image sequences, tee, ...) are
+# not among them: they would make ffmpeg open the files or URLs named inside an upload. Only the ``file``
+# protocol is allowed, so that nothing inside a container can name a network or nested protocol either.
+CONTAINERS = ("mov", "matroska", "avi", "mpeg", "asf", "gif")
 
 
 class VideoInputError(UserError, ValueError):
@@ -75,21 +82,31 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def media_input(path: str | os.PathLike[str]) -> list[str]:
+    """ffmpeg's arguments that open ``path`` as a plain local file in one of ``CONTAINERS``."""
+    whitelists = ["-format_whitelist", ",".join(CONTAINERS), "-protocol_whitelist", "file"]
+    return [*whitelists, "-i", f"file:{Path(path).absolute()}"]
+
+
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read a video's properties from ``ffmpeg -i`` (counting its frames by a stream copy: no decoding)."""
+    """Read a video's properties from ``ffmpeg -i`` (counting its frames by a stream copy: no decoding).
+
+    Only the plain containers of ``CONTAINERS`` are read; anything else (a playlist or reference format
+    whatever its name, an unknown format) is refused as unreadable, a photo as a still image.
+    """
     path = Path(path)
     if not path.is_file():
         raise VideoInputError("error.video.no_file", path=path)
     if path.stat().st_size == 0:
         raise VideoInputError("error.video.empty")
     count = ["-map", "0:v:0?", "-c", "copy", "-f", "null", "-"]  # counts the frames, without decoding
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), *count]
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *media_input(path), *count]
     log = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300).stderr
     container = re.search(r"Input #0, ([\w,]+), from", log)
+    if container is None and _is_picture(path):
+        raise VideoInputError("error.video.still_image")
     if container is None:
         raise VideoInputError("error.video.unreadable")
-    if container.group(1) == "image2" or container.group(1).endswith("_pipe"):
-        raise VideoInputError("error.video.still_image")
     video = re.search(r"Stream #0:\d+.*?: Video: (\w+).*", log)
     audio = re.search(r"Stream #0:\d+.*?: Audio: (\w+)", log)
     counted = re.findall(r"frame=\s*(\d+)", log)
@@ -117,6 +134,15 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     return VideoInfo(
         str(path), width, height, fps, frames, seconds, rotation, video.group(1), audio and audio.group(1)
     )
+
+
+def _is_picture(path: Path) -> bool:
+    """Whether Pillow recognises the file as a picture (from its header only)."""
+    try:
+        with Image.open(path):
+            return True
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def _rotation(log: str) -> int:
@@ -147,7 +173,7 @@ def decode(
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "quiet"]
     cmd += ["-max_pixels", str(max_pixels)] if max_pixels is not None else []  # the decoder refuses more
-    cmd += ["-i", info.path, "-map", "0:v:0"]
+    cmd += [*media_input(info.path), "-map", "0:v:0"]
     cmd += ["-vf", f"fps={rate},scale={size[0]}:{size[1]}:flags=area"]
     cmd += ["-frames:v", str(max_frames)] if max_frames is not None else []
     cmd += ["-f", "rawvideo", "-pix_fmt", "bgr24", "-"]
@@ -159,6 +185,21 @@ def decode(
                 yield np.frombuffer(data, np.uint8).reshape(size[1], size[0], 3)
         finally:
             process.kill()
+
+
+def frame_at(info: VideoInfo, time_s: float, height: int) -> np.ndarray | None:
+    """The upright BGR frame shown at ``time_s`` seconds, scaled to ``height`` pixels high (even width),
+    or None past the end. Seeks the input, so that a frame late in a long file costs no more than one early.
+    """
+    size = even_size(info.width, info.height, height / info.height)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "quiet"]
+    cmd += ["-max_pixels", str(info.width * info.height), "-ss", f"{max(0.0, time_s):.3f}"]
+    cmd += [*media_input(info.path), "-map", "0:v:0", "-frames:v", "1"]
+    cmd += ["-vf", f"scale={size[0]}:{size[1]}:flags=area", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"]
+    data = subprocess.run(cmd, capture_output=True, timeout=60).stdout
+    if len(data) != size[0] * size[1] * 3:
+        return None
+    return np.frombuffer(data, np.uint8).reshape(size[1], size[0], 3)
 
 
 class H264Writer:
@@ -194,7 +235,7 @@ class H264Writer:
         cmd += ["-i", "-"]
         if audio_from is not None:
             cmd += ["-t", str(audio_seconds)] if audio_seconds is not None else []
-            cmd += ["-i", audio_from, "-map", "0:v", "-map", "1:a:0", "-c:a", "aac"]
+            cmd += [*media_input(audio_from), "-map", "0:v", "-map", "1:a:0", "-c:a", "aac"]
         cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
         cmd += ["-movflags", "+faststart", str(self.path)]
         self._process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
