@@ -27,21 +27,25 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from pose_demo import UniModel, load_image
+from pose_demo.app.core import PoseApp
 from pose_demo.app.examples import load_manifest, resolve_examples
-from pose_demo.app.handlers import WEBCAM_THREADS, LiveSession, PoseApp, bgr_to_rgb
+from pose_demo.app.image_tab import ImageTab
 from pose_demo.app.language import ui
 from pose_demo.app.layout import build_demo
+from pose_demo.app.live import WEBCAM_THREADS, LiveSession
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import DEFAULT_RULES, Settings, SettingsError
 from pose_demo.app.uploads import UploadFolders
+from pose_demo.app.video_tab import VideoTab
 from pose_demo.app.views import verdict_cell
+from pose_demo.app.webcam_tab import WebcamTab, bgr_to_rgb
 from pose_demo.bench.served import served_app
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
 from pose_demo.i18n import translate
-from pose_demo.results import Box, FrameResult, Person
-from pose_demo.rules import RuleSet, Verdict
+from pose_demo.results import Box, FrameResult, Person, Verdict
+from pose_demo.rules import RuleSet
 from pose_demo.stream import PoseStream
 from pose_demo.tracking import iou_matrix
 from pose_demo.video import probe
@@ -209,11 +213,12 @@ def test_examples_download_once_and_refuse_a_bad_hash(
 
 
 def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
-    annotated_path, result, analysis = pose_app.predict_image(str(WALKERS))
+    tab = ImageTab(pose_app)
+    annotated_path, result, analysis = tab.predict_image(str(WALKERS))
     assert Path(annotated_path).name == f"{WALKERS.stem}_pose.jpg"
     annotated = load_image(annotated_path)
     assert len(result["persons"]) == 3
-    summary, table, legend, json_path = pose_app.image_details(analysis)
+    summary, table, legend, json_path = tab.image_details(analysis)
     assert summary == "**3 persons** found."
     assert list(table["person"]) == [1, 2, 3]  # one row per person, one column per rule
     titles = [r.title["en"] for r in pose_app.catalog.select(DEFAULT_RULES).rules]
@@ -224,28 +229,29 @@ def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
     model.timer.enabled = True
     model.timer.reset()
     try:
-        bare = load_image(pose_app.redraw(analysis, show=[], thickness=2.0))
+        bare = load_image(tab.redraw(analysis, show=[], thickness=2.0))
         assert not model.timer.totals  # no model ran
     finally:
         model.timer.enabled = False
     assert bare.shape == annotated.shape
     assert not np.array_equal(bare, annotated)
-    assert np.array_equal(load_image(pose_app.redraw(analysis)), annotated)  # same options: same picture
+    assert np.array_equal(load_image(tab.redraw(analysis)), annotated)  # same options: same picture
     # Without "angles" and "rule labels", no verdict is drawn.
     persons = [replace(p, rules=[]) for p in analysis.result.persons]
     ruleless = replace(analysis, result=FrameResult(persons, analysis.result.image_size))
     assert analysis.result.persons[0].rules
     assert np.array_equal(
-        load_image(pose_app.redraw(analysis, show=["boxes"])),
-        load_image(pose_app.redraw(ruleless, show=["boxes"])),
+        load_image(tab.redraw(analysis, show=["boxes"])),
+        load_image(tab.redraw(ruleless, show=["boxes"])),
     )
 
 
 def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
-    video, frames_json, analysis = pose_app.predict_video(str(STREET))
+    tab = VideoTab(pose_app)
+    video, frames_json, analysis = tab.predict_video(str(STREET))
     assert Path(video).name == "mmpose_demo_street_5frames_pose.mp4"
     exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
-    summary, files, reps, verdicts, tracks, measurements, first_plot = pose_app.video_details(analysis)
+    summary, files, reps, verdicts, tracks, measurements, first_plot = tab.video_details(analysis)
     assert reps.empty and "Repetitions" not in summary  # no exercise asked for
     assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
     assert first_plot.axes[0].get_title(loc="left") == f"track #{tracks['value']}"
@@ -266,7 +272,7 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     # the frames where that track is absent or the measurement unknown; joint angles and tilts/leans get
     # axes of their own, and the legend lists only the measurements chosen.
     track = ids[-1]
-    figure = pose_app.angle_plot(analysis, track, ["left_knee_angle", "trunk_lean"])
+    figure = tab.angle_plot(analysis, track, ["left_knee_angle", "trunk_lean"])
     joint_axis, lean_axis = figure.axes[:2]
     ((line,),) = [joint_axis.get_lines()]
     expected = [
@@ -288,7 +294,7 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     assert [t.get_text() for t in joint_axis.get_legend().get_texts()] == ["Left knee angle"]
     assert [t.get_text() for t in lean_axis.get_legend().get_texts()] == ["Trunk lean"]
     assert joint_axis.get_ylim() == (0.0, 180.0) and lean_axis.get_ylabel() == "tilt / lean (deg)"
-    assert len(pose_app.angle_plot(analysis, track, ["left_knee_angle"]).axes) == 1
+    assert len(tab.angle_plot(analysis, track, ["left_knee_angle"]).axes) == 1
     # The rules over the video, per track: the measurement's median and range, the share of frames flagged
     first = verdicts.iloc[0]
     assert list(verdicts["track"]) == ids and first["frames seen"] == counts[ids[0]]
@@ -352,6 +358,7 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     """
     clock = FrameClock(0.1)  # two sessions, each getting a frame every 0.2 s (a webcam on a busy server)
     app = PoseApp(pose_app.models, pose_app.outputs, pose_app.catalog, clock)
+    tab = WebcamTab(app)
     squat = frames(VIDEOS / "squat_side_view.mp4", 6, 10)
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 6, 10)
     model = app.models.get(*Settings().models)
@@ -359,7 +366,7 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     last_tables, last_times, sent = {}, {}, {"squat": 0, "raise": 0}
     for a, b in zip(squat, raise_, strict=True):
         for name, frame in (("squat", a), ("raise", b)):
-            image, table, sessions[name], _ = app.webcam_frame(frame, sessions[name], strength=1.0)
+            image, table, sessions[name], _ = tab.webcam_frame(frame, sessions[name], strength=1.0)
             assert image.shape == frame.shape
             last_times[name] = clock.now
             if isinstance(table, pd.DataFrame):  # else skipped: sent at most every WEBCAM_WORDS_EVERY_S
@@ -381,27 +388,29 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
 
 def test_webcam_session_restarts_only_when_the_analysis_changes(pose_app: PoseApp) -> None:
     """Drawing options apply to the running session; analysis settings start a new one (new tracks)."""
+    tab = WebcamTab(pose_app)
     (frame,) = frames(STREET, 1, 1)
-    _, _, session, _ = pose_app.webcam_frame(frame, None)
-    _, _, redrawn, _ = pose_app.webcam_frame(frame, session, thickness=2.0, show=["boxes"], kp_threshold=0.5)
+    _, _, session, _ = tab.webcam_frame(frame, None)
+    _, _, redrawn, _ = tab.webcam_frame(frame, session, thickness=2.0, show=["boxes"], kp_threshold=0.5)
     assert redrawn is session
     for change in ({"smoothing": "ema"}, {"det_threshold": 0.7}, {"focus": "largest"}, {"rules": []}):
-        _, _, restarted, _ = pose_app.webcam_frame(frame, session, **change)
+        _, _, restarted, _ = tab.webcam_frame(frame, session, **change)
         assert restarted is not session and restarted.stream is not session.stream, change
 
 
 def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
     """Threshold, focus and drawing options reach the session's stream, whose drawing is the one shown."""
+    tab = WebcamTab(pose_app)
     (frame,) = frames(STREET, 1, 1)
     settings = {"focus": "largest", "show": ["track ids", "angles"], "thickness": 2.0}
-    image, table, _, _ = pose_app.webcam_frame(frame, None, **settings)
+    image, table, _, _ = tab.webcam_frame(frame, None, **settings)
     s = pose_app.settings(**settings)
     frame_bgr = np.ascontiguousarray(frame[..., ::-1])
     fresh = PoseStream(pose_app.models.get(*s.models, WEBCAM_THREADS), s.analysis_options(pose_app.catalog))
     result = fresh.analyse(frame_bgr, 0.0)
     assert len(result) == 1 and set(table["track"]) == {result.persons[0].track_id}
     assert np.array_equal(image, bgr_to_rgb(draw_result(frame_bgr, result, s.draw_options())))
-    image, table, _, _ = pose_app.webcam_frame(frame, None, det_threshold=0.99)
+    image, table, _, _ = tab.webcam_frame(frame, None, det_threshold=0.99)
     assert table.empty and np.array_equal(image, frame)
 
 
@@ -560,17 +569,18 @@ def test_verdict_cells_read_as_words() -> None:
 
 def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> None:
     """Nothing shown before a result; nobody found: what to try; the table reads as one row per person."""
-    assert pose_app.image_details(None)[0] == "" and pose_app.image_details(None)[1].empty
-    cleared = pose_app.clear_image()
+    tab = ImageTab(pose_app)
+    assert tab.image_details(None)[0] == "" and tab.image_details(None)[1].empty
+    cleared = tab.clear_image()
     assert cleared[0] is None and cleared[2] is None and cleared[3] == "" and cleared[4].empty
-    _, result, analysis = pose_app.predict_image(str(DARK))
+    _, result, analysis = tab.predict_image(str(DARK))
     assert result["persons"] == []
-    summary, table, legend, _ = pose_app.image_details(analysis)
+    summary, table, legend, _ = tab.image_details(analysis)
     assert summary.startswith("**Nobody found.** Try the accurate person detector (Accurate: PicoDet 320)")
     assert "a lower detection threshold, now 0.5" in summary and '"Enhance dark images"' in summary
     assert table.empty and legend == ""
-    _, result, analysis = pose_app.predict_image(str(DARK), enhance=True, det_threshold=0.2)
-    summary, table, _, _ = pose_app.image_details(analysis)
+    _, result, analysis = tab.predict_image(str(DARK), enhance=True, det_threshold=0.2)
+    summary, table, _, _ = tab.image_details(analysis)
     assert summary == "**1 person** found." and len(table) == 1
     levels = {cell.split(", ")[-1] for cell in table.iloc[0, 2:] if ", " in cell}
     assert levels <= {"mild", "severe"}
@@ -645,8 +655,9 @@ def test_video_with_an_exercise_counts_reps_live_and_offers_the_report(pose_app:
     """Squats in the Video tab: the count drawn and in the per-frame JSON as they happen, the rep table, and
     the repetitions and the session report among the downloads."""
     clip = VIDEOS / "squat_side_view.mp4"
-    _, frames_json, analysis = pose_app.predict_video(str(clip), exercise="squat", max_duration=15)
-    summary, files, reps, *_ = pose_app.video_details(analysis)
+    tab = VideoTab(pose_app)
+    _, frames_json, analysis = tab.predict_video(str(clip), exercise="squat", max_duration=15)
+    summary, files, reps, *_ = tab.video_details(analysis)
     assert "track #1: **3 x Squat**" in summary
     assert list(reps["rep"]) == [1, 2, 3] and set(reps["track"]) == {1}
     assert [Path(f).name for f in files][2:] == [
@@ -662,7 +673,7 @@ def test_video_with_an_exercise_counts_reps_live_and_offers_the_report(pose_app:
     ]
     assert counts == sorted(counts) and counts[-1] == 3 and counts[0] == 0  # counted as they happen
     with pytest.raises(gr.Error, match="The exercise 'pushup' is not available"):
-        pose_app.predict_video(str(clip), exercise="pushup")
+        tab.predict_video(str(clip), exercise="pushup")
 
 
 def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> None:
@@ -670,6 +681,7 @@ def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> 
     person's repetitions (3 squats; lateral raises, auto-detected), shown in its verdict table."""
     clock = FrameClock(0.1)  # each session gets a frame every 0.2 s: every 6th frame of a 30 fps clip
     app = PoseApp(pose_app.models, pose_app.outputs, pose_app.catalog, clock)
+    tab = WebcamTab(app)
     squat = frames(VIDEOS / "squat_side_view.mp4", 53, 6)  # 10.6 s at 5 frames/s
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 45, 6)  # the first 2 raises
     sessions: dict[str, LiveSession | None] = {"squat": None, "raise": None}
@@ -678,7 +690,7 @@ def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> 
     for a, b in zip(squat, raise_ + [None] * (len(squat) - len(raise_)), strict=True):
         for name, frame in (("squat", a), ("raise", b)):
             if frame is not None:
-                _, table, sessions[name], _ = app.webcam_frame(frame, sessions[name], **settings[name])
+                _, table, sessions[name], _ = tab.webcam_frame(frame, sessions[name], **settings[name])
                 tables[name] = table if isinstance(table, pd.DataFrame) else tables.get(name)
     assert list(tables["squat"]["reps"]) == ["3 Squat"]
     assert (

@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 import demo_app
-from pose_demo.app.handlers import user_errors
+from pose_demo.app.core import user_errors
 from pose_demo.app.outputs import OutputFolders, remove_stale_roots
 from pose_demo.image_input import ImageInputError
 from tests.conftest import DATA_DIR, REPO
@@ -80,7 +80,7 @@ def test_output_folders_removed_on_close_and_after_dead_runs(tmp_path: Path) -> 
 
 
 def test_a_user_error_is_one_log_line_and_a_bug_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="pose_demo.app.handlers")
+    caplog.set_level(logging.INFO, logger="pose_demo.app.core")
     with pytest.raises(Exception) as error, user_errors("image", "en"):
         raise ImageInputError("error.image.empty")
     assert error.value.print_exception is False  # Gradio prints no traceback for it either

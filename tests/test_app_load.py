@@ -18,10 +18,11 @@ import pytest
 from gradio_client import Client, handle_file
 
 from pose_demo import load_image
-from pose_demo.app.handlers import PoseApp, bgr_to_rgb
-from pose_demo.app.layout import WEBCAM_STATE_TTL_S, WEBCAM_TIME_LIMIT_S, build_demo
+from pose_demo.app.core import PoseApp
+from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.webcam_tab import WEBCAM_STATE_TTL_S, WEBCAM_TIME_LIMIT_S, WebcamTab, bgr_to_rgb
 from pose_demo.rules import RuleSet
 from tests.conftest import IMAGES, MODEL_DIR
 from tests.test_app import PLAYERS, WALKERS, running_app
@@ -133,8 +134,8 @@ def test_webcam_state_is_dropped_soon_after_its_stream_stops(
     assert webcam.time_limit == WEBCAM_TIME_LIMIT_S
     assert 5 <= state.time_to_live <= 30 and state.time_to_live == WEBCAM_STATE_TTL_S
     frame = bgr_to_rgb(load_image(IMAGES / "front_frame_lateral_raise_f0000_arms_down.jpg"))
-    _, _, session, _ = pose_app.webcam_frame(frame, None)
+    _, _, session, _ = WebcamTab(pose_app).webcam_frame(frame, None)
     assert session is not None
-    with caplog.at_level(logging.INFO, logger="pose_demo.app.handlers"):
+    with caplog.at_level(logging.INFO, logger="pose_demo.app.webcam_tab"):
         state.delete_callback(session)
     assert "Webcam session ended" in caplog.text

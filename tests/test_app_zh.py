@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from pose_demo.app.compare_tab import DIFFERENCE_COLUMNS, CompareTab, MotionCache
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.core import PoseApp
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import SessionClassifiers

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from pose_demo.app.layout import WEBCAM_STATE_TTL_S
+from pose_demo.app.webcam_tab import WEBCAM_STATE_TTL_S
 from pose_demo.bench.webcam import CHROMIUM, CHROMIUM_ARGS
 from pose_demo.video import probe
 from pose_demo.video.io import ffmpeg_exe

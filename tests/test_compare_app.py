@@ -15,10 +15,11 @@ from gradio_client.exceptions import AppError
 from playwright.sync_api import Playwright
 
 from pose_demo.app.compare_tab import DIFFERENCE_COLUMNS, CompareTab, MotionCache
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.core import PoseApp
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.uploads import NOT_UPLOADED, UploadFolders
+from pose_demo.app.video_tab import VideoTab
 from pose_demo.rules import RuleSet
 from pose_demo.video import probe
 from tests.conftest import IMAGES, MODEL_DIR, VIDEOS
@@ -65,7 +66,7 @@ def test_two_photos_in_process(tab: CompareTab) -> None:
 
 
 def test_the_video_tabs_run_and_this_tabs_are_reused(tab: CompareTab, clips: dict[str, Path]) -> None:
-    analysed = tab.app.predict_video({"path": str(clips["ref"])})[2]  # the Video tab's state
+    analysed = VideoTab(tab.app).predict_video({"path": str(clips["ref"])})[2]  # the Video tab's state
     ref, slow = {"path": str(clips["ref"])}, {"path": str(clips["slow"])}
     video, _, summary, *_ = tab.compare(ref, slow, video=analysed)
     assert "the reference (analysed in the Video tab)" in summary

@@ -12,10 +12,9 @@ import pytest
 
 from pose_demo import UniModel
 from pose_demo.app.settings import DEFAULT_RULES
-from pose_demo.exercises.live import LiveCount
-from pose_demo.results import Box, FrameResult, Person
+from pose_demo.geometry import make_keypoints
+from pose_demo.results import Box, FrameResult, LiveCount, Person
 from pose_demo.rules import RuleSet
-from pose_demo.rules.geometry import make_keypoints
 from pose_demo.visualization.draw import DrawOptions, draw_result, frame_labels
 from pose_demo.visualization.labels import Label, label_rect, overlaps, place_labels
 from tests.conftest import IMAGES

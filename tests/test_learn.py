@@ -17,8 +17,15 @@ import pytest
 from pose_demo import AnalysisOptions, UniModel, VideoOptions, analyse_image, load_image
 from pose_demo.app.settings import load_rule_file
 from pose_demo.app.views import verdict_table
+from pose_demo.classifier.features import FEATURES, keypoint_features, mirror_keypoints
+from pose_demo.classifier.model import Classifier, LearnError
+from pose_demo.classifier.model_file import (
+    ClassifierFileError,
+    classifier_document,
+    load_classifier,
+    save_classifier,
+)
 from pose_demo.cli import main
-from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.examples import (
     ExampleSet,
     LabelRange,
@@ -26,13 +33,6 @@ from pose_demo.learn.examples import (
     examples_from_folders,
     examples_from_frames,
     parse_labels,
-)
-from pose_demo.learn.features import FEATURES, keypoint_features, mirror_keypoints
-from pose_demo.learn.model_file import (
-    ClassifierFileError,
-    classifier_document,
-    load_classifier,
-    save_classifier,
 )
 from pose_demo.learn.report import confusion_png, report_figure, summary_text
 from pose_demo.learn.train import TrainOptions, evaluate, train

@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.core import PoseApp
 from pose_demo.app.live import HEADER, MAX_FRAME_BYTES, TICKET_TTL_S, LiveWebcam
 from pose_demo.image_input import load_image
 from tests.conftest import IMAGES

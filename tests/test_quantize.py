@@ -15,9 +15,9 @@ from pose_demo.cli import build_parser, main
 from pose_demo.cli.common import model_names
 from pose_demo.image_input import load_image
 from pose_demo.models.presets import resolve_preset
-from pose_demo.models.quantize import CheckBars, detector_agreement, quantize_model
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.store import ModelNotFoundError, resolve_model
+from pose_demo.quantize import CheckBars, detector_agreement, quantize_model
 from pose_demo.rules import RuleSet
 from tests.conftest import IMAGES, MODEL_DIR
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from pose_demo.exercises import CheckResult, ExerciseCatalog
-from pose_demo.exercises.report import check_line, render_report
 from pose_demo.i18n import catalog
+from pose_demo.report.session import check_line, render_report
 from pose_demo.video import VideoRun, probe
 from tests.conftest import REPO, VIDEOS
 

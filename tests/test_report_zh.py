@@ -14,7 +14,8 @@ import pytest
 from pose_demo import AnalysisOptions, UniModel, VideoOptions
 from pose_demo.cli import main
 from pose_demo.compare import compare_photos
-from pose_demo.compare.report import pace_words, summary_lines
+from pose_demo.compare.compare import summary_lines
+from pose_demo.compare.report import pace_words
 from pose_demo.learn.examples import LabelRange, examples_from_video
 from pose_demo.learn.report import report_figure, summary_text
 from pose_demo.learn.train import TrainReport, train

@@ -16,8 +16,8 @@ from pose_demo import AnalysisOptions, UniModel
 from pose_demo.exercises import ExerciseCatalog, ExerciseError, PersonReps, count_reps, count_track
 from pose_demo.exercises.live import LiveReps
 from pose_demo.exercises.schema import Thresholds
+from pose_demo.geometry import make_keypoints
 from pose_demo.results import Box, Person
-from pose_demo.rules.geometry import make_keypoints
 from pose_demo.video import VideoOptions, process_video
 from tests.conftest import REPO, VIDEOS
 

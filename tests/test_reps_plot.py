@@ -7,7 +7,7 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from pose_demo import AnalysisOptions, UniModel
-from pose_demo.app.views import angle_figure
+from pose_demo.app.video_tab import angle_figure
 from pose_demo.rules import RuleSet
 from pose_demo.video import VideoOptions, process_video
 from tests.conftest import VIDEOS

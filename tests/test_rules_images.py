@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from pose_demo import UniModel
-from pose_demo.results import Box, Person
-from pose_demo.rules import RuleSet, Verdict
-from pose_demo.rules.geometry import make_keypoints
+from pose_demo.geometry import make_keypoints
+from pose_demo.results import Box, Person, Verdict
+from pose_demo.rules import RuleSet
 from pose_demo.visualization.rule_overlay import LEVEL_COLORS, draw_verdicts, image_scale, label_anchor
 from pose_demo.visualization.text import LABEL_BACKGROUND
 from tests.conftest import IMAGES

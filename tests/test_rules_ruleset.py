@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pose_demo.geometry import make_keypoints
 from pose_demo.results import Box, Person
 from pose_demo.rules import RuleError, RuleSet, RuleTracker, catalog_table
-from pose_demo.rules.geometry import make_keypoints
 from pose_demo.skeleton import COCO17
 
 # Facing the camera, arms down: torso 100 px (neck (100, 80) to mid-hip (100, 180)), shoulders 60 px.

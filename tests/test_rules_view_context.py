@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pose_demo import AnalysisOptions, UniModel
+from pose_demo.geometry import body_motion, make_keypoints, torso_widths, upright
 from pose_demo.results import Box, Person
 from pose_demo.rules import RuleSet, RuleTracker
-from pose_demo.rules.geometry import body_motion, make_keypoints, torso_widths, upright
 from pose_demo.rules.ruleset import estimate_view
 from pose_demo.video import VideoOptions, process_video
 from tests.conftest import IMAGES, VIDEOS

@@ -22,8 +22,11 @@ from gradio_client.exceptions import AppError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.core import PoseApp
+from pose_demo.app.image_tab import ImageTab
 from pose_demo.app.uploads import NAME_MAX_BYTES, NOT_UPLOADED, UploadFolders, upload_name, upload_path
+from pose_demo.app.video_tab import VideoTab
+from pose_demo.app.webcam_tab import WebcamTab
 from tests import test_app
 from tests.conftest import IMAGES, REPO, VIDEOS
 from tests.test_app import running_app
@@ -124,12 +127,13 @@ def test_every_handler_checks_every_file_parameter(pose_app: PoseApp) -> None:
     frame = np.zeros((8, 8, 3), np.uint8)
     photo = {"path": str(WALKERS), "meta": FILE_META}
     rule_file = {"path": str(REPO / "pose_demo" / "rules" / "catalog" / "default.yaml"), "meta": FILE_META}
+    image, video, webcam = ImageTab(pose_app), VideoTab(pose_app), WebcamTab(pose_app)
     calls = {
-        "image": lambda: pose_app.predict_image({"path": outside}),
-        "video": lambda: pose_app.predict_video({"video": {"path": outside, "meta": FILE_META}}),
-        "image rule file": lambda: pose_app.predict_image(photo, rule_file=rule_file),
-        "video rule file": lambda: pose_app.predict_video({"path": str(STREET)}, rule_file=rule_file),
-        "webcam rule file": lambda: pose_app.webcam_frame(frame, None, rule_file=outside),
+        "image": lambda: image.predict_image({"path": outside}),
+        "video": lambda: video.predict_video({"video": {"path": outside, "meta": FILE_META}}),
+        "image rule file": lambda: image.predict_image(photo, rule_file=rule_file),
+        "video rule file": lambda: video.predict_video({"path": str(STREET)}, rule_file=rule_file),
+        "webcam rule file": lambda: webcam.webcam_frame(frame, None, rule_file=outside),
     }
     for what, handler in calls.items():
         with pytest.raises(gr.Error) as error:

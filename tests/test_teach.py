@@ -14,13 +14,14 @@ import gradio as gr
 import pandas as pd
 import pytest
 
-from pose_demo.app.handlers import PoseApp
+from pose_demo.app.core import PoseApp
+from pose_demo.app.image_tab import ImageTab
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import SessionClassifiers
 from pose_demo.app.teach_tab import CLASS_COLUMNS, Taught, Teacher, label_ranges, model_name
 from pose_demo.app.uploads import NOT_UPLOADED, UploadFolders
-from pose_demo.learn.classifier import LearnError
+from pose_demo.classifier.model import LearnError
 from pose_demo.rules import RuleSet
 from tests.conftest import DATA_DIR, MODEL_DIR, VIDEOS
 
@@ -87,26 +88,28 @@ def test_use_in_session_puts_the_verdict_in_the_image_table(
 ) -> None:
     taught, session = trained[4], trained[5]
     teacher = Teacher(app)
+    tab = ImageTab(app)
     session, status = teacher.use(taught, "deep", 0.6, session)
     assert "**Taught: deep**" in status and "squat_model.json" in status
     assert [r.id for r in session.rules] == ["taught_deep"]
     for photo, expected in (("deep.jpg", "yes"), ("standing.jpg", "no")):
-        _, result, analysis = app.predict_image(str(uploads / photo), classifiers=session)
+        _, result, analysis = tab.predict_image(str(uploads / photo), classifiers=session)
         verdict = next(v for v in result["persons"][0]["rules"] if v["id"] == "taught_deep")
         assert (verdict["value"] >= 0.6) == (expected == "yes"), verdict
-        _, table, _, _ = app.image_details(analysis)
+        _, table, _, _ = tab.image_details(analysis)
         assert table["Taught: deep"].tolist() == [expected]
         assert table.columns[-2:].tolist() == ["Hand over head", "Taught: deep"]  # after the rules chosen
     # Switched off: the Image tab judges the chosen rules only.
     session, status = teacher.stop(session)
     assert status == "No taught rule is in force."
-    _, result, _ = app.predict_image(str(uploads / "deep.jpg"), classifiers=session)
+    _, result, _ = tab.predict_image(str(uploads / "deep.jpg"), classifiers=session)
     assert all(v["id"] != "taught_deep" for v in result["persons"][0]["rules"])
 
 
 def test_saved_model_reloads_and_a_rule_file_may_name_it(app: PoseApp, trained: tuple, uploads: Path) -> None:
     shutil.copy(trained[3], uploads / "squat_model.json")
     teacher = Teacher(app)
+    tab = ImageTab(app)
     summary, taught, session, _, _ = teacher.load_model(str(uploads / "squat_model.json"), None)
     assert "Loaded squat_model.json" in summary and "deep, standing" in summary
     assert taught.classifier.classes == ("deep", "standing") and "squat_model.json" in session.classifiers
@@ -117,7 +120,7 @@ def test_saved_model_reloads_and_a_rule_file_may_name_it(app: PoseApp, trained: 
     )
     _, _, status = app.check_rule_file(str(rules), session)
     assert status.startswith("**In force instead of the rules chosen:**")
-    _, result, _ = app.predict_image(str(uploads / "deep.jpg"), rule_file=str(rules), classifiers=session)
+    _, result, _ = tab.predict_image(str(uploads / "deep.jpg"), rule_file=str(rules), classifiers=session)
     assert [v["id"] for v in result["persons"][0]["rules"]] == ["deep_squat"]
     assert result["persons"][0]["rules"][0]["triggered"] is True
     # Without the session's classifiers the same file is refused, saying why.

@@ -16,11 +16,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pose_demo import AnalysisOptions, UniModel, analyse_image
 from pose_demo.bench.draw import bench_draw
-from pose_demo.exercises.live import LiveCount
 from pose_demo.exercises.schema import load_catalog
-from pose_demo.results import Box, FrameResult, Person
+from pose_demo.geometry import make_keypoints
+from pose_demo.results import Box, FrameResult, LiveCount, Person
 from pose_demo.rules import RuleSet
-from pose_demo.rules.geometry import make_keypoints
 from pose_demo.visualization.draw import DrawOptions, draw_result, frame_labels
 from pose_demo.visualization.labels import Label, overlaps, place_labels
 from pose_demo.visualization.text import (

@@ -347,15 +347,16 @@ def test_a_complete_run_has_no_notice_and_its_json_is_unchanged(judged: VideoRun
 
 def app_summary(run: VideoRun, folder: Path) -> str:
     """The Markdown summary the app's Video tab shows for ``run``."""
-    from pose_demo.app.handlers import PoseApp, VideoAnalysis
+    from pose_demo.app.core import PoseApp, VideoAnalysis
     from pose_demo.app.loaded_models import LoadedModels
     from pose_demo.app.outputs import OutputFolders
     from pose_demo.app.uploads import UploadFolders
-    from pose_demo.exercises.report import ReportSettings
+    from pose_demo.app.video_tab import VideoTab
+    from pose_demo.report.session import ReportSettings
 
     app = PoseApp(LoadedModels(), OutputFolders(folder / "outputs"), RuleSet.load("default"),
                   uploads=UploadFolders.of(folder))  # fmt: skip
-    summary, *_ = app.video_details(VideoAnalysis(run, folder, "clip", ReportSettings()))
+    summary, *_ = VideoTab(app).video_details(VideoAnalysis(run, folder, "clip", ReportSettings()))
     return summary
 
 

@@ -13,13 +13,14 @@ from types import FrameType
 
 import gradio as gr
 
+from pose_demo.app.core import PoseApp
 from pose_demo.app.examples import resolve_examples
-from pose_demo.app.handlers import WEBCAM_THREADS, PoseApp
 from pose_demo.app.language import translations
-from pose_demo.app.layout import WEBCAM_TIME_LIMIT_S, build_demo
-from pose_demo.app.live import LiveWebcam
+from pose_demo.app.layout import build_demo
+from pose_demo.app.live import WEBCAM_THREADS, LiveWebcam
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.webcam_tab import WEBCAM_TIME_LIMIT_S
 from pose_demo.models.store import resolve_models
 from pose_demo.rules import RuleSet
 

@@ -26,8 +26,8 @@ import pandas as pd
 from gradio.context import Context
 
 from pose_demo.analysis import AnalysisOptions
+from pose_demo.app.core import RESULT_STATE_TTL_S, PoseApp, VideoAnalysis, described_for_api, user_errors
 from pose_demo.app.examples import resolve_examples
-from pose_demo.app.handlers import PoseApp, VideoAnalysis, user_errors
 from pose_demo.app.language import Localised, language, localise_examples, ui
 from pose_demo.app.uploads import Upload, upload_name, upload_path
 from pose_demo.checks import check_number
@@ -354,8 +354,6 @@ def compare_tab(
 ) -> CompareTab:
     """The tab's components and events (inside a ``gr.Tab``); returns its handler. Its table's empty
     value, whose headers depend on the language, joins ``localised``."""
-    from pose_demo.app.layout import RESULT_STATE_TTL_S, described_for_api
-
     tab = CompareTab(app)
     gr.Markdown(ui("ui.compare.intro"))
     with gr.Row():

@@ -1,4 +1,5 @@
-"""Example media for the galleries: a manifest of pinned URLs + sha256, downloaded once and kept.
+"""Example media for the galleries: a manifest of pinned URLs + sha256, downloaded once and kept; and the
+gallery of the Image and Video tabs (``example_gallery``).
 
 ``POSE_DEMO_EXAMPLES_DIR`` replaces downloads by a local folder laid out like the manifest's paths.
 Nothing here ever stops the app: an example that is missing, or fails to download or its check, is
@@ -13,8 +14,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import yaml
 
+from pose_demo.app.language import Localised, localise_examples, ui
 from pose_demo.i18n import title_in
 from pose_demo.models.registry import RemoteFile
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelStoreError, fetch_file
@@ -106,3 +109,21 @@ def resolve_examples(
         if path is not None:
             found.append((example, path))
     return found
+
+
+def example_gallery(
+    target: gr.components.Component, examples: list[tuple[Example, Path]], localised: Localised
+) -> gr.Examples | None:
+    """Named example files that fill ``target`` when clicked, named in the user's language; None when
+    there are none (then a line says why, rather than the gallery silently missing)."""
+    if not examples:
+        gr.Markdown(ui("ui.no_examples"), elem_id="no-examples")
+        return None
+    gallery = gr.Examples(
+        [[str(path)] for _, path in examples],
+        inputs=[target],
+        example_labels=[example.name for example, _ in examples],
+        label=ui("ui.examples"),
+    )
+    localise_examples(gallery, lambda lang: [e.title(lang) for e, _ in examples], localised)
+    return gallery

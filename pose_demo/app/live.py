@@ -1,6 +1,7 @@
-"""The live webcam: camera frames over a WebSocket as JPEG, annotated frames back the same way.
+"""The live webcam: camera frames over a WebSocket as JPEG, annotated frames back the same way; and the
+webcam sessions, which Gradio's stream (the Webcam tab's fallback) uses too.
 
-Gradio's own stream (``PoseApp.webcam_frame``) sends a frame only once the last result is back, through
+Gradio's own stream (``WebcamTab.webcam_frame``) sends a frame only once the last result is back, through
 its queue, and the result as a file the page then downloads: about 10 frames/s on a 2-vCPU machine for
 30 ms of analysis. Here the page (``live.js``) sends each camera frame as it comes, with up to
 ``MAX_IN_FLIGHT`` waiting for their results, and the server analyses the newest one it has: frames that
@@ -11,6 +12,9 @@ the page then opens ``/live-webcam/{ticket}``. The table and figures come throug
 (``words``). Where the WebSocket cannot connect, or the server has ``MAX_SESSIONS`` already, the page
 falls back to Gradio's stream. A session ends when its page closes the socket (tab closed, stopped), at
 ``WEBCAM_TIME_LIMIT_S``, or on a bad frame; its ticket, tracks and history are dropped then.
+
+Either way a session's frames go through a ``LiveSession`` (``webcam_session``: its own stream, made anew
+when a setting of the analysis changes), and its user sees the same figures (``live_figures``).
 """
 
 from __future__ import annotations
@@ -35,12 +39,15 @@ import numpy as np
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from pose_demo.app.handlers import LiveSession, PoseApp, user_errors
+from pose_demo.analysis import AnalysisOptions
+from pose_demo.app.core import PoseApp, user_errors
 from pose_demo.app.language import language
-from pose_demo.app.views import live_figures, verdict_table
+from pose_demo.app.views import verdict_table
 from pose_demo.i18n import Message, UserError, translate
 from pose_demo.image_input import decode_image
 from pose_demo.results import FrameResult
+from pose_demo.stream import PoseStream
+from pose_demo.timing import RateMeter
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,74 @@ MAX_TEXT_BYTES = 1000  # the page's figures message
 JPEG_QUALITY = 80
 HEADER = struct.Struct("<I")  # each frame's number, before its JPEG, both ways
 SCRIPT = Path(__file__).with_name("live.js")
+# The webcam's table and figures are sent at most this often; the picture goes with every frame. A table
+# changing 15 times a second cannot be read, and each update costs the browser (the page's translation
+# walks every cell): on a 2-vCPU machine sending them with every frame cost about 1 frame/s of 8.
+WEBCAM_WORDS_EVERY_S = 0.5
+# A webcam frame's models run on one thread: two threads per inference took 38 ms of CPU per 640x480
+# frame against 25 ms on one (OpenVINO's workers spin while they wait) for 2 ms less wall time, and the
+# other sessions (and, on a laptop, the browser) need those cores.
+WEBCAM_THREADS = 1
+
+
+@dataclass
+class LiveSession:
+    """A webcam session: its own stream (tracker, smoothers, rule debounce) and the settings that made it."""
+
+    key: tuple[tuple[str, str], AnalysisOptions]  # the models and analysis options that made the stream
+    stream: PoseStream
+    meter: RateMeter = field(default_factory=RateMeter)  # frames/s and work per frame, shown live
+    words_at: float = -math.inf  # when the table and figures were last sent (on ``PoseApp.clock``)
+
+    def process(self, image_bgr: np.ndarray, arrival: float) -> tuple[np.ndarray, FrameResult]:
+        """One frame through the stream: the annotated frame and its result; the work is metered."""
+        started = time.perf_counter()
+        annotated, result = self.stream.process(image_bgr, arrival)
+        self.meter.add(arrival, (time.perf_counter() - started) * 1000)
+        return annotated, result
+
+    def words_due(self, now: float) -> bool:
+        """Whether the table and figures are to be sent again (see ``WEBCAM_WORDS_EVERY_S``)."""
+        if now - self.words_at < WEBCAM_WORDS_EVERY_S:
+            return False
+        self.words_at = now
+        return True
+
+
+def webcam_session(
+    app: PoseApp, session: LiveSession | None, lang: str, *, rule_file: str | None = None, **settings: Any
+) -> LiveSession:
+    """The webcam session for these settings: ``session`` itself, or a new one (new tracks) when a
+    setting of the analysis changed; the drawing options apply at once. Raises UserError."""
+    s = app.settings(rule_file=rule_file, lang=lang, **settings)
+    key = (s.models, s.analysis_options(app.catalog))
+    if session is None or session.key != key:
+        session = LiveSession(key, PoseStream(app.models.get(*s.models, WEBCAM_THREADS), key[1]))
+    session.stream.draw_options = s.draw_options(lang)
+    return session
+
+
+def live_figures(
+    meter: RateMeter,
+    language: str = "en",
+    shown_fps: float = 0.0,
+    latency_ms: float = math.nan,
+    dropped: int = 0,
+) -> str:
+    """The webcam's live figures, as its user sees them under the result: the server's (``meter``), with
+    what the page measured once it has (the live channel: frames/s shown, median latency, dropped)."""
+    if shown_fps > 0 and math.isfinite(latency_ms):
+        return translate(
+            "ui.webcam.live_figures",
+            language,
+            fps=f"{shown_fps:.1f}",
+            latency=f"{latency_ms:.0f}",
+            dropped=dropped,
+            work=f"{meter.work_ms:.0f}",
+        )
+    if meter.fps == 0:
+        return translate("ui.webcam.starting", language)
+    return translate("ui.webcam.figures", language, fps=f"{meter.fps:.1f}", work=f"{meter.work_ms:.0f}")
 
 
 @dataclass
@@ -124,7 +199,7 @@ class LiveWebcam:
         stream, which sends its own table)."""
         lang = language(request)
         with user_errors("webcam", lang):
-            session = self.app.webcam_session(None, lang, rule_file=rule_file, **settings)
+            session = webcam_session(self.app, None, lang, rule_file=rule_file, **settings)
         now = self.clock()
         with self._lock:
             expired = now - TICKET_TTL_S
@@ -146,7 +221,7 @@ class LiveWebcam:
             return
         lang = language(request)
         with user_errors("webcam", lang), live.lock:
-            live.session = self.app.webcam_session(live.session, lang, rule_file=rule_file, **settings)
+            live.session = webcam_session(self.app, live.session, lang, rule_file=rule_file, **settings)
             live.language = lang
 
     def words(self, ticket: str, request: gr.Request | None = None) -> tuple[Any, Any, Any]:
@@ -163,9 +238,19 @@ class LiveWebcam:
         return verdict_table(live.result, lang), figures, gr.skip()
 
     def reset(self, ticket: str, session: LiveSession | None, request: gr.Request | None = None) -> None:
-        """The reset button, for the live session, or else Gradio's stream's."""
+        """The reset button: the repetition counts of the live session, or else of Gradio's stream's
+        ``session``, start again from zero at its next frame.
+
+        The session is changed in place (Gradio hands the stored object over), not returned: a frame being
+        processed at the same time writes the same session back.
+        """
         live = self.tickets.get(ticket)
-        self.app.reset_webcam_counts(live.session if live is not None else session, request)
+        if live is not None:
+            session = live.session
+        if session is None or session.stream.reps is None:
+            gr.Info(translate("ui.info.nothing_to_reset", language(request)))
+            return
+        session.stream.reps.reset()
 
     # ------------------------------------------------------------------ the socket
 

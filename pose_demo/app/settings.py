@@ -9,9 +9,9 @@ from typing import Any
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.checks import check_choice, check_number
+from pose_demo.classifier.model import Classifier, named_classifiers
 from pose_demo.focus import FOCUS_MODES
 from pose_demo.i18n import Message, UserError, translate
-from pose_demo.learn.classifier import Classifier, named_classifiers
 from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS, INT8_SUFFIX
 from pose_demo.results import MIN_KEYPOINT_SCORE

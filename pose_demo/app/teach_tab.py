@@ -25,13 +25,13 @@ import gradio as gr
 import pandas as pd
 
 from pose_demo.analysis import AnalysisOptions
-from pose_demo.app.handlers import PoseApp, user_errors
+from pose_demo.app.core import RESULT_STATE_TTL_S, PoseApp, user_errors
 from pose_demo.app.language import Localised, language, ui
 from pose_demo.app.settings import SessionClassifiers
 from pose_demo.app.uploads import Upload, upload_name, upload_path
 from pose_demo.checks import check_number
+from pose_demo.classifier.model import Classifier, LearnError
 from pose_demo.i18n import Message, title_in, translate
-from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.examples import (
     Example,
     ExampleSet,
@@ -56,6 +56,7 @@ RANGE_ROWS = 4  # empty rows of the ranges table
 # The per-class table's columns (catalog keys ui.teach.column.*).
 CLASS_KEYS = ("class", "examples", "precision", "recall", "f1")
 PREVIEW_PER_CLASS = 4
+MAX_PREVIEW = 24  # pictures in all: with many classes, fewer of each (one at least)
 PREVIEW_HEIGHT = 160
 MAX_VIDEO_S = 300.0
 MAX_PHOTOS = 500
@@ -63,7 +64,6 @@ DEFAULT_STRIDE = 2
 DEFAULT_NAME = "posture"
 TEACH_SETTINGS = ("preset", "detector", "keypoint_model", "det_threshold", "enhance", "classifiers")
 DEBOUNCE = {"n": 3, "m": 5}  # in videos and the webcam: flagged in 3 of the last 5 frames
-RESULT_STATE_TTL_S = 1800
 
 
 @dataclass(frozen=True)
@@ -204,12 +204,14 @@ class Teacher:
         info = check_video(source, MAX_VIDEO_S)  # the Video tab's checks: a container, its size and length
         folder = self.app.outputs.new()
         gallery = []
-        for label in dict.fromkeys(r.label for r in ranges):
+        labels = dict.fromkeys(r.label for r in ranges)
+        per_class = max(1, min(PREVIEW_PER_CLASS, MAX_PREVIEW // len(labels)))
+        for label in labels:
             moments = sorted(
                 {t for r in ranges if r.label == label for t in (r.start, (r.start + r.end) / 2, r.end)}
             )
-            step = max(1, math.ceil(len(moments) / PREVIEW_PER_CLASS))
-            for time_s in moments[::step][:PREVIEW_PER_CLASS]:
+            step = max(1, math.ceil(len(moments) / per_class))
+            for time_s in moments[::step][:per_class]:
                 frame = frame_at(info, time_s, PREVIEW_HEIGHT)
                 if frame is None:
                     continue
@@ -305,7 +307,7 @@ class Teacher:
         model file, the model (state), the session's classifiers with it added (by name, for rule files),
         and the choices of the class to flag and its threshold; words in the language of the browser that
         sent ``request``."""
-        from pose_demo.learn.model_file import save_classifier
+        from pose_demo.classifier.model_file import save_classifier
         from pose_demo.learn.report import report_figure, summary_text
         from pose_demo.learn.train import TrainOptions
         from pose_demo.learn.train import train as train_classifier
@@ -391,7 +393,7 @@ class Teacher:
         session's classifiers with it added, and the choices of the class to flag."""
         if not saved:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        from pose_demo.learn.model_file import load_classifier
+        from pose_demo.classifier.model_file import load_classifier
 
         lang = language(request)
         with user_errors("teach_load", lang):

@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from pose_demo.exercises.live import LiveCount
+from pose_demo.geometry import make_keypoints
 from pose_demo.i18n import LANGUAGES
-from pose_demo.results import Box, FrameResult, Person
+from pose_demo.results import Box, FrameResult, LiveCount, Person
 from pose_demo.rules import RuleSet
-from pose_demo.rules.geometry import make_keypoints
 from pose_demo.visualization.draw import DrawOptions, draw_body, draw_result, frame_labels
 from pose_demo.visualization.labels import draw_labels
 from pose_demo.visualization.text import text_language

@@ -5,11 +5,13 @@ the chosen language (default: POSE_DEMO_LANG, else the locale, else English)."""
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Sequence
 
 from pose_demo.cli import batch, bench, compare, images, learn, quantize, reps, rules, video
-from pose_demo.i18n import LANGUAGES, UserError, default_language
+from pose_demo.i18n import LANGUAGES, UserError, default_language, translate
 
 SHORT_LANGUAGES = {"zh": "zh-CN"}  # --lang values that stand for a catalog language
 
@@ -38,6 +40,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as e:  # written for the user: one line, exit status 2, no traceback
         print(f"error: {e.text(args.lang)}", file=sys.stderr)
         return 2
-    except FileNotFoundError as e:  # a file named on the command line (or a tool) is missing
-        print(f"error: {e}", file=sys.stderr)
+    except OSError as e:  # a file that cannot be read or written: one line too, never a traceback
+        print(f"error: {os_error_text(e, args.lang)}", file=sys.stderr)
         return 2
+
+
+def os_error_text(error: OSError, language: str) -> str:
+    """What went wrong with a file, in ``language``: missing, a folder, no permission, read-only, I/O."""
+    key = {
+        errno.ENOENT: "error.os.missing",
+        errno.ENOTDIR: "error.os.not_a_folder",
+        errno.EISDIR: "error.os.is_a_folder",
+        errno.EACCES: "error.os.permission",
+        errno.EPERM: "error.os.permission",
+        errno.EROFS: "error.os.read_only",
+        errno.ENOSPC: "error.os.no_space",
+    }.get(error.errno or 0, "error.os.io")
+    name = (
+        os.fsdecode(error.filename) if error.filename is not None else translate("error.os.a_file", language)
+    )
+    return translate(key, language, file=name)

@@ -15,10 +15,10 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.cli.argtypes import positive
 from pose_demo.cli.common import add_model_args, model_from_args
 from pose_demo.compare import CompareError, compare_motions
-from pose_demo.compare.compare import PHOTO_SUFFIXES, is_photo, motion_of
+from pose_demo.compare.compare import PHOTO_SUFFIXES, is_photo, motion_of, summary_lines
 from pose_demo.compare.features import REPORTED
 from pose_demo.compare.render import angle_figure, save_figure, side_by_side_picture, write_side_by_side
-from pose_demo.compare.report import TOLERANCE_DEG, summary_lines
+from pose_demo.compare.report import TOLERANCE_DEG
 from pose_demo.timing import StageTimer
 from pose_demo.video import VideoOptions, check_video
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from pose_demo.analysis import AnalysisOptions
+from pose_demo.classifier.model import LearnError
 from pose_demo.cli.argtypes import fraction, positive
 from pose_demo.cli.common import add_det_threshold, add_model_args, model_from_args
 from pose_demo.i18n import translate
-from pose_demo.learn.classifier import LearnError
 from pose_demo.learn.examples import (
     ExampleSet,
     examples_from_folders,
@@ -98,7 +98,7 @@ def collect_examples(model: UniModel, args: argparse.Namespace) -> ExampleSet:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from pose_demo.learn.model_file import save_classifier
+    from pose_demo.classifier.model_file import save_classifier
     from pose_demo.learn.report import confusion_png, report_figure, summary_text
     from pose_demo.learn.train import TrainOptions, train
 
@@ -119,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from pose_demo.learn.model_file import load_classifier
+    from pose_demo.classifier.model_file import load_classifier
     from pose_demo.learn.report import evaluation_lines
     from pose_demo.learn.train import evaluate
 

@@ -1,5 +1,5 @@
 """``quantize``: INT8 variants of the models (NNCF), each kept only when it passes its check against the
-f32 model; the work is in ``pose_demo.models.quantize``."""
+f32 model; the work is in ``pose_demo.quantize``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import numpy as np
 
 from pose_demo.cli.argtypes import fraction, non_negative, positive
 from pose_demo.image_input import ImageInputError, load_image
-from pose_demo.models.quantize import (
+from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, resolve_model
+from pose_demo.quantize import (
     DEFAULT_MODELS,
     DEFAULT_SETTINGS,
     CheckBars,
@@ -24,7 +25,6 @@ from pose_demo.models.quantize import (
     model_kind,
     quantize_model,
 )
-from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, resolve_model
 
 HOW = (
     "Calibration: the app's example images (or --images); a keypoint model is calibrated on the person "

@@ -10,8 +10,8 @@ from tqdm import tqdm
 from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
 from pose_demo.exercises import PersonReps
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
-from pose_demo.exercises.report import ReportSettings, write_report
 from pose_demo.i18n import title_in, translate
+from pose_demo.report.session import ReportSettings, write_report
 from pose_demo.video import check_video, process_video
 
 THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."

@@ -20,6 +20,9 @@ WINDOW_SHARE = 0.25
 # The cost of a step that holds one clip still, in the features' squared distance (mean squared chord
 # per angle; 0.01 ~ every angle 6 degrees off).
 STEP_PENALTY = 0.01
+# Frames of one clip that are aligned at most: the warping's memory grows with the product of the clips'
+# lengths (two clips of 3600 frames, a minute at 60 frames/s each: about 40 MB and 0.1 s).
+MAX_ALIGN_FRAMES = 3600
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pose_demo.analysis import AnalysisOptions
-from pose_demo.compare.align import Alignment, align, usable_columns
+from pose_demo.compare.align import MAX_ALIGN_FRAMES, Alignment, align, usable_columns
 from pose_demo.compare.features import REPORTED, pose_angles
 from pose_demo.compare.motion import CompareError, Motion, analyse_clip, photo_motion
 from pose_demo.compare.report import (
@@ -19,10 +20,12 @@ from pose_demo.compare.report import (
     Difference,
     joint_differences,
     largest_differences,
+    pace_words,
     similarity_score,
     timing,
 )
 from pose_demo.compare.reps import TURN_CONTEXT_S, match_reps, rep_anchors, rep_turns
+from pose_demo.i18n import translate
 from pose_demo.predictor import UniModel
 from pose_demo.timing import StageTimer
 from pose_demo.video.pipeline import Progress, VideoOptions
@@ -73,11 +76,28 @@ class Comparison:
         }
 
 
+def summary_lines(comparison: Comparison, language: str = "en") -> list[str]:
+    """The comparison in a few lines: the score, the tempo (clips), the largest differences."""
+    t = partial(translate, language=language)
+    lines = [t("report.compare.score", score=f"{comparison.score:.1f}")]
+    if not (comparison.reference.photo and comparison.athlete.photo):
+        timing = comparison.timing
+        pace = pace_words(timing["pace"], language)
+        lines.append(t("report.compare.tempo", ratio=f"{timing['tempo_ratio']:.2f}", pace=pace))
+    lines += [t("report.compare.difference", text=d.words(language)) for d in comparison.differences]
+    if not comparison.differences:
+        lines.append(t("report.compare.no_difference", tolerance=f"{comparison.tolerance:g}"))
+    return lines
+
+
 def compare_motions(
     reference: Motion, athlete: Motion, mirror: bool = False, tolerance: float = TOLERANCE_DEG
 ) -> Comparison:
     """Compare two analysed movements. ``mirror``: the athlete's clip is taken as its mirror image (left
     and right swapped), for an athlete filmed mirrored relative to the reference."""
+    longest = max(len(reference), len(athlete))
+    if longest > MAX_ALIGN_FRAMES:
+        raise CompareError("error.compare.too_many_frames", frames=longest, limit=MAX_ALIGN_FRAMES)
     ref_angles = pose_angles(reference.keypoints)
     ath_angles = pose_angles(athlete.keypoints, mirror)
     if not usable_columns(ref_angles, ath_angles).any():

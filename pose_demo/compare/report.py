@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -21,9 +21,6 @@ from pose_demo.compare.align import Alignment
 from pose_demo.compare.features import REPORTED, angle_difference, fill_gaps, reported_angles
 from pose_demo.compare.motion import Motion
 from pose_demo.i18n import translate
-
-if TYPE_CHECKING:
-    from pose_demo.compare.compare import Comparison
 
 NOISE_DEG = 5.0
 ZERO_SCORE_DEG = 45.0
@@ -183,20 +180,6 @@ class Phase:
 def pace_words(pace: str, language: str = "en") -> str:
     """A ``Phase.pace`` (``same pace``, ``slower``, ``faster``) in ``language``."""
     return translate(f"report.compare.pace.{pace.replace(' ', '_')}", language)
-
-
-def summary_lines(comparison: Comparison, language: str = "en") -> list[str]:
-    """The comparison in a few lines: the score, the tempo (clips), the largest differences."""
-    t = partial(translate, language=language)
-    lines = [t("report.compare.score", score=f"{comparison.score:.1f}")]
-    if not (comparison.reference.photo and comparison.athlete.photo):
-        timing = comparison.timing
-        pace = pace_words(timing["pace"], language)
-        lines.append(t("report.compare.tempo", ratio=f"{timing['tempo_ratio']:.2f}", pace=pace))
-    lines += [t("report.compare.difference", text=d.words(language)) for d in comparison.differences]
-    if not comparison.differences:
-        lines.append(t("report.compare.no_difference", tolerance=f"{comparison.tolerance:g}"))
-    return lines
 
 
 def phase_bounds(ref_angles: np.ndarray) -> list[int]:

@@ -5,9 +5,10 @@ machine) -> reps (metrics, checks, set summary) -> auto (which exercise) -> trac
 """
 
 from pose_demo.exercises.auto import Choice, choose_exercise
-from pose_demo.exercises.reps import CheckResult, Rep, SetSummary, TrackReps, count_track
+from pose_demo.exercises.reps import SetSummary, TrackReps, count_track
 from pose_demo.exercises.schema import Exercise, ExerciseCatalog, ExerciseError, catalog_names
 from pose_demo.exercises.tracks import PersonReps, count_reps, track_series
+from pose_demo.results import CheckResult, Rep
 
 __all__ = [
     "CheckResult",

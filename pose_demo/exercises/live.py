@@ -11,42 +11,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from pose_demo.exercises.counting import oriented
-from pose_demo.exercises.reps import Rep
 from pose_demo.exercises.schema import ExerciseCatalog
 from pose_demo.exercises.signals import signal_series
 from pose_demo.exercises.tracks import PersonReps, count_reps
-from pose_demo.i18n import title_in
-from pose_demo.results import Person
+from pose_demo.results import LiveCount, Person
 
 RECOUNT_EVERY_S = 0.5
 WINDOW_S = 60.0
-
-
-@dataclass(frozen=True)
-class LiveCount:
-    """A person's repetitions so far: the exercise, how many, whether one is under way now, and the last
-    one counted (its times, range, tempo and form checks; None before the first), the unit of its range."""
-
-    exercise: str
-    count: int
-    moving: bool
-    last: Rep | None = None
-    unit: str = ""
-    title: Mapping[str, str] = field(default_factory=dict)  # the exercise's, by language (en, zh)
-
-    def name(self, language: str = "en") -> str:
-        """The exercise's title in ``language`` (its id in words when it has none)."""
-        return title_in(self.title, language) if self.title else self.exercise.replace("_", " ")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"exercise": self.exercise, "count": self.count, "phase": "rep" if self.moving else "rest"}
 
 
 class LiveReps:

@@ -12,84 +12,10 @@ import numpy as np
 from pose_demo.exercises.counting import Cycle, auto_thresholds, find_cycles
 from pose_demo.exercises.schema import Comparison, Exercise, FormCheck, Thresholds
 from pose_demo.exercises.signals import hip_x_per_torso, median_smooth, side_series, signal_series
-from pose_demo.rules.geometry import frontality
-from pose_demo.rules.ruleset import FRONT_MIN_FRONTALITY, SIDE_MAX_FRONTALITY
+from pose_demo.geometry import FRONT_MIN_FRONTALITY, SIDE_MAX_FRONTALITY, frontality
+from pose_demo.results import CheckResult, Rep, round_or_none
 
 THROUGHOUT_PERCENTILES = (10.0, 90.0)  # "throughout" checks judge the repetition's near-extremes
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), digits) + 0.0
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """A form check in one repetition: the value it judged and ok / fail / unknown."""
-
-    id: str
-    title: dict[str, str]
-    at: str
-    value: float | None
-    unit: str
-    level: str
-
-    def __post_init__(self) -> None:
-        if self.level not in ("ok", "fail", "unknown"):
-            raise ValueError(f"level must be ok, fail or unknown, not {self.level!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at,
-            "value": _round(self.value),
-            "unit": self.unit,
-            "level": self.level,
-        }
-
-
-@dataclass(frozen=True)
-class Rep:
-    """One repetition: times in seconds, the signal's range (min, max) and the phases' durations.
-
-    ``tempo`` names start -> turn and turn -> end as the exercise says (eccentric / concentric).
-    ``asymmetry``: left minus right at the turning point, when the signal is measured on both sides.
-    """
-
-    index: int
-    start: float
-    turn: float
-    end: float
-    range: tuple[float, float]
-    tempo: dict[str, float]
-    asymmetry: float | None = None
-    checks: tuple[CheckResult, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.start <= self.turn <= self.end:
-            raise ValueError(
-                f"a repetition needs start <= turn <= end, got {self.start}, {self.turn}, {self.end}"
-            )
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-    @property
-    def amplitude(self) -> float:
-        return self.range[1] - self.range[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "start": _round(self.start, 3),
-            "turn": _round(self.turn, 3),
-            "end": _round(self.end, 3),
-            "duration": _round(self.duration, 3),
-            "range": [_round(self.range[0]), _round(self.range[1])],
-            "tempo": {k: _round(v, 3) for k, v in self.tempo.items()},
-            "asymmetry": _round(self.asymmetry),
-            "checks": [c.to_dict() for c in self.checks],
-        }
 
 
 @dataclass(frozen=True)
@@ -128,12 +54,15 @@ class SetSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "count": self.count,
-            "range": {"mean": _round(self.range_mean), "std": _round(self.range_std)},
-            "duration": {"mean": _round(self.duration_mean, 3), "std": _round(self.duration_std, 3)},
-            "tempo": {k: _round(v, 3) for k, v in (self.tempo_mean or {}).items()},
+            "range": {"mean": round_or_none(self.range_mean), "std": round_or_none(self.range_std)},
+            "duration": {
+                "mean": round_or_none(self.duration_mean, 3),
+                "std": round_or_none(self.duration_std, 3),
+            },
+            "tempo": {k: round_or_none(v, 3) for k, v in (self.tempo_mean or {}).items()},
             "trend": {
-                "duration_per_rep": _round(self.duration_trend, 3),
-                "range_per_rep": _round(self.range_trend),
+                "duration_per_rep": round_or_none(self.duration_trend, 3),
+                "range_per_rep": round_or_none(self.range_trend),
             },
         }
 

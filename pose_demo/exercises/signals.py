@@ -2,7 +2,7 @@
 
 ``keypoints`` are ``(N, 17, 3)`` arrays (one row per frame, score 0 where the person was not seen);
 every value is NaN ("unknown") where a keypoint it needs scored below ``min_score``, as in
-``rules.geometry``.
+``pose_demo.geometry``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from pose_demo.exercises.schema import Measure, Signal, mirrored
-from pose_demo.results import MIN_KEYPOINT_SCORE
-from pose_demo.rules.geometry import (
+from pose_demo.geometry import (
     body_scale,
     distance_ratio,
     facing,
@@ -23,6 +22,7 @@ from pose_demo.rules.geometry import (
     segment_angle,
     symmetry,
 )
+from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.tracking.sides import unwrap_degrees
 
 SMOOTH_S = 0.2  # the median filter's window on signals, in seconds

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from pose_demo.analysis import AnalysisOptions, analyse_image
+from pose_demo.classifier.model import MAX_CLASSES, LearnError
 from pose_demo.i18n import Message
 from pose_demo.image_input import ImageInputError, load_image
-from pose_demo.learn.classifier import LearnError
 from pose_demo.predictor import UniModel
 from pose_demo.results import Person
 from pose_demo.video.io import VideoInputError
@@ -30,7 +30,7 @@ from pose_demo.video.pipeline import FrameRecord, VideoOptions, VideoRun, proces
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 AMBIGUOUS_AREA = 0.6  # a second person with a box at least this fraction of the largest one's: ambiguous
-MAX_LABEL_ROWS = 10_000
+MAX_LABEL_ROWS = 2_000  # labelled time ranges in one file or table (a 5-minute video labelled every 0.15 s)
 MAX_LABEL_BYTES = 1024 * 1024
 _LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}")
 
@@ -151,11 +151,26 @@ def parse_labels(text: str, name: str = "labels") -> list[LabelRange]:
         )
     if not ranges:
         raise LearnError("error.learn.labels_empty", name=name)
-    for a in ranges:
-        for b in ranges:
-            if a.label != b.label and a.start <= b.end and b.start <= a.end:
-                raise LearnError("error.learn.labels_overlap", name=name, a=a, b=b)
+    classes = len({r.label for r in ranges})
+    if classes > MAX_CLASSES:
+        raise LearnError("error.learn.labels_too_many_classes", name=name, classes=classes, limit=MAX_CLASSES)
+    overlap = first_overlap(ranges)
+    if overlap is not None:
+        raise LearnError("error.learn.labels_overlap", name=name, a=overlap[0], b=overlap[1])
     return ranges
+
+
+def first_overlap(ranges: Sequence[LabelRange]) -> tuple[LabelRange, LabelRange] | None:
+    """Two ranges of different labels that share a moment, or None: one sweep in order of start, against
+    the range reaching furthest so far (if a pair overlaps, the later one also overlaps that range, or an
+    earlier pair does)."""
+    furthest: LabelRange | None = None
+    for current in sorted(ranges, key=lambda r: (r.start, r.end)):
+        if furthest is not None and current.start <= furthest.end and current.label != furthest.label:
+            return furthest, current
+        if furthest is None or current.end > furthest.end:
+            furthest = current
+    return None
 
 
 def main_person(persons: Sequence[Person], track_id: int | None = None) -> Person | Message:

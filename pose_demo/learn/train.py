@@ -20,10 +20,10 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.neighbors import NearestNeighbors
 
 from pose_demo.checks import check_number
+from pose_demo.classifier.features import FEATURES, keypoint_features, mirror_keypoints, usable
+from pose_demo.classifier.model import Classifier, LearnError
 from pose_demo.i18n import Message
-from pose_demo.learn.classifier import Classifier, LearnError
 from pose_demo.learn.examples import ExampleSet, Skipped
-from pose_demo.learn.features import FEATURES, keypoint_features, mirror_keypoints, usable
 
 MIN_EXAMPLES_PER_CLASS = 10  # fewer: a warning (the classifier learns that class from too little)
 NEAR_DUPLICATE = 0.02  # rows closer than this (per feature, in standard deviations) are near copies

@@ -11,12 +11,15 @@ A model given by name (``--det-model`` / ``--kp-model``) wins over the preset's.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS, INT8_SUFFIX, base_model
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, MODEL_DIR_ENV
+
+REPORT_FILE = "quantization.json"
 
 PRESETS = ("fast", "balanced", "accurate")
 DEFAULT_PRESET = "balanced"
@@ -49,8 +52,6 @@ def int8_variant_ready(
     download_dir: str | os.PathLike[str] = DEFAULT_DOWNLOAD_DIR,
 ) -> bool:
     """Whether the INT8 variant ``name`` was made and passed its check, in the model folder or the cache."""
-    from pose_demo.models.quantize import variant_passed
-
     search_dir = model_dir or os.environ.get(MODEL_DIR_ENV)
     folders = ([Path(search_dir) / name] if search_dir else []) + [Path(download_dir) / name]
     return any(variant_passed(folder) for folder in folders)
@@ -81,3 +82,12 @@ def resolve_preset(
         else:
             chosen.append(wanted)
     return PresetChoice(preset, chosen[0], chosen[1], tuple(notices))
+
+
+def variant_passed(folder: Path) -> bool:
+    """Whether ``folder`` holds a variant whose ``quantization.json`` says it passed its check."""
+    try:
+        report = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(isinstance(report, dict) and report.get("check", {}).get("passed"))

@@ -152,7 +152,7 @@ MODELS: dict[str, ModelSpec] = {
 DEFAULT_DETECTOR = "picodet_s_192_lcnet_pedestrian"
 DEFAULT_KEYPOINTS = "tinypose_128x96"
 
-# INT8 variants made by ``python -m pose_demo.cli quantize`` (pose_demo/models/quantize.py): the known model
+# INT8 variants made by ``python -m pose_demo.cli quantize`` (pose_demo/quantize.py): the known model
 # ``<name>`` quantized, kept in the model cache as ``<name>_int8/`` once it passed its accuracy check.
 INT8_SUFFIX = "_int8"
 

@@ -10,20 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from pose_demo.results import Person
-from pose_demo.rules.geometry import (
+from pose_demo.geometry import (
     body_scale,
     distance_ratio,
+    estimate_view,
     facing,
     joint_angle,
     point,
-    point_indices,
     relative_position,
     segment_angle,
     symmetry,
-    torso_widths,
     upright,
 )
+from pose_demo.results import Person, Verdict
 from pose_demo.rules.schema import (
     VIEWS,
     ClassifierSource,
@@ -38,48 +37,6 @@ from pose_demo.rules.schema import (
 )
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
-TORSO_POINTS = tuple(point_indices("neck") + point_indices("mid_hip"))
-# A person's view, from the shoulder and hip widths across the torso (in torsos, see geometry.torso_widths).
-FRONT_MIN_FRONTALITY = 0.45  # shoulders at least this wide and ...
-FRONT_MIN_HIP_WIDTH = 0.2  # ... hips at least this wide -> front (or back) view
-SIDE_MAX_FRONTALITY = 0.3  # shoulders at most this wide and ...
-SIDE_MAX_HIP_WIDTH = 0.2  # ... hips at most this wide -> side view; anything else (three-quarter, twisted)
-FRONT_MIN_SCORE = 0.5  # a front view sees both sides: both shoulders and both hips scored at least this
-SIDE_MIN_SCORE = 0.3  # a side view hides the far side: it may score lower
-UNKNOWN_VIEW = "unknown"  # the view could not be told: rules made for one view are unknown
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One rule on one person.
-
-    ``level`` is ok / mild / severe for graded screening rules, ok for the others, and unknown when
-    a needed keypoint is not confident enough; ``triggered`` says whether a screening or action
-    condition holds. ``keypoints`` are the indices the rule reads; ``joint`` the (a, vertex, c)
-    indices when the value is a joint angle.
-    """
-
-    id: str
-    title: dict[str, str]
-    kind: str
-    value: float | None
-    unit: str
-    level: str
-    triggered: bool
-    keypoints: tuple[int, ...]
-    joint: tuple[int, int, int] | None = None
-    unmet: str | None = None  # unknown because the person is not in the rule's view or context ("front",
-    # "side", "standing_still"); None: unknown for want of confident keypoints, or not unknown
-
-    def to_dict(self) -> dict[str, Any]:
-        value = None if self.value is None else round(self.value, 2) + 0.0  # + 0.0: no "-0.0" in JSON
-        return {
-            "id": self.id,
-            "value": value,
-            "unit": self.unit,
-            "level": self.level,
-            "triggered": self.triggered,
-        }
 
 
 def _measure(m: Measure, keypoints: np.ndarray, scale: np.ndarray, min_score: float) -> float:
@@ -139,24 +96,6 @@ def _grade(value: float, t: Thresholds) -> str:
     return "severe" if signed >= severe else "mild" if signed >= mild else "ok"
 
 
-def estimate_view(keypoints: np.ndarray) -> str:
-    """``front`` (or back), ``side``, or ``unknown`` when the torso is not seen well enough to tell.
-
-    Front: both shoulders and both hips confidently seen (``FRONT_MIN_SCORE``), the shoulders and the hips
-    wide across the torso. Side: shoulders and hips seen (``SIDE_MIN_SCORE``), both narrow. Anything else
-    (hips hidden by a table, a three-quarter view, shoulders and hips that disagree) is unknown.
-    """
-    shoulders, hips = (float(w) for w in torso_widths(keypoints, SIDE_MIN_SCORE))
-    if np.isnan(shoulders) or np.isnan(hips):
-        return UNKNOWN_VIEW
-    if shoulders <= SIDE_MAX_FRONTALITY and hips <= SIDE_MAX_HIP_WIDTH:
-        return "side"
-    well_seen = bool(np.all(keypoints[list(TORSO_POINTS), 2] >= FRONT_MIN_SCORE))
-    if well_seen and shoulders >= FRONT_MIN_FRONTALITY and hips >= FRONT_MIN_HIP_WIDTH:
-        return "front"
-    return UNKNOWN_VIEW
-
-
 def photo_contexts(keypoints: np.ndarray) -> frozenset[str]:
     """The contexts (a rule's ``when``) that hold for a person seen in one picture: ``standing_still`` when
     upright (see ``geometry.upright``); a single picture shows no motion."""
@@ -208,10 +147,10 @@ def evaluate_rule(
 
 def classifier_files(folder: Path) -> ClassifierSource:
     """Classifier files named relative to ``folder`` (a rule file's), each size-checked and loaded as data
-    (``pose_demo.learn.model_file``)."""
+    (``pose_demo.classifier.model_file``)."""
 
     def load(name: str) -> Any:
-        from pose_demo.learn.model_file import load_classifier  # here: XGBoost is loaded only when used
+        from pose_demo.classifier.model_file import load_classifier  # here: XGBoost is loaded only when used
 
         return load_classifier(folder / name, name)
 

@@ -18,13 +18,13 @@ from typing import Any
 import yaml
 
 from pose_demo.checks import check_choice, check_number
-from pose_demo.i18n import Message, UserError
-from pose_demo.results import MIN_KEYPOINT_SCORE
-from pose_demo.rules.geometry import (
+from pose_demo.geometry import (
     POINT_NAMES,
     VIRTUAL_POINTS,
     point_indices,
 )
+from pose_demo.i18n import Message, UserError
+from pose_demo.results import MIN_KEYPOINT_SCORE
 
 # primitive -> number of points; symmetry takes two measures instead of points
 PRIMITIVES = {

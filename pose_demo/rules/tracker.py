@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from pose_demo.results import Person
-from pose_demo.rules.geometry import body_motion, upright
-from pose_demo.rules.ruleset import RuleSet, Verdict, photo_contexts
+from pose_demo.geometry import body_motion, upright
+from pose_demo.results import Person, Verdict
+from pose_demo.rules.ruleset import RuleSet, photo_contexts
 from pose_demo.tracking.sides import continue_degrees
 
 _SEVERITY_LEVELS = ("ok", "mild", "severe")

@@ -22,8 +22,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from pose_demo.geometry import body_scale
 from pose_demo.results import MIN_KEYPOINT_SCORE, Person
-from pose_demo.rules.geometry import body_scale
 from pose_demo.skeleton import COCO17
 
 SWAP_RATIO = 0.5  # swapped back only when the swapped matching costs less than this fraction of the kept one

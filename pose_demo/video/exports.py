@@ -11,8 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pose_demo.results import Person
-from pose_demo.rules import Verdict
+from pose_demo.results import Person, Verdict
 from pose_demo.skeleton import COCO17
 from pose_demo.video.pipeline import VideoRun
 

@@ -41,6 +41,7 @@ from pose_demo.video.io import (
     VideoInputError,
     decode,
     even_size,
+    exact_rate,
     probe,
 )
 from pose_demo.visualization.draw import DrawOptions
@@ -49,6 +50,9 @@ Progress = Callable[[int, int], None]
 # A run is said to have ended early when it decoded fewer frames than the header promises by more than
 # this (and 2 frames): an audio track can outlast the picture a little, which the header's duration counts.
 ENDED_EARLY_SLACK_S = 0.5
+# Frames analysed per second at most: a faster source (a 1000 frames/s file is 10,000 frames in 10 s) is
+# sampled at this rate, which is as fast as any movement a coach films needs.
+MAX_RATE = 60
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class VideoOptions:
         and frames larger than it are not decoded (see ``io.MAX_SIZE``).
     max_frames: process only the first frames (after the stride); None: all.
     frame_stride: keep every n-th frame; the output plays at the source rate / n, so durations match.
+    max_rate: frames per second analysed at most: a source faster than this (after the stride) is sampled
+        at this rate (``VideoRun.sampled_from`` says from what), so that the work per second of video is
+        bounded whatever the file claims.
     output_scale: frames are scaled by this at decoding: inference, drawing, output and exported
         coordinates are all in the scaled pixels.
     preset: the x264 speed preset, trading encoding time (CPU taken from inference) for file size.
@@ -78,6 +85,7 @@ class VideoOptions:
     max_size: tuple[int, int] = MAX_SIZE
     max_frames: int | None = None
     frame_stride: int = 1
+    max_rate: float = MAX_RATE
     output_scale: float = 1.0
     preset: str = X264_PRESET
     queue_size: int = 4
@@ -86,8 +94,8 @@ class VideoOptions:
     def __post_init__(self) -> None:
         if min(self.frame_stride, self.max_frames or 1, self.queue_size, self.frames_in_flight) < 1:
             raise ValueError("frame_stride, max_frames, queue_size and frames_in_flight must be at least 1")
-        if self.output_scale <= 0 or self.max_duration_s <= 0 or min(self.max_size) < 1:
-            raise ValueError("output_scale, max_duration_s and max_size must be positive")
+        if self.output_scale <= 0 or self.max_duration_s <= 0 or min(self.max_size) < 1 or self.max_rate <= 0:
+            raise ValueError("output_scale, max_duration_s, max_size and max_rate must be positive")
 
 
 @dataclass
@@ -121,6 +129,8 @@ class VideoRun:
     max_duration_s: float | None = None  # the limit it ran under
     # repetitions per track, counted on the whole run when an exercise was asked for (longest track first)
     reps: list[PersonReps] | None = None
+    # the source's frame rate (after the stride) when it was over VideoOptions.max_rate and sampled
+    sampled_from: float | None = None
 
     @property
     def ended_early(self) -> bool:
@@ -139,8 +149,18 @@ class VideoRun:
         return float(len(self.frames) / self.rate)
 
     def notice(self, controls: dict[str, str] | None = None, language: str = "en") -> str | None:
-        """A sentence in ``language`` for incomplete runs, None for complete ones. ``controls`` names what
-        sets each limit, in that language (``{"duration": "Max duration slider"}``), said after it."""
+        """A sentence in ``language`` for incomplete or sampled runs, None for the others. ``controls`` names
+        what sets each limit, in that language (``{"duration": "Max duration slider"}``), said after it."""
+        sampled = self._sampled_notice(language)
+        shortfall = self._shortfall_notice(controls, language)
+        return " ".join(n for n in (shortfall, sampled) if n) or None
+
+    def _sampled_notice(self, language: str) -> str | None:
+        if self.sampled_from is None:
+            return None
+        return translate("video.notice.sampled", language, fps=self.sampled_from, rate=float(self.rate))
+
+    def _shortfall_notice(self, controls: dict[str, str] | None, language: str) -> str | None:
         frames = len(self.frames)
         if self.stopped_at_limit == "duration":
             control = (controls or {}).get("duration")
@@ -176,6 +196,7 @@ class VideoRun:
                 "fps": round(float(self.rate), 3),
                 "frame_stride": self.frame_stride,
                 "frames": len(self.frames),
+                **({"sampled_from_fps": round(self.sampled_from, 3)} if self.sampled_from else {}),
                 **self._shortfall(),
             },
         }
@@ -244,14 +265,18 @@ def process_video(
     """
     info = check_video(source, options.max_duration_s, options.max_size)
     size = even_size(info.width, info.height, options.output_scale)
-    run = VideoRun(info, size, info.rate / options.frame_stride, options.frame_stride)
+    rate = info.rate / options.frame_stride
+    run = VideoRun(info, size, min(rate, exact_rate(options.max_rate)), options.frame_stride)
+    if run.rate < rate:
+        run.sampled_from = float(rate)
     run.max_duration_s = options.max_duration_s
     promised = max(info.frames, round(info.duration * info.fps))  # a cut file keeps its header's duration
-    run.frames_expected = -(-promised // options.frame_stride)
+    kept = run.rate / info.rate  # frames analysed per source frame
+    run.frames_expected = math.ceil(promised * kept)
     # The frames within the duration limit (at k / rate <= max_duration_s), and one more to tell whether
     # the video goes on past it.
     limit = math.floor(Fraction(options.max_duration_s) * run.rate) + 1
-    total = min(-(-info.frames // options.frame_stride), limit)
+    total = min(math.ceil(info.frames * kept), limit)
     if options.max_frames is not None:
         run.frames_expected = min(run.frames_expected, options.max_frames)
         total = min(total, options.max_frames)
@@ -283,7 +308,7 @@ def process_video(
                 break
             timestamp = float(k / run.rate)
             result = stream.analyse(frame, timestamp, found)
-            run.frames.append(FrameRecord(k * options.frame_stride, timestamp, result.persons))
+            run.frames.append(FrameRecord(round(k / kept), timestamp, result.persons))
             if writer is not None:
                 encoding.submit(_draw_and_write, stream, frame, result, writer, encode_timer)
             if progress is not None:

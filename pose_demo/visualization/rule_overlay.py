@@ -9,10 +9,9 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from pose_demo.geometry import body_scale, point
 from pose_demo.i18n import title_in, translate
-from pose_demo.results import MIN_KEYPOINT_SCORE, Person
-from pose_demo.rules import Verdict
-from pose_demo.rules.geometry import body_scale, point
+from pose_demo.results import MIN_KEYPOINT_SCORE, Person, Verdict
 from pose_demo.visualization.labels import Label, draw_labels, label_height
 from pose_demo.visualization.text import image_scale, text_language, text_size, text_thickness
 

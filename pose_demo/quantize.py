@@ -37,13 +37,13 @@ from typing import Any
 
 import numpy as np
 
+from pose_demo.models.presets import REPORT_FILE
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS, INT8_SUFFIX
 from pose_demo.models.runtime import ModelRunError
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelFolder, resolve_model
 from pose_demo.predictor import UniModel
 from pose_demo.results import Box
 
-REPORT_FILE = "quantization.json"
 INSTALL_HINT = "pip install -r requirements-quantize.txt"
 CROP_DETECTOR = "picodet_s_320_lcnet_pedestrian"  # finds the most people: the crops of keypoint models
 DET_THRESHOLD = 0.5  # persons compared in the detector agreement check, and cut as calibration crops
@@ -446,12 +446,3 @@ def quantize_model(
         return VariantReport(model, variant, kind, check, target, details)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-
-
-def variant_passed(folder: Path) -> bool:
-    """Whether ``folder`` holds a variant whose ``quantization.json`` says it passed its check."""
-    try:
-        report = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return bool(isinstance(report, dict) and report.get("check", {}).get("passed"))

@@ -1,7 +1,7 @@
 """One person's keypoints as features a classifier can learn from, whatever the person's position and size.
 
 Positions are centred on the mid-hip and divided by the body scale (the torso, see
-``rules.geometry.body_scale``); angles are the rule geometry's; a few distances are in torsos. Joints not
+``geometry.body_scale``); angles are the rule geometry's; a few distances are in torsos. Joints not
 seen (score below ``MIN_KEYPOINT_SCORE``) give NaN, which XGBoost handles as "missing": nothing is guessed.
 ``mirror_keypoints`` swaps left and right (and image x) to add mirrored copies for symmetric postures.
 
@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pose_demo.results import MIN_KEYPOINT_SCORE
-from pose_demo.rules.geometry import (
+from pose_demo.geometry import (
     body_scale,
     distance_ratio,
     joint_angle,
@@ -25,6 +24,7 @@ from pose_demo.rules.geometry import (
     relative_position,
     segment_angle,
 )
+from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.skeleton import COCO17
 
 FEATURE_VERSION = "pose-demo-keypoint-features/1"

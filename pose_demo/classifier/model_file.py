@@ -24,16 +24,15 @@ from typing import Any
 
 import xgboost as xgb
 
+from pose_demo.classifier.features import FEATURES
+from pose_demo.classifier.model import MAX_CLASSES, Classifier, LearnError
+from pose_demo.classifier.xgboost_json import BadModel, check_model, whole
 from pose_demo.i18n import Message
-from pose_demo.learn.classifier import Classifier, LearnError
-from pose_demo.learn.features import FEATURES
-from pose_demo.learn.xgboost_json import BadModel, check_model, whole
 
 FORMAT = "pose-demo-classifier"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a 200-tree depth-5 model is about 1 MB
 KEYS = ("format", "format_version", "features", "classes", "threshold", "training", "keypoints", "model")
-MAX_CLASSES = 50
 MAX_CLASS_NAME = 64
 log = logging.getLogger(__name__)
 

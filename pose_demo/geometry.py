@@ -259,3 +259,32 @@ def facing(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.n
     dx = nose[..., 0] - ear[..., 0]
     direction = np.where(np.abs(dx) > MIN_LENGTH, np.sign(dx), np.nan)
     return _gated(direction, min_score, nose, ear)
+
+
+TORSO_POINTS = tuple(point_indices("neck") + point_indices("mid_hip"))
+# A person's view, from the shoulder and hip widths across the torso (in torsos, see torso_widths).
+FRONT_MIN_FRONTALITY = 0.45  # shoulders at least this wide and ...
+FRONT_MIN_HIP_WIDTH = 0.2  # ... hips at least this wide -> front (or back) view
+SIDE_MAX_FRONTALITY = 0.3  # shoulders at most this wide and ...
+SIDE_MAX_HIP_WIDTH = 0.2  # ... hips at most this wide -> side view; anything else (three-quarter, twisted)
+FRONT_MIN_SCORE = 0.5  # a front view sees both sides: both shoulders and both hips scored at least this
+SIDE_MIN_SCORE = 0.3  # a side view hides the far side: it may score lower
+UNKNOWN_VIEW = "unknown"  # the view could not be told: rules made for one view are unknown
+
+
+def estimate_view(keypoints: np.ndarray) -> str:
+    """``front`` (or back), ``side``, or ``unknown`` when the torso is not seen well enough to tell.
+
+    Front: both shoulders and both hips confidently seen (``FRONT_MIN_SCORE``), the shoulders and the hips
+    wide across the torso. Side: shoulders and hips seen (``SIDE_MIN_SCORE``), both narrow. Anything else
+    (hips hidden by a table, a three-quarter view, shoulders and hips that disagree) is unknown.
+    """
+    shoulders, hips = (float(w) for w in torso_widths(keypoints, SIDE_MIN_SCORE))
+    if np.isnan(shoulders) or np.isnan(hips):
+        return UNKNOWN_VIEW
+    if shoulders <= SIDE_MAX_FRONTALITY and hips <= SIDE_MAX_HIP_WIDTH:
+        return "side"
+    well_seen = bool(np.all(keypoints[list(TORSO_POINTS), 2] >= FRONT_MIN_SCORE))
+    if well_seen and shoulders >= FRONT_MIN_FRONTALITY and hips >= FRONT_MIN_HIP_WIDTH:
+        return "front"
+    return UNKNOWN_VIEW

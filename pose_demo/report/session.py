@@ -30,13 +30,13 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from matplotlib.figure import Figure
 
-from pose_demo.exercises.reps import CheckResult, Rep, TrackReps
+from pose_demo.exercises.reps import TrackReps
 from pose_demo.exercises.schema import Comparison, FormCheck
 from pose_demo.exercises.signals import median_smooth, signal_series
 from pose_demo.exercises.tracks import PersonReps, track_series
 from pose_demo.i18n import title_in, translate
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
-from pose_demo.results import Person
+from pose_demo.results import CheckResult, Person, Rep
 from pose_demo.video.io import decode
 from pose_demo.video.pipeline import VideoOptions, VideoRun
 from pose_demo.visualization.draw import DrawOptions, draw_person

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pose_demo.rules.geometry import (
+from pose_demo.geometry import (
     SHOULDER_TO_TORSO,
     body_scale,
     distance_ratio,

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pose_demo.classifier.features import keypoint_features, usable
 from pose_demo.i18n import UserError
-from pose_demo.learn.features import keypoint_features, usable
 
 if TYPE_CHECKING:
     import xgboost as xgb  # imported where boosters are made (model_file, train): it takes seconds
+
+
+MAX_CLASSES = 50  # classes one classifier may tell apart
 
 
 class LearnError(UserError, ValueError):

@@ -1,0 +1,168 @@
+"""What the tabs share: ``PoseApp`` (the loaded models, the output and upload folders, the rule catalog, the
+clock; the settings checked, and a rule file checked at its upload), ``user_errors`` (the library's
+errors as plain messages), the Video tab's result that the Compare tab reuses, how long a tab's result is
+kept, and the API page's note on a file.
+
+The tabs' handlers follow the same conventions. Settings arrive as keyword arguments named like
+``Settings``' fields (Gradio's ``inputs_kwargs``), which also names the API parameters; ``rule_file`` is
+spelt out with its None default, which makes it optional for API clients (the other settings are optional
+through their components' initial values).
+
+Events that take files skip Gradio's preprocessing, so that the library's own readers (``load_image``,
+the video probe) judge the upload and explain what is wrong; ``uploads`` checks first that the file is
+one of this app's uploads.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from pose_demo.app.language import error, language
+from pose_demo.app.loaded_models import LoadedModels
+from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.settings import SessionClassifiers, Settings, load_rule_file
+from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path
+from pose_demo.i18n import Message, UserError, title_in, translate
+from pose_demo.report.session import ReportSettings
+from pose_demo.rules import RuleError, RuleSet
+from pose_demo.video import VideoRun
+
+log = logging.getLogger(__name__)
+
+# A tab's last result (its gr.State) is dropped this long after it was last written: Gradio otherwise
+# keeps it an hour after its tab closes, and for good for API clients, which never close theirs; an image
+# result holds the whole picture.
+RESULT_STATE_TTL_S = 1800
+
+
+@contextmanager
+def user_errors(task: str, lang: str) -> Iterator[None]:
+    """Re-raise the library's user-facing errors (``UserError``) as ``gr.Error`` in the user's language
+    ``lang``; log anything else and say so plainly. ``task``: what was being done (``ui.task.*``).
+
+    A user's mistake is logged in one line; only a bug is logged with its traceback, once (Gradio is
+    told not to print the traceback of the ``gr.Error`` it receives).
+    """
+    doing = Message(f"ui.task.{task}")  # a task missing from the catalog fails here, on every call
+    try:
+        yield
+    except gr.Error as e:
+        log.info("User error while %s: %s", task, " ".join(str(e.message).split()))
+        e.print_exception = False
+        raise
+    except UserError as e:
+        log.info("User error while %s: %s", task, " ".join(str(e).split()))
+        raise error(e.text(lang), lang) from e
+    except Exception as e:
+        log.exception("%s failed", task)
+        message = translate("ui.error.unexpected", lang, task=doing)
+        raise error(message, lang) from e
+
+
+C = TypeVar("C", bound=gr.components.Component)
+
+
+def described_for_api(component: C, note: str) -> C:
+    """``component``, its entry on the API page saying ``note`` instead of Gradio's internal FileData
+    docstring. (Set on the instance: a subclass would make Gradio write a .pyi file beside this module.)"""
+    info = component.api_info()
+    component.api_info = lambda: {**info, "additional_description": note}  # type: ignore[method-assign]
+    return component
+
+
+@dataclass
+class VideoAnalysis:
+    """The last processed video of a session's Video tab: for its summary, downloads and plot, and for
+    the Compare tab, which reuses the run."""
+
+    run: VideoRun
+    folder: Path  # where its files are
+    name: str  # the upload's name, for the downloads
+    report: ReportSettings  # the models and options that made it, for the session report
+
+
+class PoseApp:
+    """What every tab's handlers are given (``ImageTab``, ``VideoTab``, ``WebcamTab``, ``CompareTab``,
+    ``Teacher``). One instance serves every session; per-session data lives in ``gr.State``."""
+
+    def __init__(
+        self,
+        models: LoadedModels,
+        outputs: OutputFolders,
+        catalog: RuleSet,
+        clock: Callable[[], float] = time.monotonic,
+        uploads: UploadFolders | None = None,
+    ) -> None:
+        self.models = models
+        self.outputs = outputs
+        self.catalog = catalog
+        self.clock = clock  # webcam frames are timed by their arrival on this clock (seconds)
+        self.uploads = uploads or UploadFolders.gradio()  # the only folders whose files are opened
+
+    def settings(
+        self,
+        rule_file: Upload = None,
+        classifiers: SessionClassifiers | None = None,
+        lang: str = "en",
+        **values: Any,
+    ) -> Settings:
+        """The checked settings; a ``rule_file`` must be one of this app's uploads. ``classifiers``: the
+        session's (its ``gr.State``, filled by the Teach tab; clients cannot send it); ``lang``: the
+        language of an error about the rule file."""
+        what = translate("ui.upload.rule_file", lang)
+        rule_file = optional_upload_path(rule_file, what, self.uploads, lang)
+        s = Settings.parse(self.catalog, rule_file=rule_file, **values)
+        return s if classifiers is None else replace(s, classifiers=classifiers)
+
+    def save_image(self, image_bgr: np.ndarray, name: str) -> str:
+        """The picture as a JPEG file of its own, for Gradio to serve.
+
+        Not handed to Gradio as an array: Gradio saves arrays at a path named by their content and
+        rewrites that file in place, so two requests with the same result (the same photo sent twice at
+        once) could serve each other a half-written file.
+        """
+        path = self.outputs.new() / f"{name}_pose.jpg"
+        if not cv2.imwrite(str(path), image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+            raise OSError(f"could not write {path}")
+        return str(path)
+
+    def check_rule_file(
+        self,
+        rule_file: str | None,
+        classifiers: SessionClassifiers | None = None,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, Any, str]:
+        """A rule file checked as soon as it is uploaded: (the file, the built-in rules control, a status).
+
+        A file with a mistake is removed (so that it is not in force) and the mistake stays shown, with its
+        line and column, until the next upload; a good file disables the built-in rules it replaces.
+        """
+        if not rule_file:
+            return None, gr.update(interactive=True), ""
+        lang = language(request)
+        name = html.escape(Path(rule_file).name, quote=False)
+        try:
+            rules = load_rule_file(rule_file, classifiers.classifiers if classifiers else None)
+        except RuleError as e:
+            log.info("Rule file refused: %s", e)
+            error = html.escape(e.text(lang), quote=False)
+            return (
+                None,
+                gr.update(interactive=True),
+                translate("ui.rules.refused", lang, name=name, error=error),
+            )
+        separator = translate("ui.list_separator", lang)
+        titles = html.escape(separator.join(title_in(r.title, lang) for r in rules.rules), quote=False)
+        status = translate("ui.rules.in_force", lang, count=len(rules.rules), name=name, titles=titles)
+        return gr.update(), gr.update(interactive=False), status
