@@ -13,19 +13,24 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import gradio as gr
+import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
 from pose_demo import load_image
-from pose_demo.app.core import PoseApp
+from pose_demo.app.core import PoseApp, SessionResults, VideoAnalysis, run_bytes
 from pose_demo.app.layout import build_demo
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
+from pose_demo.app.uploads import UploadFolders
+from pose_demo.app.video_tab import VideoTab
 from pose_demo.app.webcam_tab import WEBCAM_STATE_TTL_S, WEBCAM_TIME_LIMIT_S, WebcamTab, bgr_to_rgb
 from pose_demo.rules import RuleSet
 from tests.conftest import IMAGES, MODEL_DIR
 from tests.test_app import PLAYERS, WALKERS, running_app
+from tests.test_security import STREET, call, upload
 
 WARM_UP = [  # each kind of image once: one, two, three persons, a crowd, nobody (dark)
     WALKERS,
@@ -139,3 +144,72 @@ def test_webcam_state_is_dropped_soon_after_its_stream_stops(
     with caplog.at_level(logging.INFO, logger="pose_demo.app.webcam_tab"):
         state.delete_callback(session)
     assert "Webcam session ended" in caplog.text
+
+
+@pytest.fixture(scope="module")
+def big_webp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An 8000x6000 photo (48 megapixels, under the 50-megapixel limit) in about 100 KB of WebP."""
+    image = np.full((6000, 8000, 3), (40, 120, 200), np.uint8)
+    cv2.rectangle(image, (1000, 1000), (3000, 5000), (10, 10, 10), -1)
+    path = tmp_path_factory.mktemp("big") / "big.webp"
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_WEBP_QUALITY, 10])
+    return path
+
+
+def test_a_burst_of_large_photos_from_new_sessions_is_not_kept(app_url: str, big_webp: Path) -> None:
+    """Issue 24, item 3: 20 calls with a 48-megapixel photo, each from a new session (about 140 MB of
+    pixels each): right after the burst the app holds at most 500 MB more than before, a minute later at
+    most 100 MB more (sessions keep their result and the photo's path, never its pixels)."""
+    pid = app_pid(app_url)
+    assert big_webp.stat().st_size < 200_000
+    content = big_webp.read_bytes()
+
+    def one(_: int) -> str:
+        event, outputs = call(app_url, "predict_image", upload(app_url, content, "big.webp"))
+        return event if event != "complete" else str(outputs[1]["image"])
+
+    assert one(0) == "{'width': 8000, 'height': 6000}"  # warm-up
+    time.sleep(SETTLE_S)
+    before = rss_mb(pid)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(one, range(20)))
+    after = rss_mb(pid)
+    time.sleep(60)
+    later = rss_mb(pid)
+    figures = f"before {before:.0f} MB, right after {after:.0f} MB, a minute later {later:.0f} MB"
+    print(figures)
+    assert answers == ["{'width': 8000, 'height': 6000}"] * 20
+    assert after - before <= 500 and later - before <= 100, figures
+
+
+def test_results_kept_by_sessions_are_bounded_in_bytes() -> None:
+    """The least recently used results go first once the total is over the bound; a session's key that
+    was dropped finds nothing (and the tab says so), a key it never had finds nothing either."""
+    kept = SessionResults(max_bytes=1000)
+    a, b = kept.keep("a", 400), kept.keep("b", 400)
+    assert kept.get(a) == "a"  # a is now the most recently used
+    c = kept.keep("c", 400)  # over the bound: b, the least recently used, goes
+    assert (kept.get(a), kept.get(b), kept.get(c), kept.nbytes) == ("a", None, "c", 800)
+    kept.drop(a)
+    assert kept.get(a) is None and kept.nbytes == 400
+    assert kept.get("guessed") is None and kept.get(None) is None and kept.get(5) is None
+    huge = kept.keep("huge", 5000)  # alone over the bound: kept (the newest result is always kept)
+    assert kept.get(huge) == "huge" and kept.get(c) is None
+
+
+def test_a_dropped_video_result_is_said_plainly(tmp_path: Path) -> None:
+    outputs, uploads = OutputFolders(tmp_path), UploadFolders.of(STREET.parent)
+    pose_app = PoseApp(LoadedModels(MODEL_DIR), outputs, RuleSet.load("default"), uploads=uploads)
+    tab = VideoTab(pose_app)
+    first = tab.predict_video({"path": str(STREET)})[2]
+    run: VideoAnalysis = pose_app.results.get(first)
+    assert run_bytes(run.run) > 0 and pose_app.results.nbytes == run_bytes(run.run)
+    pose_app.results.max_bytes = run_bytes(run.run)  # room for one run: the next one pushes this out
+    second = tab.predict_video({"path": str(STREET)})[2]
+    assert pose_app.results.get(first) is None and pose_app.results.get(second) is not None
+    dropped = "This video's result is no longer kept (the server keeps 0 MB of results for all users"
+    for handler in (lambda: tab.video_details(first), lambda: tab.angle_plot(first, None, [])):
+        with pytest.raises(gr.Error) as refused:
+            handler()
+        assert refused.value.message.startswith(dropped)
+    assert tab.video_details(None)[:2] == ("", None) and tab.angle_plot(None, None, []) is None

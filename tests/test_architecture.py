@@ -156,3 +156,15 @@ def test_the_docs_show_the_layer_order() -> None:
     for k, prefixes in enumerate(LAYERS):
         names = ", ".join(f"`{p.removeprefix('pose_demo.') or 'pose_demo'}`" for p in prefixes)
         assert f"{k + 1}. {names}" in docs, f"docs/architecture.md's layer list lacks: {k + 1}. {names}"
+
+
+def test_the_readme_names_every_part_of_the_package() -> None:
+    """README's "Where things are" table names each top-level module and folder of the package."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("Where things are:") : readme.index("## Command line")]
+    parts = [p for p in sorted(PACKAGE.iterdir()) if p.suffix == ".py" or (p / "__init__.py").is_file()]
+    for part in parts:
+        if part.name == "__init__.py":
+            continue
+        named = f"pose_demo/{part.name}" + ("/" if part.is_dir() else "")
+        assert named in table or f"`{part.name}`" in table, f"README's layout table does not name {named}"

@@ -41,7 +41,8 @@ from pose_demo.predictor import UniModel
 from pose_demo.video.io import VideoInputError, ffmpeg_exe, probe
 from pose_demo.video.pipeline import MAX_RATE, VideoOptions, process_video
 from tests.conftest import MODEL_DIR, REPO, VIDEOS
-from tests.test_security import WALKERS, LiveApp, call, live, upload
+from tests.test_image_input import png_header
+from tests.test_security import NOT_UPLOADED, WALKERS, LiveApp, call, live, upload
 
 __all__ = ["live"]  # the live app fixture, shared with test_security's module scope by name
 STREET = VIDEOS / "mmpose_demo_street_5frames.mp4"
@@ -420,3 +421,29 @@ def test_one_live_session_per_browser_session(live: LiveApp) -> None:
             "end": "This page started another live session: this one ended."
         }
     assert replacing
+
+
+# ---------------------------------------------------------------- 7. plain sentences from the live app
+
+
+def test_values_refused_before_any_handler_get_one_sentence_and_no_traceback(live: LiveApp) -> None:
+    log = live.upload_folder.parent / "app.log"
+    before = log.read_text(encoding="utf-8").count("Traceback")
+    photo = upload(live.url, WALKERS.read_bytes(), "photo.jpg")
+    refused = translate("error.api.refused")
+    for payload in (
+        "/etc/passwd",  # a plain string in place of a file
+        {"path": str(WALKERS)},  # a server path without Gradio's marker
+        {"path": "http://127.0.0.1:1/x.jpg", "meta": {"_type": "gradio.FileData"}},  # a URL to loopback
+        {"url": "http://127.0.0.1:1/x.jpg", "path": "x.jpg", "meta": {"_type": "gradio.FileData"}},
+    ):
+        event, message = call(live.url, "predict_image", payload)
+        assert event == "error" and message in (refused, NOT_UPLOADED), (payload, message)
+    event, message = call(live.url, "predict_image", photo, rules=5)
+    assert event == "error" and message.startswith("Unknown rules [5]: choose from "), message
+    event, message = call(live.url, "predict_image", upload(live.url, png_header(20000, 10000), "bomb.png"))
+    assert (event, message) == (
+        "error",
+        "The image has far more than 50 megapixels, the limit: resize it and try again.",
+    )
+    assert log.read_text(encoding="utf-8").count("Traceback") == before

@@ -245,7 +245,7 @@ class CompareTab:
         mirror: bool = False,
         tolerance: float = TOLERANCE_DEG,
         overlay: bool = False,
-        video: VideoAnalysis | None = None,
+        video: str | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
         request: gr.Request | None = None,
         **settings: Any,
@@ -253,9 +253,10 @@ class CompareTab:
         """The side-by-side video (or picture), summary, differences table, downloads and angle plot, in
         the language of the browser that sent ``request`` (Gradio passes it; English without one)."""
         lang = language(request)
+        run = self.app.results.get(video)  # the Video tab's last run, while the server keeps it
         with user_errors("compare", lang):
             return self._compare(
-                reference, athlete, mirror, tolerance, overlay, video, progress, settings, lang
+                reference, athlete, mirror, tolerance, overlay, run, progress, settings, lang
             )
 
     def _compare(

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -44,6 +47,61 @@ log = logging.getLogger(__name__)
 # keeps it an hour after its tab closes, and for good for API clients, which never close theirs; an image
 # result holds the whole picture.
 RESULT_STATE_TTL_S = 1800
+# The results sessions keep on the server (the Video tab's runs, for their plot, downloads and the Compare
+# tab), in all: past this, the least recently used are dropped (an estimate of their size, see run_bytes).
+MAX_RESULT_BYTES = 512 * 1024 * 1024
+# What one person in one frame of a run costs in memory, and each of its verdicts (tracemalloc: the squat
+# clip with the 27 default rules holds 2.8 MB for 322 frames of one person; this estimate gives 3.1 MB).
+PERSON_BYTES = 1500
+VERDICT_BYTES = 300
+
+
+def run_bytes(run: VideoRun) -> int:
+    """About how many bytes of memory a run's frames hold."""
+    return sum(PERSON_BYTES + VERDICT_BYTES * len(p.rules) for f in run.frames for p in f.persons)
+
+
+class SessionResults:
+    """The results sessions keep between events, held by the server at most ``max_bytes`` in all (the
+    least recently used are dropped first); a session's ``gr.State`` holds only the key. Thread-safe."""
+
+    def __init__(self, max_bytes: int = MAX_RESULT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def keep(self, value: Any, nbytes: int) -> str:
+        """Holds ``value`` (of about ``nbytes``); its key. Older results go while the total is over."""
+        key = secrets.token_urlsafe(16)
+        with self._lock:
+            self._items[key] = (value, nbytes)
+            self._bytes += nbytes
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                self._bytes -= self._items.popitem(last=False)[1][1]
+        return key
+
+    def get(self, key: Any) -> Any | None:
+        """The value kept under ``key``, or None (never kept, dropped, or not a key)."""
+        if not isinstance(key, str):
+            return None
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def drop(self, key: Any) -> None:
+        """Forget ``key`` (its session's state expired)."""
+        with self._lock:
+            item = self._items.pop(key, None) if isinstance(key, str) else None
+            if item is not None:
+                self._bytes -= item[1]
 
 
 @contextmanager
@@ -109,6 +167,7 @@ class PoseApp:
         self.catalog = catalog
         self.clock = clock  # webcam frames are timed by their arrival on this clock (seconds)
         self.uploads = uploads or UploadFolders.gradio()  # the only folders whose files are opened
+        self.results = SessionResults()  # what sessions keep between events (see MAX_RESULT_BYTES)
 
     def settings(
         self,

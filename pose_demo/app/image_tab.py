@@ -42,15 +42,24 @@ PREDICT_IMAGE_API = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageAnalysis:
-    """The last prediction of a session's Image tab, kept to redraw without running the models again."""
+    """The last prediction of a session's Image tab, kept to redraw without running the models again.
 
-    image_bgr: np.ndarray  # as shown: brightened when "enhance" was chosen, as the models saw it
+    No pixels are kept: a session holds its result and where its photo is (the upload, decoded again to
+    redraw), so that a burst of large photos from many sessions does not stay in memory.
+    """
+
+    source: Path  # the uploaded photo
     result: FrameResult
     name: str  # the upload's name, for the download
     models: tuple[str, str]  # the detector and keypoint model that found it
     options: AnalysisOptions  # the analysis options, with the rules in force
+
+    def shown(self) -> np.ndarray:
+        """The photo as shown: brightened when "enhance" was chosen, as the models saw it."""
+        image = load_image(self.source)
+        return enhance_dark(image) if self.options.enhance else image
 
 
 def number_persons(result: FrameResult) -> FrameResult:
@@ -113,12 +122,14 @@ class ImageTab:
     def __init__(self, app: PoseApp) -> None:
         self.app = app
 
-    def save_analysis(self, analysis: ImageAnalysis, settings: Settings, lang: str) -> str:
-        """The analysed image drawn with the settings' drawing options (labels in ``lang``), as a JPEG."""
+    def save_analysis(
+        self, analysis: ImageAnalysis, settings: Settings, lang: str, shown: np.ndarray | None = None
+    ) -> str:
+        """The analysed image (``shown``, else decoded again) drawn with the settings' drawing options
+        (labels in ``lang``), as a JPEG."""
         result = number_persons(analysis.result)  # photos have no track ids: label persons by number
-        return self.app.save_image(
-            draw_result(analysis.image_bgr, result, settings.draw_options(lang)), analysis.name
-        )
+        image = analysis.shown() if shown is None else shown
+        return self.app.save_image(draw_result(image, result, settings.draw_options(lang)), analysis.name)
 
     def predict_image(
         self,
@@ -137,12 +148,13 @@ class ImageTab:
         with user_errors("image", lang):
             s = self.app.settings(rule_file=rule_file, lang=lang, **settings)
             what = translate("ui.upload.image", lang)
-            source = load_image(upload_path(image, what, self.app.uploads, lang))
+            path = upload_path(image, what, self.app.uploads, lang)
+            source = load_image(path)
             options = s.analysis_options(self.app.catalog)
             result = analyse_image(self.app.models.get(*s.models), source, options)
             shown = enhance_dark(source) if options.enhance else source
-            analysis = ImageAnalysis(shown, result, upload_name(image), s.models, options)
-            return self.save_analysis(analysis, s, lang), result.to_dict(), analysis
+            analysis = ImageAnalysis(path, result, upload_name(image), s.models, options)
+            return self.save_analysis(analysis, s, lang, shown), result.to_dict(), analysis
 
     def clear_image(
         self, request: gr.Request | None = None
@@ -170,7 +182,7 @@ class ImageTab:
     ) -> str:
         """The last analysis drawn again with the current drawing options (no model runs)."""
         lang = language(request)
-        if analysis is None:
+        if analysis is None or not analysis.source.is_file():  # never analysed, or the upload is gone
             raise error(translate("ui.error.nothing_to_redraw", lang), lang)
         with user_errors("redraw", lang):
             return self.save_analysis(analysis, self.app.settings(**settings), lang)

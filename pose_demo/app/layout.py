@@ -3,23 +3,70 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import BlockFunction
+from gradio.state_holder import SessionState
 
 from pose_demo.app.compare_tab import compare_tab
 from pose_demo.app.core import PoseApp
 from pose_demo.app.examples import Example
 from pose_demo.app.image_tab import image_tab
-from pose_demo.app.language import Localised, language, ui
+from pose_demo.app.language import Localised, error, language, ui
 from pose_demo.app.live import LiveWebcam
 from pose_demo.app.settings_panel import settings_panel
 from pose_demo.app.teach_tab import teach_tab
 from pose_demo.app.video_tab import video_tab
 from pose_demo.app.webcam_tab import WEBCAM_TIME_LIMIT_S, webcam_tab
+from pose_demo.i18n import translate
+
+log = logging.getLogger(__name__)
 
 TITLE = "Pose studio"  # the browser tab's title (the page's own is translated: ui.title)
+
+
+class RefusedPayload(Exception):
+    """A request's values that Gradio refused before any handler ran."""
+
+
+class StudioBlocks(gr.Blocks):
+    """``gr.Blocks`` whose refusal of a request's values before any handler runs (a file dict that does not
+    point into the uploads, a URL, a plain string in place of a file, a value of the wrong shape) reaches
+    the client as one plain sentence in its language, logged in one line: Gradio itself answers such a
+    request with an empty "Error" and logs a traceback for each."""
+
+    async def preprocess_data(
+        self,
+        block_fn: BlockFunction,
+        inputs: list[Any],
+        state: SessionState | None,
+        explicit_call: bool = False,
+    ) -> list[Any]:
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except gr.Error:  # a component's own message for the user
+            raise
+        except Exception as e:
+            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            log.info("Refused the values of a request to %s: %s", block_fn.name, reason)
+            raise RefusedPayload from None
+
+    async def process_api(
+        self,
+        block_fn: BlockFunction | int,
+        inputs: list[Any],
+        state: SessionState | None = None,
+        request: gr.Request | list[gr.Request] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        try:
+            return await super().process_api(block_fn, inputs, state, request, **kwargs)
+        except RefusedPayload:
+            lang = language(request if isinstance(request, gr.Request) else None)
+            raise error(translate("error.api.refused", lang), lang) from None
 
 
 def build_demo(
@@ -31,7 +78,7 @@ def build_demo(
     """The page; ``live``: the live webcam whose socket the server has (``serve``), else one whose
     socket is not served, and the Webcam tab uses Gradio's stream."""
     localised: Localised = []
-    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600), analytics_enabled=False) as demo:
+    with StudioBlocks(title=TITLE, delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         gr.Markdown(ui("ui.title"), elem_id="title")
         gr.Markdown(ui("ui.how_to"))
         settings = settings_panel(app, localised)

@@ -54,7 +54,8 @@ log = logging.getLogger(__name__)
 PATH = "live-webcam"  # the socket's path: /live-webcam/{ticket}
 MAX_SESSIONS = 4  # live sessions at once; more fall back to Gradio's stream (its own queue)
 MAX_IN_FLIGHT = 2  # frames the page sends before it has their results (live.js)
-TICKET_TTL_S = 30.0  # a ticket not used within this is dropped
+TICKET_TTL_S = 30.0  # a ticket not used within this is dropped, and refused at connect
+MAX_IDLE_S = 10.0  # a socket that sends no camera frame for this long is closed and its slot freed
 MAX_FRAME_BYTES = 2_000_000  # a camera frame as JPEG
 MAX_FRAME_PIXELS = 1920 * 1080
 MAX_TEXT_BYTES = 1000  # the page's figures message
@@ -160,6 +161,8 @@ class Ticket:
     session: LiveSession
     language: str
     created: float
+    owner: str | None = None  # the browser session (Gradio's session hash) that started it
+    replaced: bool = False  # its browser session started another one: this one ends
     lock: threading.Lock = field(default_factory=threading.Lock)  # the stream: frames vs settings
     connected: bool = False
     result: FrameResult | None = None
@@ -196,20 +199,24 @@ class LiveWebcam:
     ) -> tuple[str, gr.Timer]:
         """The start button: a ticket for a new live session with these settings and the table's timer
         started, or "" when the server has ``max_sessions`` live already (the page then uses Gradio's
-        stream, which sends its own table)."""
+        stream, which sends its own table). One live session per browser session: a new start ends the
+        one it had."""
         lang = language(request)
         with user_errors("webcam", lang):
             session = webcam_session(self.app, None, lang, rule_file=rule_file, **settings)
         now = self.clock()
+        owner = request.session_hash if request is not None else None
         with self._lock:
             expired = now - TICKET_TTL_S
             for key in [k for k, t in self.tickets.items() if not t.connected and t.created < expired]:
                 del self.tickets[key]
+            for key in [k for k, t in self.tickets.items() if owner is not None and t.owner == owner]:
+                self.tickets.pop(key).replaced = True
             if len(self.tickets) >= self.max_sessions:
                 log.info("Live webcam: %d sessions already, this one uses Gradio's stream", len(self.tickets))
                 return "", gr.Timer(active=False)
             ticket = secrets.token_urlsafe(24)
-            self.tickets[ticket] = Ticket(session, lang, now)
+            self.tickets[ticket] = Ticket(session, lang, now, owner)
         return ticket, gr.Timer(active=True)
 
     def update(
@@ -259,7 +266,7 @@ class LiveWebcam:
         ticket = websocket.path_params["ticket"]
         with self._lock:
             live = self.tickets.get(ticket)
-            if live is not None and not live.connected:
+            if live is not None and not live.connected and self.clock() - live.created <= TICKET_TTL_S:
                 live.connected = True
             else:
                 live = None
@@ -284,7 +291,8 @@ class LiveWebcam:
             await self._end(websocket, live, text)
         finally:
             with self._lock:
-                self.tickets.pop(ticket, None)
+                if self.tickets.get(ticket) is live:
+                    del self.tickets[ticket]
             log.info("Webcam session ended: its tracks and rule history are dropped")
 
     async def _exchange(self, websocket: WebSocket, live: Ticket) -> None:
@@ -320,8 +328,13 @@ class LiveWebcam:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                await ready.wait()
+                try:
+                    await asyncio.wait_for(ready.wait(), MAX_IDLE_S)
+                except TimeoutError:
+                    raise UserError("error.live.idle", seconds=MAX_IDLE_S) from None
                 ready.clear()
+                if live.replaced:
+                    raise UserError("error.live.replaced")
                 if gone.is_set():
                     break
                 data = slot.pop()

@@ -81,7 +81,7 @@ class SessionClassifiers:
 
 
 def _subset(name: Message, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
-    values = [] if values is None else [values] if isinstance(values, str) else list(values)
+    values = [] if values is None else list(values) if isinstance(values, list | tuple) else [values]
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise SettingsError(

@@ -16,9 +16,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pose_demo.app.core import RESULT_STATE_TTL_S, PoseApp, VideoAnalysis, described_for_api, user_errors
+from pose_demo.app.core import (
+    RESULT_STATE_TTL_S,
+    PoseApp,
+    VideoAnalysis,
+    described_for_api,
+    run_bytes,
+    user_errors,
+)
 from pose_demo.app.examples import Example, example_gallery
-from pose_demo.app.language import Localised, language, ui
+from pose_demo.app.language import Localised, error, language, ui
 from pose_demo.app.settings import Settings
 from pose_demo.app.uploads import Upload, upload_name, upload_path
 from pose_demo.app.views import checks_cell, columns, plural
@@ -255,14 +262,15 @@ class VideoTab:
         *,
         rule_file: Upload = None,
         **settings: Any,
-    ) -> tuple[str, str, VideoAnalysis]:
+    ) -> tuple[str, str, str]:
         """Find, track and smooth everyone in a video, with rule verdicts per frame.
 
         Returns the annotated H.264 video and the per-frame JSON file: ``{"video": {...}, "frames":
         [{"index", "time", "persons": [...]}]}``, one entry per processed frame, persons as in
         ``/predict_image`` plus their ``track_id``. ``max_duration`` (s) refuses longer videos (and
         decoding stops there, whatever the header says); frames over ``MAX_SIZE`` (4K) are refused;
-        ``frame_stride`` keeps every n-th frame.
+        ``frame_stride`` keeps every n-th frame. The run is kept in ``app.results``; the session holds
+        its key.
         """
         lang = language(request)
         with user_errors("video", lang):
@@ -291,15 +299,24 @@ class VideoTab:
             json_path = folder / f"{name}_poses.json"
             write_json(run, json_path)
             analysis = VideoAnalysis(run, folder, name, ReportSettings(model.names, options))
-            return str(run.output), str(json_path), analysis
+            return str(run.output), str(json_path), self.app.results.keep(analysis, run_bytes(run))
+
+    def kept_run(self, kept: str | None, lang: str) -> VideoAnalysis | None:
+        """The session's last run (None before the first); a gr.Error when the server no longer keeps it."""
+        analysis: VideoAnalysis | None = self.app.results.get(kept)
+        if analysis is None and kept is not None:
+            megabytes = self.app.results.max_bytes / 2**20
+            raise error(translate("ui.video.error.dropped", lang, megabytes=megabytes), lang)
+        return analysis
 
     def video_details(
-        self, analysis: VideoAnalysis | None, request: gr.Request | None = None
+        self, kept: str | None, request: gr.Request | None = None
     ) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
         """Summary, downloads (CSV, GIF; with an exercise the repetitions as JSON and CSV and the session
         report), the repetitions table, the rule verdicts per track, and the plot's choices (tracks,
         measurements) and first plot."""
         lang = language(request)
+        analysis = self.kept_run(kept, lang)
         if analysis is None:
             empty = gr.update(choices=[], value=None), gr.update(choices=[], value=[])
             return "", None, reps_table([], lang), empty_video_verdicts(lang), *empty, None
@@ -351,12 +368,13 @@ class VideoTab:
 
     def angle_plot(
         self,
-        analysis: VideoAnalysis | None,
+        kept: str | None,
         track: int | None,
         measurements: list[str],
         request: gr.Request | None = None,
     ) -> Any:
         """The plot for another track or set of measurements (no model runs)."""
+        analysis = self.kept_run(kept, language(request))
         if analysis is None:
             return None
         return angle_figure(analysis.run, track, measurements or [], language(request))
@@ -418,7 +436,7 @@ def video_tab(
         track = gr.Dropdown(label=ui("ui.video.track"), choices=[], scale=1, elem_id="video-track")
         measurements = gr.Dropdown(label=ui("ui.video.measurements"), choices=[], multiselect=True, scale=3)
     plot = gr.Plot(label=ui("ui.video.plot"), elem_id="video-plot")
-    analysis = gr.State(time_to_live=RESULT_STATE_TTL_S)
+    analysis = gr.State(time_to_live=RESULT_STATE_TTL_S, delete_callback=app.results.drop)
     gr.on(
         [run.click, video.upload],
         tab.predict_video,
