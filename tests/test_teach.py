@@ -72,6 +72,7 @@ def test_train_from_video_ranges_gives_the_report(trained: tuple) -> None:
     summary, table, figure, model_path, taught, session, flag, threshold = trained
     assert summary.startswith("### Cross-validated accuracy:")
     assert "**Examples:** deep:" in summary and "What it looks at most" in summary
+    assert "**Mirrored examples:** not used" in summary  # the box unticked (it is ticked by default)
     assert list(table.columns) == CLASS_COLUMNS and table["class"].tolist() == ["deep", "standing"]
     assert all(n >= 15 for n in table["examples"])  # 2 ranges of 0.6 s, every 2nd frame at 30 fps: ~18
     assert cv2.imread(figure).shape[1] > 600  # the confusion matrix beside the features

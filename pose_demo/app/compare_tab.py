@@ -45,6 +45,7 @@ from pose_demo.compare import (
     write_side_by_side,
 )
 from pose_demo.compare.features import REPORTED
+from pose_demo.compare.movement import DIFFERENT_MAX_SCORE
 from pose_demo.compare.render import save_figure
 from pose_demo.compare.report import TOLERANCE_DEG, pace_words
 from pose_demo.exercises.schema import load_catalog
@@ -184,12 +185,16 @@ def write_pairs_csv(comparison: Comparison, path: Path) -> None:
 
 
 def summary(comparison: Comparison, reused: list[Message], language: str = "en") -> str:
-    """The score, the tempo (videos), and what was not analysed again, in ``language``."""
+    """The score, a warning when the clips show different movements, the tempo (videos), and what was not
+    analysed again, in ``language``."""
 
     def t(key: str, **params: Any) -> str:
         return translate(f"ui.compare.{key}", language, **params)
 
     lines = [t("score", score=comparison.score)]
+    movement = comparison.movement
+    if movement is not None and movement.same is False:
+        lines.append(t("different_movement", text=movement.words(language), cap=DIFFERENT_MAX_SCORE))
     if not comparison.athlete.photo:
         timing = comparison.timing
         exercise = comparison.exercise

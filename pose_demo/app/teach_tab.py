@@ -296,7 +296,7 @@ class Teacher:
         video: Upload,
         ranges: Any,
         stride: float = DEFAULT_STRIDE,
-        mirror: bool = False,
+        mirror: bool = True,
         name: str = DEFAULT_NAME,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
         request: gr.Request | None = None,
@@ -517,7 +517,7 @@ def teach_tab(app: PoseApp, settings: dict[str, gr.components.Component], locali
             info=ui("ui.teach.name_info"),
             elem_id="teach-name",
         )
-        mirror = gr.Checkbox(False, label=ui("ui.teach.mirror"), info=ui("ui.teach.mirror_info"))
+        mirror = gr.Checkbox(True, label=ui("ui.teach.mirror"), info=ui("ui.teach.mirror_info"))
         train = gr.Button(ui("ui.teach.train"), variant="primary", elem_id="teach-train")
     gr.Markdown(ui("ui.teach.step_report"))
     summary = gr.Markdown(elem_id="teach-report")

@@ -57,7 +57,13 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     t.add_argument("--json", help="write the training report as JSON")
     t.add_argument("--confusion", metavar="PNG", help="write the cross-validated confusion matrix picture")
     t.add_argument("--figure", metavar="PNG", help="write the confusion matrix and the features that matter")
-    t.add_argument("--mirror", action="store_true", help="also learn from mirror images (left = right)")
+    t.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also learn from mirror images, so that a posture is recognised facing either way (default); "
+        "--no-mirror for postures where left and right matter",
+    )
     t.add_argument("--threshold", type=fraction, default=0.5, help="default probability to flag a class")
     t.add_argument("--folds", type=positive(int), default=5, help="cross-validation folds")
     t.set_defaults(func=cmd_train)

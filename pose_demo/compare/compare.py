@@ -13,8 +13,9 @@ import numpy as np
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.compare.align import MAX_ALIGN_FRAMES, Alignment, align, usable_columns
-from pose_demo.compare.features import REPORTED, pose_angles
+from pose_demo.compare.features import REPORTED, pose_angles, reported_angles
 from pose_demo.compare.motion import CompareError, Motion, analyse_clip, photo_motion
+from pose_demo.compare.movement import DIFFERENT_MAX_SCORE, MovementCheck, movement_check
 from pose_demo.compare.report import (
     TOLERANCE_DEG,
     Difference,
@@ -24,7 +25,7 @@ from pose_demo.compare.report import (
     similarity_score,
     timing,
 )
-from pose_demo.compare.reps import TURN_CONTEXT_S, match_reps, rep_anchors, rep_turns
+from pose_demo.compare.reps import TURN_CONTEXT_S, match_reps, recognised, rep_anchors, rep_turns
 from pose_demo.i18n import translate
 from pose_demo.predictor import UniModel
 from pose_demo.timing import StageTimer
@@ -44,7 +45,9 @@ def is_photo(path: str | os.PathLike[str]) -> bool:
 class Comparison:
     """The athlete's movement against the reference's. ``alignment``: pairs of processed-frame positions;
     ``joint_differences``: athlete minus reference per pair and ``REPORTED`` angle (degrees, NaN where
-    not seen); ``exercise``: the exercise whose repetitions were matched, if any."""
+    not seen); ``exercise``: the exercise whose repetitions were matched, if any; ``movement``: whether
+    both clips show the same movement (None for photos and clips too short to tell); when they do not, the
+    score is at most ``DIFFERENT_MAX_SCORE``."""
 
     reference: Motion
     athlete: Motion
@@ -56,6 +59,7 @@ class Comparison:
     exercise: str | None
     mirror: bool = False
     tolerance: float = TOLERANCE_DEG
+    movement: MovementCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         ref_frames = self.reference.frames[self.alignment.reference]
@@ -70,6 +74,8 @@ class Comparison:
             "differences": [d.to_dict() for d in self.differences],
             "timing": self.timing,
             "exercise": self.exercise,
+            "same_movement": None if self.movement is None else self.movement.same,
+            "movement": None if self.movement is None else self.movement.to_dict(),
             "joint_differences": {
                 joint: rounded(self.joint_differences[:, k]) for k, joint in enumerate(REPORTED)
             },
@@ -77,9 +83,16 @@ class Comparison:
 
 
 def summary_lines(comparison: Comparison, language: str = "en") -> list[str]:
-    """The comparison in a few lines: the score, the tempo (clips), the largest differences."""
+    """The comparison in a few lines: the score, whether the movements are the same (clips; a warning when
+    they differ), the tempo (clips), the largest differences."""
     t = partial(translate, language=language)
     lines = [t("report.compare.score", score=f"{comparison.score:.1f}")]
+    movement = comparison.movement
+    if movement is not None:
+        text = movement.words(language)
+        if movement.same is False:
+            text = t("report.compare.movement_warning", text=text, cap=f"{DIFFERENT_MAX_SCORE:g}")
+        lines.append(text)
     if not (comparison.reference.photo and comparison.athlete.photo):
         timing = comparison.timing
         pace = pace_words(timing["pace"], language)
@@ -103,21 +116,31 @@ def compare_motions(
     if not usable_columns(ref_angles, ath_angles).any():
         raise CompareError("error.compare.no_common_angle")
     long_enough = min(len(reference), len(athlete)) >= MIN_FRAMES_FOR_REPS
-    turns = rep_turns(reference, athlete) if long_enough else None
+    exercises = (recognised(reference), recognised(athlete)) if long_enough else (None, None)
+    exercise = exercises[0] or exercises[1]  # the reference's, else the athlete's
+    turns = rep_turns(reference, athlete, exercise) if exercise is not None else None
     context = max(1, round(TURN_CONTEXT_S * min(reference.fps, athlete.fps)))
     anchors = rep_anchors(match_reps(ref_angles, ath_angles, turns, context)) if turns else []
     alignment = align(ref_angles, ath_angles, anchors)
+    movement = None
+    if long_enough:
+        ref_id, ath_id = (None if e is None else e.id for e in exercises)
+        movement = movement_check(reported_angles(ref_angles), reported_angles(ath_angles), ref_id, ath_id)
+    score = similarity_score(ref_angles, ath_angles, alignment)
+    if movement is not None and movement.same is False:
+        score = min(score, DIFFERENT_MAX_SCORE)
     return Comparison(
         reference,
         athlete,
         alignment,
-        similarity_score(ref_angles, ath_angles, alignment),
+        score,
         joint_differences(ref_angles, ath_angles, alignment),
         tuple(largest_differences(reference, athlete, ref_angles, ath_angles, alignment, tolerance)),
         timing(reference, athlete, ref_angles, alignment),
         turns.exercise if turns and anchors else None,
         mirror,
         tolerance,
+        movement,
     )
 
 

@@ -53,6 +53,9 @@ SEGMENT_ANGLES: tuple[Angle, ...] = (
 TRUNK = "trunk"  # the trunk's lean from the image's vertical: signed for alignment, unsigned when reported
 FEATURES: tuple[str, ...] = (*(a.name for a in JOINT_ANGLES), *(a.name for a in SEGMENT_ANGLES), TRUNK)
 REPORTED: tuple[str, ...] = (*(a.name for a in JOINT_ANGLES), TRUNK)
+# An angle seen in less than this share of the frames where the person is seen is not measurable in a clip:
+# a joint hidden most of the time gives a few guesses, not a measure.
+MEASURABLE_SHARE = 0.5
 
 
 def _points(keypoints: np.ndarray, name: str) -> np.ndarray:
@@ -103,6 +106,14 @@ def reported_angles(angles: np.ndarray) -> np.ndarray:
     out = angles[:, [FEATURES.index(name) for name in REPORTED]].copy()
     out[:, -1] = np.abs(out[:, -1])
     return out
+
+
+def measurable(angles: np.ndarray) -> np.ndarray:
+    """Per column of angles (N, K): whether it is seen in at least ``MEASURABLE_SHARE`` of the frames where
+    any of them is seen."""
+    seen = ~np.isnan(angles)
+    frames = seen.any(axis=1)
+    return seen[frames].mean(axis=0) >= MEASURABLE_SHARE if frames.any() else np.zeros(angles.shape[1], bool)
 
 
 def angle_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from pose_demo.compare.align import Alignment
-from pose_demo.compare.features import REPORTED, angle_difference, fill_gaps, reported_angles
+from pose_demo.compare.features import REPORTED, angle_difference, fill_gaps, measurable, reported_angles
 from pose_demo.compare.motion import Motion
 from pose_demo.i18n import translate
 
@@ -26,6 +26,7 @@ NOISE_DEG = 5.0
 ZERO_SCORE_DEG = 45.0
 TOLERANCE_DEG = 10.0  # differences of a reported angle within this are not reported
 TOP_DIFFERENCES = 5
+MOMENT_S = 0.5  # differences less than this apart in the athlete's clip are at one moment: one is listed
 PHASE_PROMINENCE_DEG = 20.0  # a turn of the most-moving angle by at least this starts a new phase
 SAME_PACE = 0.1  # phases within 10% of the reference's duration are "at the same pace"
 
@@ -120,12 +121,14 @@ def largest_differences(
     tolerance: float = TOLERANCE_DEG,
     top: int = TOP_DIFFERENCES,
 ) -> list[Difference]:
-    """The ``top`` largest differences beyond ``tolerance``: per angle, each stretch of aligned pairs off by
-    more than the tolerance the same way gives its peak; the peaks, largest first."""
+    """The ``top`` largest differences beyond ``tolerance``: per angle measurable in both clips, each stretch
+    of aligned pairs off by more than the tolerance the same way gives its peak; the peaks, largest first,
+    in clips one per moment of the athlete (the largest of those less than ``MOMENT_S`` apart)."""
     diffs = joint_differences(ref_angles, ath_angles, alignment)
     ref, ath = reported_angles(ref_angles), reported_angles(ath_angles)
+    photos = reference.photo and athlete.photo
     found = []
-    for k, joint in enumerate(REPORTED):
+    for k in np.flatnonzero(measurable(ref) & measurable(ath)):
         sign = np.sign(np.where(np.abs(diffs[:, k]) > tolerance, diffs[:, k], 0.0))  # NaN -> 0
         edges = np.flatnonzero(np.diff(np.concatenate([[0], sign, [0]])))
         for start, stop in pairwise(edges):
@@ -135,17 +138,21 @@ def largest_differences(
             r, a = alignment.pairs[peak]
             found.append(
                 Difference(
-                    joint,
+                    REPORTED[k],
                     int(reference.frames[r]),
                     int(athlete.frames[a]),
                     float(reference.times[r]),
                     float(athlete.times[a]),
                     float(ref[r, k]),
                     float(ath[a, k]),
-                    reference.photo and athlete.photo,
+                    photos,
                 )
             )
-    return sorted(found, key=lambda d: -abs(d.difference_deg))[:top]
+    listed: list[Difference] = []
+    for difference in sorted(found, key=lambda d: -abs(d.difference_deg)):
+        if photos or all(abs(difference.athlete_time - d.athlete_time) >= MOMENT_S for d in listed):
+            listed.append(difference)
+    return listed[:top]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pose_demo.compare.features import angle_difference
 from pose_demo.compare.motion import Motion
 from pose_demo.exercises.auto import choose_exercise
 from pose_demo.exercises.reps import count_track
-from pose_demo.exercises.schema import load_catalog
+from pose_demo.exercises.schema import Exercise, load_catalog
 
 # Turning points are compared over this many seconds either side (frame by frame, in time).
 TURN_CONTEXT_S = 0.5
@@ -33,22 +33,19 @@ class RepSpan:
 class RepTurns:
     """The exercise both clips were counted as, and each clip's repetitions."""
 
-    exercise: str | None
+    exercise: str
     reference: tuple[RepSpan, ...]
     athlete: tuple[RepSpan, ...]
 
 
-def rep_turns(reference: Motion, athlete: Motion) -> RepTurns:
-    """The turning points of both clips, counted as the exercise found in the reference (or else in the
-    athlete's clip); none when neither shows a repeated exercise of the catalog."""
-    exercises = load_catalog("default").exercises
-    for motion in (reference, athlete):
-        counted = choose_exercise(exercises, motion.times, motion.keypoints).counted
-        if counted is not None:
-            exercise = counted.exercise
-            break
-    else:
-        return RepTurns(None, (), ())
+def recognised(motion: Motion) -> Exercise | None:
+    """The exercise of the default catalog that a clip repeats (``auto``: the clearest), if any."""
+    counted = choose_exercise(load_catalog("default").exercises, motion.times, motion.keypoints).counted
+    return None if counted is None else counted.exercise
+
+
+def rep_turns(reference: Motion, athlete: Motion, exercise: Exercise) -> RepTurns:
+    """The turning points of both clips, both counted as ``exercise``."""
 
     def turns(motion: Motion) -> tuple[RepSpan, ...]:
         def frame(t: float) -> int:

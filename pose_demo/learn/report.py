@@ -129,7 +129,8 @@ def summary_text(report: TrainReport, language: str = "en") -> str:
     counts = t("report.list.separator").join(
         t("report.learn.count", label=label, n=n) for label, n in report.counts.items()
     )
-    lines = [t("report.learn.examples", counts=counts)]
+    mirrored = "report.learn.mirrored" if report.options.mirror else "report.learn.not_mirrored"
+    lines = [t("report.learn.examples", counts=counts), t(mirrored)]
     cv = report.cross_validation
     if cv is not None:
         lines.append(

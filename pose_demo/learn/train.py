@@ -37,8 +37,9 @@ class TrainOptions:
     """max_depth, n_estimators, learning_rate: the XGBoost trees (the workflow's depth 5).
     folds: cross-validation folds (fewer when there are not enough groups). block_s: a video's frames are
     grouped by stretches this long for the folds. mirror: also learn from each example's mirror image
-    (left and right swapped), for postures where the side does not matter. threshold: the default
-    probability at which a rule flags a class. seed: for repeatable trees and folds.
+    (left and right swapped), so that a posture taught facing one way is recognised facing the other; off
+    for postures where left and right matter (a raised left arm is not a raised right arm). threshold: the
+    default probability at which a rule flags a class. seed: for repeatable trees and folds.
     feature_fraction: each split chooses among this share of the features, drawn at random: with few
     examples, many features separate them equally well, and the trees would otherwise all lean on the
     first of them (an elbow angle that happened to differ); drawn subsets give many features a say."""
@@ -48,7 +49,7 @@ class TrainOptions:
     learning_rate: float = 0.1
     folds: int = 5
     block_s: float = 2.0
-    mirror: bool = False
+    mirror: bool = True
     threshold: float = 0.5
     seed: int = 0
     feature_fraction: float = 0.2

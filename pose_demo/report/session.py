@@ -1,13 +1,14 @@
 """The session report: one self-contained HTML file per analysed video, for a coach to read and keep.
 
 Per person with repetitions (the main person first): a frame at each repetition's turning point with the
-skeleton, the set in numbers, the form checks in plain words, the repetition table and the signal and check
-measures over time with each repetition shaded; then the settings and models used and the video's properties.
+skeleton and that repetition's count, the set in numbers, the form checks in plain words, the repetition
+table and the signal and check measures over time with each repetition shaded; then the settings and models
+used and the video's properties.
 Pictures are JPEG and plots PNG, inline as ``data:`` URIs: the file opens offline and can be mailed as is.
 
 ``write_report(path, run, persons, settings, language)``, in English ("en") or Chinese ("zh-CN"): every
 fixed text from the message catalog (keys ``report.reps.*``), the plots in Chinese when a CJK font is
-installed (else in English); the pieces (``turn_positions``, ``grab_frames``,
+installed (else in English); the pieces (``turn_positions``, ``grab_frames``, ``rep_person``,
 ``check_lines``, ``angle_plot``...) are pure functions of the run and the counted repetitions, except
 ``grab_frames``, which decodes the frames it needs from the source video once more.
 """
@@ -19,7 +20,7 @@ import io
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -36,7 +37,7 @@ from pose_demo.exercises.signals import median_smooth, signal_series
 from pose_demo.exercises.tracks import PersonReps, track_series
 from pose_demo.i18n import title_in, translate
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
-from pose_demo.results import CheckResult, Person, Rep
+from pose_demo.results import CheckResult, LiveCount, Person, Rep
 from pose_demo.video.io import decode
 from pose_demo.video.pipeline import VideoOptions, VideoRun
 from pose_demo.visualization.draw import DrawOptions, draw_person
@@ -263,6 +264,15 @@ def crop_box(
     x1, y1 = max(0, round(cx - width / 2)), max(0, round(cy - height / 2))
     x2, y2 = min(size[0], round(cx + width / 2)), min(size[1], round(cy + height / 2))
     return x1, y1, max(x2, x1 + 2), max(y2, y1 + 2)
+
+
+def rep_person(seen: Person, counted: TrackReps, rep: Rep) -> Person:
+    """The person at a repetition's turning point as its picture shows them: with the count of that
+    repetition (the count drawn on the video at that moment does not hold it yet: a repetition is counted
+    as it ends)."""
+    exercise = counted.exercise
+    count = LiveCount(exercise.id, rep.index, False, rep, exercise.signal.unit, exercise.title)
+    return replace(seen, reps=count)
 
 
 def turn_picture(
@@ -613,7 +623,7 @@ def render_report(
             if k is None or k not in frames:
                 continue
             seen = next(p for p in run.frames[k].persons if p.track_id == person.track_id)
-            pictures[rep.index] = turn_picture(frames[k], seen, language=language)
+            pictures[rep.index] = turn_picture(frames[k], rep_person(seen, reps, rep), language=language)
         sections.append(
             person_section(person, reps, times, tracks[person.track_id], pictures, settings, language)
         )
