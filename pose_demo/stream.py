@@ -1,7 +1,8 @@
 """PoseStream: the stateful per-session pipeline for live streams and video files.
 
 (enhance) -> detect (or follow the tracks) -> track -> (focus) -> left/right swaps repaired and smoothed per
-track -> rules debounced per track -> draw.
+track -> rules debounced per track (a track continuing a lost person takes over its history) ->
+repetitions counted per person -> draw.
 Every session owns its tracker, smoothers and rule history; nothing is shared between instances.
 """
 
@@ -25,6 +26,7 @@ from pose_demo.rules import RuleTracker
 from pose_demo.timing import StageTimer
 from pose_demo.tracking import Tracker, box_from_keypoints, make_smoother
 from pose_demo.tracking.sides import SideKeeper
+from pose_demo.tracking.tracker import PersonLinker
 from pose_demo.visualization.draw import DrawOptions, draw_result
 
 
@@ -43,7 +45,8 @@ class PoseStream:
         focus: among the tracked persons, the largest or most central one is chosen when no one is
             followed, then followed by its track id until its track ends (frames where it is missed show
             nobody), so that it keeps its id and the choice does not flicker between persons of about the
-            same size.
+            same size; a new track that continues them (``tracking.tracker.PersonLinker``) is followed
+            from its first frame on.
         enhance: results are found on ``enhance_dark`` of each frame and drawn on the frame as given.
     draw_options: how ``draw`` (and so ``process``) draws results; may be changed between frames.
     max_latency_s: live streams drop late frames instead of queueing them. ``timestamp_s`` is the
@@ -72,6 +75,7 @@ class PoseStream:
         self.sides = SideKeeper()
         self.smoother = make_smoother(options.smoothing, options.strength)
         self.rules = RuleTracker(options.rules) if options.rules is not None else None
+        self.persons = PersonLinker()  # one person across track fragments: focus and rule history follow them
         self.reps = None
         if options.exercise is not None:
             self.reps = LiveReps(load_catalog(options.exercise_catalog), options.exercise)
@@ -109,6 +113,8 @@ class PoseStream:
         dead = self.tracker.dead_ids
         for track_id in dead:
             self._anchors.pop(track_id, None)
+        self.persons.update(persons, timestamp_s)
+        self.persons.forget(dead)
         if self.options.focus != "everyone":
             persons = self._focus(persons, size, dead)
         with self.timer.stage("smooth"):
@@ -118,6 +124,8 @@ class PoseStream:
             self.smoother.forget(dead)
         if self.rules is not None:
             with self.timer.stage("rules"):
+                for track_id, previous_id in self.persons.links:
+                    self.rules.link(track_id, previous_id)
                 persons = [replace(p, rules=self.rules.evaluate(p, timestamp_s)) for p in persons]
                 self.rules.forget(dead)
         if self.reps is not None:
@@ -149,7 +157,9 @@ class PoseStream:
         return draw_result(frame_bgr, result, self.draw_options)
 
     def _focus(self, persons: list[Person], image_size: tuple[int, int], dead: list[int]) -> list[Person]:
-        """The main person only: chosen when no one is followed (or its track ended), then followed."""
+        """The main person only: chosen when no one is followed (or its track ended), then followed, also
+        into a new track that continues them (``PersonLinker``)."""
+        self._main = next((new for new, previous in self.persons.links if previous == self._main), self._main)
         if self._main is None or self._main in dead:
             tracked = [p for p in persons if p.track_id is not None]
             self._main = next(

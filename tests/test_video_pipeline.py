@@ -347,7 +347,7 @@ def test_a_complete_run_has_no_notice_and_its_json_is_unchanged(judged: VideoRun
 
 def app_summary(run: VideoRun, folder: Path) -> str:
     """The Markdown summary the app's Video tab shows for ``run``."""
-    from pose_demo.app.core import PoseApp, VideoAnalysis
+    from pose_demo.app.core import PoseApp, VideoAnalysis, run_bytes
     from pose_demo.app.loaded_models import LoadedModels
     from pose_demo.app.outputs import OutputFolders
     from pose_demo.app.uploads import UploadFolders
@@ -356,7 +356,8 @@ def app_summary(run: VideoRun, folder: Path) -> str:
 
     app = PoseApp(LoadedModels(), OutputFolders(folder / "outputs"), RuleSet.load("default"),
                   uploads=UploadFolders.of(folder))  # fmt: skip
-    summary, *_ = VideoTab(app).video_details(VideoAnalysis(run, folder, "clip", ReportSettings()))
+    kept = app.results.keep(VideoAnalysis(run, folder, "clip", ReportSettings()), run_bytes(run))
+    summary, *_ = VideoTab(app).video_details(kept)
     return summary
 
 

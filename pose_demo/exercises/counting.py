@@ -3,8 +3,8 @@
 The signal is turned so that the work phase goes up (``work: decreasing`` signals are negated); then a
 repetition is: at rest (at or below the ``start`` threshold) -> past the ``turn`` threshold -> back at
 rest. A movement that leaves rest and comes back without passing ``turn`` (a half movement, an arm swing)
-is not one. Unknown frames (NaN) neither start nor finish anything; a gap longer than ``max_gap_s`` resets
-the phase, so that a repetition is only counted from a seen start position.
+is not one. Unknown frames (NaN) neither start nor finish anything; a gap longer than ``max_gap_s`` (beyond
+the usual frame interval) resets the phase, so that a repetition is only counted from a seen start position.
 """
 
 from __future__ import annotations
@@ -66,8 +66,12 @@ def find_cycles(
     turned: list[int] = []  # for each cycle, the index in ``rests`` of the rest phase it ends in
     phase = "unknown"  # unknown -> rest -> out (left rest) -> turned -> rest (a cycle)
     last_seen = -1
+    # Unseen time is what lies beyond the usual frame interval: at 3 frames/s, frames 1.33 s apart leave
+    # the person unseen for 1 s (and float noise does not make a gap of exactly ``max_gap_s`` longer).
+    steps = np.diff(times)
+    unseen_after = max_gap_s + (float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0) + 1e-6
     for i in np.flatnonzero(~np.isnan(up)):
-        if last_seen >= 0 and times[i] - times[last_seen] > max_gap_s:
+        if last_seen >= 0 and times[i] - times[last_seen] > unseen_after:
             phase = "unknown"
         last_seen = i
         if up[i] <= start_level:

@@ -28,7 +28,8 @@ class RuleTracker:
     its value.
 
     Persons without a ``track_id`` and rules without a debounce get the plain per-frame verdict.
-    Call ``forget`` with the ids of tracks that ended to drop their history.
+    Call ``forget`` with the ids of tracks that ended to drop their history, ``link`` when a new track
+    continues a lost one's person.
     """
 
     def __init__(self, rules: RuleSet) -> None:
@@ -60,6 +61,15 @@ class RuleTracker:
         value = continue_degrees(self._angles.get(key), verdict.value)
         self._angles[key] = value
         return verdict if value == verdict.value else replace(verdict, value=value)
+
+    def link(self, track_id: int, previous_id: int) -> None:
+        """A new track continues a person lost under ``previous_id`` (``tracking.tracker.PersonLinker``):
+        it takes over that track's history, so that debounced verdicts go on where they were."""
+        for store in (self._history, self._angles):
+            for key in [k for k in store if k[0] == previous_id]:
+                store[(track_id, key[1])] = store.pop(key)
+        if previous_id in self._poses:
+            self._poses[track_id] = self._poses.pop(previous_id)
 
     def forget(self, track_ids: Iterable[int]) -> None:
         gone = set(track_ids)

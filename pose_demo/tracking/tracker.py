@@ -27,6 +27,7 @@ of its own that, once confirmed, competes with the person's track for his detect
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -250,3 +251,106 @@ class Tracker:
                 continue
             alive.append(track)
         self._tracks = alive
+
+
+# --- one person across track fragments ---------------------------------------------------------------------
+
+LINK_MAX_GAP_S = 3.0  # a track starting at most this long after a person was last seen may continue them ...
+LINK_MAX_SHIFT = 0.5  # ... when its first box's centre is within this many box heights of their last box's
+LINK_MAX_SIZE_RATIO = 1.6  # ... and its size (square root of the area) within this ratio of that box's
+
+
+def link_distance(lost: Box, new: Box) -> float | None:
+    """How far ``new`` (a track's first box) lies from ``lost`` (a lost person's last box), in box heights,
+    when it can be the same person come back (near, of about the same size); None when it cannot."""
+    scale = max(lost.height, new.height, 1e-6)
+    shift = float(
+        np.hypot(new.x1 + new.x2 - lost.x1 - lost.x2, new.y1 + new.y2 - lost.y1 - lost.y2) / 2 / scale
+    )
+    sizes = np.sqrt([max(lost.width * lost.height, 1e-9), max(new.width * new.height, 1e-9)])
+    if shift > LINK_MAX_SHIFT or sizes.max() / sizes.min() > LINK_MAX_SIZE_RATIO:
+        return None
+    return shift
+
+
+class PersonLinker:
+    """One person across the fragments of their track: a tracker that loses someone (frames dropped under
+    load, a low frame rate) gives them a new track id when it finds them again. A track that first appears
+    within ``max_gap_s`` of a person's last sighting, near their last box and of about the same size
+    (``link_distance``), while that person is seen under no other track, continues that person: it gets
+    their *person id* (the id of their first track). The nearest pairs are linked first; two persons seen
+    at the same time are never one, so two people side by side stay apart.
+
+    The tracker's matching and its ids are left as they are: the person id is kept apart, for what must
+    follow the person (repetition counts, rule histories). Feed ``update`` every frame's tracked persons.
+    """
+
+    def __init__(self, max_gap_s: float = LINK_MAX_GAP_S) -> None:
+        self.max_gap_s = max_gap_s
+        self.links: list[tuple[int, int]] = []  # (new track id, the person's previous track id), last update
+        self._person: dict[int, int] = {}  # track id -> person id
+        self._last: dict[int, tuple[float, Box, int]] = {}  # person id -> when, where and as which track seen
+
+    @property
+    def persons(self) -> dict[int, int]:
+        """Every track id seen (and not forgotten) -> its person id."""
+        return dict(self._person)
+
+    def remembered(self, person_id: int) -> bool:
+        """Whether a new track may still continue this person (seen within ``max_gap_s``)."""
+        return person_id in self._last
+
+    def update(self, persons: list[Person], timestamp: float) -> dict[int, int]:
+        """The person id of each track id of this frame; new links are listed in ``links``."""
+        self.links = []
+        tracked = [p for p in persons if p.track_id is not None]
+        seen = {self._person[p.track_id] for p in tracked if p.track_id in self._person}
+        new = [p for p in tracked if p.track_id not in self._person]
+        lost = [
+            (person_id, box, track_id)
+            for person_id, (time, box, track_id) in self._last.items()
+            if person_id not in seen and timestamp - self.max_gap_s <= time < timestamp
+        ]
+        pairs = sorted(
+            (d, i, j)
+            for i, p in enumerate(new)
+            for j, (_, box, _) in enumerate(lost)
+            if (d := link_distance(box, p.box)) is not None
+        )
+        used_new: set[int] = set()
+        used_lost: set[int] = set()
+        for _, i, j in pairs:
+            if i in used_new or j in used_lost:
+                continue
+            used_new.add(i)
+            used_lost.add(j)
+            self._person[new[i].track_id] = lost[j][0]
+            self.links.append((new[i].track_id, lost[j][2]))
+        for p in new:
+            self._person.setdefault(p.track_id, p.track_id)
+        now: set[int] = set()
+        for p in sorted(tracked, key=lambda p: p.track_id):
+            person_id = self._person[p.track_id]
+            if person_id in now:  # the person came back under an older track too: the newer one is apart
+                person_id = self._person[p.track_id] = p.track_id
+            now.add(person_id)
+            self._last[person_id] = (timestamp, p.box, p.track_id)
+        for person_id in [k for k, (time, _, _) in self._last.items() if time < timestamp - self.max_gap_s]:
+            del self._last[person_id]
+        return {p.track_id: self._person[p.track_id] for p in tracked}
+
+    def forget(self, track_ids: Iterable[int]) -> None:
+        """Drop tracks that ended (their person may still be continued by a new track)."""
+        for track_id in track_ids:
+            self._person.pop(track_id, None)
+
+
+def link_tracks(
+    frames: Iterable[tuple[float, Sequence[Person]]], max_gap_s: float = LINK_MAX_GAP_S
+) -> dict[int, int]:
+    """Every track id of a run of frames -> its person id (``PersonLinker`` over the frames in order)."""
+    linker = PersonLinker(max_gap_s)
+    persons: dict[int, int] = {}
+    for timestamp, found in frames:
+        persons.update(linker.update(list(found), timestamp))
+    return persons
