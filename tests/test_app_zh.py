@@ -95,7 +95,7 @@ def test_teach_in_chinese(app: PoseApp) -> None:
     # The library's errors and the tab's own, in Chinese.
     cases = [
         ({"class_1": "deep"}, translate("ui.teach.error.two_classes", "zh-CN")),
-        ({"class_1": "深蹲", "class_2": "站立"}, "类别 1"),
+        ({"class_1": "深/蹲", "class_2": "站立"}, "类别 1"),  # Chinese names are fine, "/" is not
     ]
     for values, message in cases:
         with pytest.raises(gr.Error) as error:

@@ -55,6 +55,8 @@ class ImageAnalysis:
     name: str  # the upload's name, for the download
     models: tuple[str, str]  # the detector and keypoint model that found it
     options: AnalysisOptions  # the analysis options, with the rules in force
+    asked: str = ""  # what was asked for: the upload and the settings (``request_key``)
+    details: str | None = None  # its JSON file, once its summary, table and legend were made
 
     def shown(self) -> np.ndarray:
         """The photo as shown: brightened when "enhance" was chosen, as the models saw it."""
@@ -116,6 +118,16 @@ def rules_legend(rules: RuleSet | None, language: str = "en") -> str:
     return translate("ui.legend.title", language) + "\n" + "\n".join(lines)
 
 
+def request_key(image: Upload, settings: dict[str, Any]) -> str:
+    """What an analysis was asked for: the upload's file and every setting, as the page sent them (two
+    equal keys: the same photo with the same settings, nothing to run again)."""
+    path = image.get("path") if isinstance(image, dict) else image
+    try:
+        return json.dumps([str(path), settings], sort_keys=True, default=repr)
+    except (TypeError, ValueError):  # not what a page sends: never taken for the same request
+        return ""
+
+
 class ImageTab:
     """The tab's handlers, given the app."""
 
@@ -153,8 +165,47 @@ class ImageTab:
             options = s.analysis_options(self.app.catalog)
             result = analyse_image(self.app.models.get(*s.models), source, options)
             shown = enhance_dark(source) if options.enhance else source
-            analysis = ImageAnalysis(path, result, upload_name(image), s.models, options)
+            asked = request_key(image, {"rule_file": rule_file, **settings})
+            analysis = ImageAnalysis(path, result, upload_name(image), s.models, options, asked)
             return self.save_analysis(analysis, s, lang, shown), result.to_dict(), analysis
+
+    @staticmethod
+    def is_current(
+        image: Upload, analysis: ImageAnalysis | None, rule_file: Upload = None, **settings: Any
+    ) -> bool:
+        """Whether ``analysis`` is of this photo with these settings (the button then has nothing to do)."""
+        return (
+            bool(image)
+            and analysis is not None
+            and bool(analysis.asked)
+            and analysis.asked == request_key(image, {"rule_file": rule_file, **settings})
+        )
+
+    def clear_stale(
+        self,
+        image: Upload,
+        analysis: ImageAnalysis | None,
+        request: gr.Request | None = None,
+        **settings: Any,
+    ) -> tuple[Any, ...]:
+        """The button's first step: the outputs emptied (``clear_image``), unless they already show this
+        photo analysed with these settings: then they stay, and the next steps do nothing either."""
+        if self.is_current(image, analysis, **settings):
+            return tuple(gr.skip() for _ in range(7))
+        return self.clear_image(request)
+
+    def predict_stale(
+        self,
+        image: Upload,
+        analysis: ImageAnalysis | None,
+        request: gr.Request | None = None,
+        **settings: Any,
+    ) -> tuple[Any, ...]:
+        """The button's analysis: ``predict_image`` when the photo or the settings changed since the last
+        one (or there is none, or it failed), else nothing."""
+        if self.is_current(image, analysis, **settings):
+            return gr.skip(), gr.skip(), gr.skip()
+        return self.predict_image(image, request, **settings)
 
     def clear_image(
         self, request: gr.Request | None = None
@@ -176,6 +227,17 @@ class ImageTab:
         summary = image_summary(len(analysis.result), analysis.models, analysis.options, lang)
         legend = rules_legend(analysis.options.rules, lang) if analysis.result.persons else ""
         return summary, verdict_table(analysis.result, lang), legend, str(path)
+
+    def new_details(
+        self, analysis: ImageAnalysis | None, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
+        """``image_details`` once per analysis (kept with it): nothing when they were made already (the
+        button pressed on a photo shown analysed), so one photo gives one JSON file."""
+        if analysis is not None and analysis.details is not None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        summary, table, legend, path = self.image_details(analysis, request)
+        done = None if analysis is None else replace(analysis, details=path)
+        return summary, table, legend, path, done
 
     def redraw(
         self, analysis: ImageAnalysis | None, request: gr.Request | None = None, **settings: Any
@@ -226,14 +288,27 @@ def image_tab(
         "concurrency_limit": IMAGE_CONCURRENCY,
         "concurrency_id": "image",
     }
-    details = {"fn": tab.image_details, "inputs": [analysis], "outputs": [summary, table, legend, download]}
+    details = {
+        "fn": tab.new_details,
+        "inputs": [analysis],
+        "outputs": [summary, table, legend, download, analysis],
+    }
     cleared = [annotated, keypoints, analysis, summary, table, legend, download]
-    # An upload, the button, or a click on an example: the old results go, then the new ones come.
-    gr.on(
-        [analyse.click, image.upload], tab.clear_image, outputs=cleared, queue=False, api_visibility="private"
-    ).then(**predict, api_name="predict_image", api_description=PREDICT_IMAGE_API).then(
-        **details, api_visibility="private"
-    )
+    # An upload or a click on an example: the old results go, then the new ones come (one analysis each).
+    image.upload(tab.clear_image, outputs=cleared, queue=False, api_visibility="private").then(
+        **predict, api_name="predict_image", api_description=PREDICT_IMAGE_API
+    ).then(**details, api_visibility="private")
+    # The button: the same, only when the photo or the settings changed since the last analysis (or it
+    # failed); pressed on a photo already analysed with these settings, nothing runs again.
+    stale = {"inputs": [image, analysis], "inputs_kwargs": predict["inputs_kwargs"], "preprocess": False}
+    analyse.click(tab.clear_stale, outputs=cleared, queue=False, api_visibility="private", **stale).then(
+        tab.predict_stale,
+        outputs=predict["outputs"],
+        concurrency_limit=IMAGE_CONCURRENCY,
+        concurrency_id="image",
+        api_visibility="private",
+        **stale,
+    ).then(**details, api_visibility="private")
     if gallery is not None:
         gallery.load_input_event.then(
             tab.clear_image, outputs=cleared, queue=False, api_visibility="private"

@@ -12,8 +12,7 @@ is opened only when it is one of this app's uploads (``uploads``).
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import math
 import re
 from dataclasses import dataclass, replace
@@ -40,8 +39,8 @@ from pose_demo.learn.examples import (
     check_label,
     examples_from_frames,
     examples_from_images,
-    parse_labels,
     read_labels,
+    table_labels,
 )
 from pose_demo.rules.schema import Rule, parse_rules
 from pose_demo.video import VideoOptions, check_video, process_video
@@ -113,17 +112,13 @@ def range_rows(value: Any) -> list[list[Any]]:
 
 def label_ranges(value: Any, language: str = "en") -> list[LabelRange]:
     """The table's filled rows as labelled ranges (checked by the library: numbers, order, overlaps; its
-    errors name the table in ``language``); empty rows are ignored, none at all gives an empty list."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(RANGE_COLUMNS)
-    filled = 0
-    for row in range_rows(value):
-        cells = ["" if c is None or (isinstance(c, float) and math.isnan(c)) else str(c).strip() for c in row]
-        if any(cells):
-            writer.writerow(cells[:3] if len(cells) >= 3 else cells)
-            filled += 1
-    return parse_labels(text.getvalue(), translate("ui.teach.the_ranges", language)) if filled else []
+    errors name the table in ``language`` and its rows as the user sees them, the first one 1); empty rows
+    are ignored, none at all gives an empty list."""
+    rows = [
+        ["" if c is None or (isinstance(c, float) and math.isnan(c)) else str(c).strip() for c in row][:3]
+        for row in range_rows(value)
+    ]
+    return table_labels(rows, translate("ui.teach.the_ranges", language))
 
 
 def class_slots(values: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]]]:
@@ -175,6 +170,8 @@ def classifier_rule(taught: Taught, flag: str, threshold: float) -> Rule:
     """The session's rule flagging class ``flag`` of ``taught`` from ``threshold``, read by the rules
     library from the spec a rule file would hold (``kind: classifier``)."""
     slug = re.sub(r"[^a-z0-9]+", "_", flag.lower()).strip("_")
+    if not flag.isascii():  # a class named in another script ("深蹲"): the id tells classes apart still
+        slug = f"{slug}_{hashlib.sha256(flag.encode()).hexdigest()[:8]}".strip("_")
     spec = {
         "rules": [
             {

@@ -57,7 +57,7 @@ def classifier_document(classifier: Classifier) -> dict[str, Any]:
 
 def save_classifier(classifier: Classifier, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
-    path.write_text(json.dumps(classifier_document(classifier)), encoding="utf-8")
+    path.write_text(json.dumps(classifier_document(classifier), ensure_ascii=False), encoding="utf-8")
     return path
 
 

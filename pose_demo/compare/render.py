@@ -35,7 +35,7 @@ from pose_demo.timing import StageTimer
 from pose_demo.video.io import H264Writer, decode, probe
 from pose_demo.visualization.draw import DrawOptions, draw_person, line_width
 from pose_demo.visualization.plot_fonts import plot_fonts, plot_language
-from pose_demo.visualization.text import image_scale, put_label
+from pose_demo.visualization.text import image_scale, put_label, text_language
 
 # Limb colours (BGR) by grade: within tolerance, off, far off; and not seen in both.
 GRADE_COLORS = ((60, 190, 40), (0, 170, 255), (40, 40, 230))
@@ -150,7 +150,8 @@ def panel_size(reference: tuple[int, int], athlete: tuple[int, int]) -> tuple[in
 
 
 def legend(image: np.ndarray, tolerance: float, language: str = "en") -> None:
-    """The grades' colours and ranges, top left of the athlete's panel."""
+    """The grades' colours and ranges, top left of the athlete's panel (English without a CJK font)."""
+    language = text_language(language)
     size = 0.55 * image_scale(image)
     step = 32 * image_scale(image)
     texts = (
@@ -174,7 +175,10 @@ def compose(
     language: str = "en",
 ) -> np.ndarray:
     """One side-by-side frame: the reference (scaled to the athlete's height, its skeleton in the usual
-    colours) left, the athlete (limbs graded, legend, optional overlay) right; labels in ``language``."""
+    colours) left, the athlete (limbs graded, legend, optional overlay) right; labels in ``language``
+    (English when it needs a CJK font and there is none: ``caption`` should be drawn in
+    ``text_language(language)`` too)."""
+    language = text_language(language)
     ath_h, ath_w = athlete.shape[:2]
     ref_w, ref_h = panel_size((reference.shape[1], reference.shape[0]), (ath_w, ath_h))
     factor = ref_h / reference.shape[0]
@@ -262,7 +266,9 @@ def write_side_by_side(
 ) -> RenderTimes:
     """The side-by-side H.264 video of two compared clips, one frame per athlete frame, at the athlete's
     rate, labelled in ``language``; returns where the time went. ``path`` None: the frames are decoded,
-    drawn and composed but not encoded (``bench-compare``: what rendering costs beyond encoding)."""
+    drawn and composed but not encoded (``bench-compare``: what rendering costs beyond encoding).
+    English labels when ``language`` needs a CJK font and there is none."""
+    language = text_language(language)
     ref, ath = comparison.reference, comparison.athlete
     ref_for = aligned_reference(comparison)
     grades = limb_grades(ref.keypoints[ref_for], ath.keypoints, comparison.mirror, comparison.tolerance)
@@ -321,7 +327,8 @@ def write_side_by_side(
 
 def side_by_side_picture(comparison: Comparison, overlay: bool = False, language: str = "en") -> np.ndarray:
     """The side-by-side picture (BGR) of two compared photos (or the first frames of two clips' files
-    read as pictures), labelled in ``language``."""
+    read as pictures), labelled in ``language`` (English without a CJK font)."""
+    language = text_language(language)
     ref, ath = comparison.reference, comparison.athlete
     if ref.source is None or ath.source is None:
         raise ValueError("the photos' files are not known: analyse them with photo_motion")

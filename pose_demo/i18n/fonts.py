@@ -3,18 +3,23 @@
 Looked up in this order: the file named by ``POSE_DEMO_FONT``; fontconfig's best font for Chinese
 (``fc-match :lang=zh-cn``, e.g. Debian's ``fonts-noto-cjk`` or ``fonts-wqy-microhei``, which
 ``packages.txt`` installs on Hugging Face Spaces); a few well-known paths. ``None`` when there is none:
-then callers draw English text (and say so once)."""
+then callers draw English text (and say so once).
+
+A font found is remembered; "none" is not, for longer than ``RETRY_S``: a font installed while the app runs
+is used from then on, without a restart (and one uninstalled is looked for again)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 
 FONT_VARIABLE = "POSE_DEMO_FONT"
+RETRY_S = 10.0  # no font found: looked for again after this long (fc-match costs ~20 ms, drawings are many)
 KNOWN_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -48,7 +53,11 @@ def _covers_chinese(fc_match: str, file: str) -> bool:
     return "zh-cn" in langs.split("|")
 
 
-@cache
+_found: dict[str | None, Path] = {}  # by the value of POSE_DEMO_FONT
+_missed: dict[str | None, float] = {}  # when it was last looked for in vain (time.monotonic)
+_lock = threading.Lock()
+
+
 def _lookup(configured: str | None) -> Path | None:
     if configured:
         path = Path(configured)
@@ -61,4 +70,27 @@ def _lookup(configured: str | None) -> Path | None:
 
 def cjk_font_path(environ: Mapping[str, str] = os.environ) -> Path | None:
     """A font file with Chinese glyphs, or ``None`` (see the module's docstring for the order)."""
-    return _lookup(environ.get(FONT_VARIABLE) or None)
+    configured = environ.get(FONT_VARIABLE) or None
+    with _lock:
+        found = _found.get(configured)
+        if found is not None and found.is_file():
+            return found
+        _found.pop(configured, None)
+        missed = _missed.get(configured)
+        if missed is not None and time.monotonic() - missed < RETRY_S:
+            return None
+    found = _lookup(configured)
+    with _lock:
+        if found is None:
+            _missed[configured] = time.monotonic()
+        else:
+            _found[configured] = found
+            _missed.pop(configured, None)
+    return found
+
+
+def forget_fonts() -> None:
+    """Look every font up again at the next call (tests; a font installed or removed just now)."""
+    with _lock:
+        _found.clear()
+        _missed.clear()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,26 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 AMBIGUOUS_AREA = 0.6  # a second person with a box at least this fraction of the largest one's: ambiguous
 MAX_LABEL_ROWS = 2_000  # labelled time ranges in one file or table (a 5-minute video labelled every 0.15 s)
 MAX_LABEL_BYTES = 1024 * 1024
-_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}")
+MAX_LABEL_CHARS = 64
+LABEL_PUNCTUATION = " _.-"  # besides letters (of any script, with their marks) and digits
+
+
+def _label_char(c: str, first: bool) -> bool:
+    category = unicodedata.category(c)
+    if category.startswith("L") or category == "Nd" or c == "_":
+        return True
+    return not first and (category.startswith("M") or c in LABEL_PUNCTUATION)
+
+
+def _label_ok(label: object) -> bool:
+    """Letters of any script, digits, spaces, ``_ . -`` (never first, but ``_``), at most 64 characters:
+    no control characters, path separators or other punctuation (a label names a folder, a column, a
+    class in a UTF-8 model file)."""
+    return (
+        isinstance(label, str)
+        and 0 < len(label) <= MAX_LABEL_CHARS
+        and all(_label_char(c, k == 0) for k, c in enumerate(label))
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +124,7 @@ class LabelRange:
 def check_label(label: str, where: str | Message) -> str:
     """``label`` if it may be a class name; ``where`` names its place in errors (a ``Message`` when it is
     to be translated)."""
-    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+    if not _label_ok(label):
         raise LearnError("error.learn.bad_label", where=where, label=label)
     return label
 
@@ -126,29 +145,47 @@ def read_labels(source: str | os.PathLike[str], name: str | None = None) -> list
 
 
 def parse_labels(text: str, name: str = "labels") -> list[LabelRange]:
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows or [c.strip().lower() for c in rows[0]] != ["start", "end", "label"]:
+    """Labelled time ranges from a CSV text with the header ``start,end,label``; errors name the file's
+    lines (blank ones counted)."""
+    reader = csv.reader(io.StringIO(text))
+    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    if not rows or [c.strip().lower() for c in rows[0][1]] != ["start", "end", "label"]:
         raise LearnError("error.learn.labels_header", name=name)
-    if len(rows) > MAX_LABEL_ROWS + 1:
+    return _ranges(rows[1:], name, table=False)
+
+
+def table_labels(rows: Iterable[Sequence[str]], name: str = "labels") -> list[LabelRange]:
+    """Labelled time ranges from the rows (start, end, label) of a table on screen, without a header; errors
+    name the rows as the user sees them (1 the first, empty ones counted). No filled row: an empty list."""
+    numbered = [(k, [str(c) for c in row]) for k, row in enumerate(rows, 1)]
+    filled = [(k, row) for k, row in numbered if any(cell.strip() for cell in row)]
+    return _ranges(filled, name, table=True) if filled else []
+
+
+def _ranges(rows: Sequence[tuple[int, list[str]]], name: str, table: bool) -> list[LabelRange]:
+    """The ranges of numbered rows: a labels file's (``line N``) or a table's on screen (``row N``)."""
+    if len(rows) > MAX_LABEL_ROWS:
         raise LearnError("error.learn.labels_too_many", name=name, limit=MAX_LABEL_ROWS)
     ranges = []
-    for line, row in enumerate(rows[1:], 2):
+    for line, row in rows:
         if len(row) != 3:
+            if table:
+                raise LearnError("error.learn.table_row", name=name, line=line, row=",".join(row))
             raise LearnError("error.learn.labels_row", name=name, line=line, row=",".join(row))
         try:
             start, end = float(row[0]), float(row[1])
         except ValueError:
+            if table:
+                raise LearnError("error.learn.table_seconds", name=name, line=line) from None
             raise LearnError("error.learn.labels_seconds", name=name, line=line) from None
         if not 0 <= start <= end < 1e6:
+            if table:
+                raise LearnError("error.learn.table_order", name=name, line=line, start=start, end=end)
             raise LearnError("error.learn.labels_order", name=name, line=line, start=start, end=end)
-        ranges.append(
-            LabelRange(
-                start,
-                end,
-                check_label(row[2].strip(), Message("error.learn.at_line", {"name": name, "line": line})),
-            )
+        where = Message(
+            "error.learn.at_row" if table else "error.learn.at_line", {"name": name, "line": line}
         )
+        ranges.append(LabelRange(start, end, check_label(row[2].strip(), where)))
     if not ranges:
         raise LearnError("error.learn.labels_empty", name=name)
     classes = len({r.label for r in ranges})

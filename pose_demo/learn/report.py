@@ -12,11 +12,18 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from pose_demo.i18n import translate
+from pose_demo.i18n import catalog, translate
 from pose_demo.learn.train import Evaluation, TrainReport
 from pose_demo.visualization.plot_fonts import plot_fonts, plot_language
 
 MAX_SKIPPED_LISTED = 10
+
+
+def feature_title(name: str, title: str, language: str = "en") -> str:
+    """A feature's title in ``language`` (catalog key ``learn.feature.<name>``); ``title``, as the report
+    holds it, for a feature the catalog does not know."""
+    key = f"learn.feature.{name}"
+    return translate(key, language) if key in catalog("en") else title
 
 
 def _draw_confusion(ax: Any, evaluation: Evaluation, title: str, language: str) -> None:
@@ -65,7 +72,9 @@ def report_figure(report: TrainReport, language: str = "en") -> Figure:
             left.text(0.5, 0.5, t("report.learn.no_cross_validation"), ha="center", va="center")
         features = report.top_features[::-1]
         right.barh(range(len(features)), [100 * share for _, _, share in features], color="#3b75af")
-        right.set_yticks(range(len(features)), [title for _, title, _ in features])
+        right.set_yticks(
+            range(len(features)), [feature_title(name, title, language) for name, title, _ in features]
+        )
         right.set_xlabel(t("report.learn.gain"))
         right.set_title(t("report.learn.features"), fontsize=10)
     return fig
@@ -144,8 +153,8 @@ def summary_text(report: TrainReport, language: str = "en") -> str:
         lines += evaluation_lines(cv, language)
     if report.top_features:
         words = t("report.list.semicolon").join(
-            t("report.learn.feature", title=title, share=f"{share:.0%}")
-            for _, title, share in report.top_features
+            t("report.learn.feature", title=feature_title(name, title, language), share=f"{share:.0%}")
+            for name, title, share in report.top_features
         )
         lines.append(t("report.learn.looks_at", features=words))
     if report.skipped:

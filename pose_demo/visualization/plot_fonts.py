@@ -1,14 +1,14 @@
 """Matplotlib text in the user's language: Chinese needs a CJK font (``pose_demo.i18n.fonts``).
 
 ``plot_language(language)`` is the language a plot is drawn in: ``language``, or English when it needs a
-CJK font and none is installed (said once in the log). ``plot_fonts(language)`` puts that font first for
-the texts created in its block only: no global matplotlib setting changes. A text keeps the font it was
-created with, so a figure built in the block can be drawn after it.
+CJK font and none is installed (the same font, and the same one log line, as text on images:
+``visualization.text.cjk_font``; one installed later is used without a restart). ``plot_fonts(language)``
+puts that font first for the texts created in its block only: no global matplotlib setting changes. A text
+keeps the font it was created with, so a figure built in the block can be drawn after it.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -17,27 +17,20 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager
 
-from pose_demo.i18n.fonts import cjk_font_path
-
-logger = logging.getLogger(__name__)
+from pose_demo.visualization.text import cjk_font
 
 
 @cache
-def _family(path: Path | None) -> str | None:
-    """The family name of the CJK font file, registered with matplotlib once; None (logged once) without."""
-    if path is None:
-        logger.warning(
-            "No font with Chinese characters found (install fonts-noto-cjk or fonts-wqy-microhei, or set "
-            "POSE_DEMO_FONT): plots are labelled in English."
-        )
-        return None
+def _family(path: Path) -> str:
+    """The family name of the CJK font file, registered with matplotlib once."""
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
 
 
 def cjk_family() -> str | None:
     """The matplotlib family name of the CJK font, or None when there is none."""
-    return _family(cjk_font_path())
+    path = cjk_font()
+    return None if path is None else _family(path)
 
 
 def plot_language(language: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -78,6 +79,7 @@ def _simplified_face(path: Path) -> int:
     return 0
 
 
+@lru_cache(maxsize=16)
 def _has_chinese(path: Path) -> bool:
     """Whether the font draws Chinese characters, not its missing-glyph box."""
     font = _font(path, 32)
@@ -86,25 +88,35 @@ def _has_chinese(path: Path) -> bool:
     )
 
 
-@cache
+_warned: set[str | None] = set()  # the values of POSE_DEMO_FONT already said to give no CJK font
+_warned_lock = threading.Lock()
+
+
 def _usable_cjk_font(configured: str | None) -> Path | None:
     """The CJK font found for ``POSE_DEMO_FONT=configured`` when it has Chinese characters; else None,
-    said once in the log."""
+    said once in the log (again only after a font was found meanwhile). Not remembered when missing: a
+    font installed later is found (``pose_demo.i18n.fonts``)."""
     path = cjk_font_path({FONT_VARIABLE: configured} if configured else {})
     if path is not None and _has_chinese(path):
+        with _warned_lock:
+            _warned.discard(configured)
         return path
+    with _warned_lock:
+        if configured in _warned:
+            return None
+        _warned.add(configured)
     if configured:
         logger.warning(
-            "Text on images is drawn in English: %s=%s is not a font file with Chinese characters (set it "
-            "to one, or %s).",
+            "Text in pictures and plots is drawn in English: %s=%s is not a font file with Chinese "
+            "characters (set it to one, or %s).",
             FONT_VARIABLE,
             configured,
             INSTALL_HINT,
         )
     else:
         logger.warning(
-            "Text on images is drawn in English: no font with Chinese characters was found (%s, or set %s "
-            "to a font file).",
+            "Text in pictures and plots is drawn in English: no font with Chinese characters was found (%s, "
+            "or set %s to a font file); one installed later is used without a restart.",
             INSTALL_HINT,
             FONT_VARIABLE,
         )
@@ -112,8 +124,8 @@ def _usable_cjk_font(configured: str | None) -> Path | None:
 
 
 def cjk_font() -> Path | None:
-    """The font file for Chinese text on images (``pose_demo.i18n.fonts.cjk_font_path``, checked to have
-    Chinese characters), or None."""
+    """The font file for Chinese text on images and in plots (``pose_demo.i18n.fonts.cjk_font_path``,
+    checked to have Chinese characters), or None."""
     return _usable_cjk_font(os.environ.get(FONT_VARIABLE) or None)
 
 
