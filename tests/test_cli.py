@@ -144,3 +144,15 @@ def test_runtime_without_paddle_is_a_clear_error(tmp_path: Path) -> None:
         "error: The Paddle runtime needs paddlepaddle: pip install -r requirements-paddle.txt" in proc.stderr
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_reps_help_lists_the_exercise_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 26, item 8: a newcomer reads which exercises can be counted without opening the catalog."""
+    from pose_demo.cli import main
+    from pose_demo.exercises.schema import load_catalog
+
+    with pytest.raises(SystemExit):
+        main(["reps", "--help"])
+    words = " ".join(capsys.readouterr().out.split())
+    assert f"an exercise id of the catalog ({', '.join(load_catalog().ids)}), or auto" in words
+    assert {"squat", "push_up", "lateral_raise"} <= set(load_catalog().ids)

@@ -8,6 +8,7 @@ import sys
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.cli.argtypes import fraction, non_negative, positive
+from pose_demo.exercises.schema import load_catalog
 from pose_demo.focus import FOCUS_MODES
 from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, usable_cache
@@ -92,8 +93,10 @@ def add_analysis_args(parser: argparse.ArgumentParser, frames_in_time: bool) -> 
         group.add_argument("--smoothing", choices=SMOOTHING_KINDS, default="oneeuro")
         group.add_argument("--strength", type=fraction, default=0.5, help="smoothing strength, 0..1")
         group.add_argument("--det-interval", type=positive(int), default=1, help="detect every k-th frame")
+        ids = ", ".join(load_catalog().ids)
         group.add_argument(
-            "--exercise", help="count repetitions per person: an exercise id of the catalog, or auto"
+            "--exercise",
+            help=f"count repetitions per person: an exercise id of the catalog ({ids}), or auto",
         )
         group.add_argument(
             "--exercise-catalog", default="default", help="the exercises: built-in name or YAML file"
