@@ -75,10 +75,12 @@ class PoseStream:
         self.sides = SideKeeper()
         self.smoother = make_smoother(options.smoothing, options.strength)
         self.rules = RuleTracker(options.rules) if options.rules is not None else None
-        self.persons = PersonLinker()  # one person across track fragments: focus and rule history follow them
+        self.persons = PersonLinker()  # one person across track fragments: focus, rules, counts follow
         self.reps = None
         if options.exercise is not None:
-            self.reps = LiveReps(load_catalog(options.exercise_catalog), options.exercise)
+            self.reps = LiveReps(
+                load_catalog(options.exercise_catalog), options.exercise, linker=self.persons
+            )
         self.timer = StageTimer()
         self.dropped = 0
         self._processed = 0

@@ -41,7 +41,10 @@ class LiveReps:
         exercise: str,
         recount_every_s: float = RECOUNT_EVERY_S,
         window_s: float = WINDOW_S,
+        linker: PersonLinker | None = None,
     ) -> None:
+        """``linker``: the caller's, which the caller updates and tells of ended tracks before each call
+        (``PoseStream`` links persons once for its rules, focus and counts); None: one of its own."""
         if exercise != "auto":
             catalog.get(exercise)  # an unknown id fails here, not at the first recount
         self.catalog = catalog
@@ -51,7 +54,8 @@ class LiveReps:
         self._frames: deque[tuple[float, Sequence[Person]]] = deque()
         self._counts: dict[int, LiveCount] = {}  # per person id
         self._last_end: dict[int, float] = {}  # per person id: when the last repetition added ended
-        self._linker = PersonLinker()
+        self._linker = linker or PersonLinker()
+        self._own_linker = linker is None
         self._next_recount = -math.inf
         self._reset = False
 
@@ -64,7 +68,7 @@ class LiveReps:
             self._counts = {}
             self._last_end.clear()
             self._next_recount = -math.inf
-        ids = self._linker.update(list(persons), timestamp)
+        ids = self._linker.update(list(persons), timestamp) if self._own_linker else self._linker.persons
         self._frames.append(
             (
                 timestamp,
@@ -98,7 +102,8 @@ class LiveReps:
     def forget(self, track_ids: Iterable[int]) -> None:
         """Tracks that ended: a person's count is dropped once none of their tracks is left and no new track
         can continue them any more (unseen for longer than the linker's ``max_gap_s``)."""
-        self._linker.forget(track_ids)
+        if self._own_linker:
+            self._linker.forget(track_ids)
         self._drop_lost()
 
     def _drop_lost(self) -> None:
