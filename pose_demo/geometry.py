@@ -96,12 +96,17 @@ def _per_scale(length: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return length / np.where(scale > MIN_LENGTH, scale, np.nan)
 
 
+def torso_length(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
+    """Mid-shoulder to mid-hip in pixels; NaN where a shoulder or hip is not seen."""
+    neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
+    return _gated(_length(neck, hip), min_score, neck, hip)
+
+
 def body_scale(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
     """Torso length in pixels; shoulder width x ``SHOULDER_TO_TORSO`` when the torso is not visible
     (or has no length); NaN when neither can be measured."""
-    neck, hip = point(keypoints, "neck"), point(keypoints, "mid_hip")
     left, right = point(keypoints, "left_shoulder"), point(keypoints, "right_shoulder")
-    torso = _gated(_length(neck, hip), min_score, neck, hip)
+    torso = torso_length(keypoints, min_score)
     shoulders = _gated(_length(left, right), min_score, left, right)
     return np.where(np.isnan(torso), shoulders * SHOULDER_TO_TORSO, torso)
 

@@ -87,9 +87,14 @@ class Verdict:
         }
 
 
+UNKNOWN_REASONS = ("view", "unseen", "implausible")  # why a check was not judged
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """A form check in one repetition: the value it judged and ok / fail / unknown."""
+    """A form check in one repetition: the value it judged and ok / fail / unknown ("not measurable
+    here"), with why it is unknown: ``view`` (judged in another view only), ``unseen`` (the joints were not
+    seen), ``implausible`` (they were placed where a body cannot be: ``exercises.reliability``)."""
 
     id: str
     title: dict[str, str]
@@ -97,10 +102,15 @@ class CheckResult:
     value: float | None
     unit: str
     level: str
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.level not in ("ok", "fail", "unknown"):
             raise ValueError(f"level must be ok, fail or unknown, not {self.level!r}")
+        if (self.reason is not None) != (self.level == "unknown") or (
+            self.reason is not None and self.reason not in UNKNOWN_REASONS
+        ):
+            raise ValueError(f"an unknown check says why ({', '.join(UNKNOWN_REASONS)}), others do not")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +119,7 @@ class CheckResult:
             "value": round_or_none(self.value),
             "unit": self.unit,
             "level": self.level,
+            "reason": self.reason,
         }
 
 

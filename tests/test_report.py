@@ -208,7 +208,9 @@ def test_report_in_chromium(name: str, unit: str, request: pytest.FixtureRequest
 
 
 def _result(level: str, value: float | None) -> CheckResult:
-    return CheckResult("depth", {"en": "Depth"}, "turn", value, "body", level)
+    return CheckResult(
+        "depth", {"en": "Depth"}, "turn", value, "body", level, "unseen" if level == "unknown" else None
+    )
 
 
 def test_check_line_says_which_reps_missed() -> None:

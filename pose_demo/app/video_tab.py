@@ -32,7 +32,7 @@ from pose_demo.app.views import checks_cell, columns, plural
 from pose_demo.exercises import PersonReps
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
 from pose_demo.i18n import Message, title_in, translate
-from pose_demo.report.session import ReportSettings, format_value, write_report
+from pose_demo.report.session import ReportSettings, format_value, not_in_catalog, write_report
 from pose_demo.results import Verdict
 from pose_demo.video import VideoOptions, VideoRun, VideoTooLongError, check_video, process_video
 from pose_demo.video.exports import angle_columns, write_csv, write_gif, write_json
@@ -141,7 +141,6 @@ def reps_table(persons: Sequence[PersonReps], language: str = "en") -> pd.DataFr
             continue
         unit = counted.exercise.signal.unit
         for rep in counted.reps:
-            failed = [title_in(c.title, language) for c in rep.checks if c.level == "fail"]
             low, high = (format_value(v, unit, language) for v in rep.range)
             rows.append(
                 [
@@ -151,7 +150,7 @@ def reps_table(persons: Sequence[PersonReps], language: str = "en") -> pd.DataFr
                     f"{rep.turn:.1f}",
                     f"{rep.duration:.1f}",
                     translate("ui.reps.range", language, low=low, high=high),
-                    checks_cell(failed, language),
+                    checks_cell(rep.checks, language),
                 ]
             )
     return pd.DataFrame(rows, columns=columns(REPS_COLUMNS, language))
@@ -160,7 +159,8 @@ def reps_table(persons: Sequence[PersonReps], language: str = "en") -> pd.DataFr
 def reps_summary(persons: Sequence[PersonReps], language: str = "en") -> str:
     """Markdown: who did how many of what (or that nobody did repetitions)."""
     counted = [p for p in persons if p.counted is not None and p.count]
-    if not counted:
+    moved = [p for p in persons if p.movement_count]
+    if not counted and not moved:
         return translate("ui.reps.none", language)
     parts = [
         translate(
@@ -172,6 +172,9 @@ def reps_summary(persons: Sequence[PersonReps], language: str = "en") -> str:
         )
         for p in counted
         if p.counted
+    ] + [
+        translate("ui.reps.not_in_catalog", language, id=p.track_id, what=not_in_catalog(p, language))
+        for p in moved
     ]
     return translate(
         "ui.reps.summary", language, persons=translate("ui.reps.person_separator", language).join(parts)

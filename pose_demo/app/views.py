@@ -11,7 +11,7 @@ import pandas as pd
 from pose_demo.app.language import Localised, ui
 from pose_demo.i18n import title_in, translate
 from pose_demo.report.session import format_value
-from pose_demo.results import FrameResult, LiveCount, Person, Verdict
+from pose_demo.results import CheckResult, FrameResult, LiveCount, Person, Verdict
 
 PERSON_COLUMNS = ("person", "track")  # then one column per rule (catalog keys ui.column.*)
 UNMET = ("front", "side", "standing_still")  # the views and contexts a rule may need (ui.verdict.unmet.*)
@@ -78,12 +78,18 @@ def _reps_cell(person: Person, language: str) -> str:
     return translate("ui.reps.count", language, count=reps.count, exercise=reps.name(language))
 
 
-def checks_cell(failed: list[str], language: str) -> str:
-    """A repetition's form checks in a few words: "ok", or the ones that failed ("failed: Depth")."""
-    if not failed:
-        return translate("ui.reps.checks_ok", language)
-    return translate(
-        "ui.reps.checks_failed", language, checks=translate("ui.list_separator", language).join(failed)
+def checks_cell(checks: Sequence[CheckResult], language: str) -> str:
+    """A repetition's form checks in a few words: "ok", the ones that failed ("failed: Depth"), and the
+    ones that could not be measured ("not measurable here: Elbows well bent"): never "ok" for those. A
+    check made for another view (a front-view check of a side-view squat) does not apply: not listed."""
+    separator = translate("ui.list_separator", language)
+    parts = [
+        translate(key, language, checks=separator.join(names))
+        for key, level in (("ui.reps.checks_failed", "fail"), ("ui.reps.checks_unknown", "unknown"))
+        if (names := [title_in(c.title, language) for c in checks if c.level == level and c.reason != "view"])
+    ]
+    return translate("ui.reps.checks_part_separator", language).join(parts) or translate(
+        "ui.reps.checks_ok", language
     )
 
 
@@ -93,14 +99,13 @@ def last_rep_cell(count: LiveCount | None, language: str = "en") -> str:
     if count is None or rep is None:
         return ""
     low, high = (format_value(v, count.unit, language) for v in rep.range)
-    failed = [title_in(c.title, language) for c in rep.checks if c.level == "fail"]
     return translate(
         "ui.reps.last",
         language,
         duration=f"{rep.duration:.1f}",
         low=low,
         high=high,
-        checks=checks_cell(failed, language),
+        checks=checks_cell(rep.checks, language),
     )
 
 

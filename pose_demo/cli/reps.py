@@ -11,7 +11,7 @@ from pose_demo.cli.common import add_model_args, add_video_args, model_from_args
 from pose_demo.exercises import PersonReps
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
 from pose_demo.i18n import title_in, translate
-from pose_demo.report.session import ReportSettings, write_report
+from pose_demo.report.session import ReportSettings, not_in_catalog, write_report
 from pose_demo.video import check_video, process_video
 
 THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
@@ -20,7 +20,7 @@ THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg us
 def person_line(person: PersonReps, language: str) -> str:
     """One person's repetitions in a line: the exercise (and how sure), the count, the turning points."""
     if not person.exercise:
-        how = translate("cli.reps.no_exercise", language)
+        how = not_in_catalog(person, language)
     else:
         exercise = title_in(person.counted.exercise.title, language) if person.counted else person.exercise
         how = translate("cli.reps.exercise", language, exercise=exercise, sure=f"{person.confidence:.0%}")

@@ -1,4 +1,6 @@
-"""``auto``: which exercise a person is doing, from the clearest repeated movement among the catalog's."""
+"""``auto``: which exercise a person is doing, from the clearest repeated movement among the catalog's; when
+none fits (each exercise's posture, stillness and travel conditions reject what the person does), the
+exercise is None and the clearest movement of one body part (``schema.movements``) is offered instead."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose_demo.exercises.reps import TrackReps, count_track
-from pose_demo.exercises.schema import Exercise
+from pose_demo.exercises.schema import Exercise, movements
 
 MIN_AUTO_REPS = 2  # one movement is not yet an exercise
 
@@ -16,10 +18,12 @@ MIN_AUTO_REPS = 2  # one movement is not yet an exercise
 @dataclass(frozen=True)
 class Choice:
     """The exercise chosen for a track (None: no exercise of the catalog) and how sure, 0..1: its score's
-    share of all candidates' scores."""
+    share of all candidates' scores. With no exercise, ``movement``: the clearest repeated movement of one
+    body part (None if there is none either)."""
 
     counted: TrackReps | None
     confidence: float
+    movement: TrackReps | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -37,11 +41,22 @@ def clarity(counted: TrackReps) -> float:
     return counted.count * float(np.median(ranges)) / max(counted.exercise.min_amplitude, 1e-9) * regularity
 
 
-def choose_exercise(exercises: Sequence[Exercise], times: np.ndarray, keypoints: np.ndarray) -> Choice:
-    """Every exercise counted on the track; the clearest wins."""
+def clearest(
+    exercises: Sequence[Exercise], times: np.ndarray, keypoints: np.ndarray
+) -> tuple[TrackReps | None, float]:
+    """Every exercise counted on the track: the clearest (None when none is clear) and its share of all
+    scores."""
     scored = [(clarity(c), c) for c in (count_track(e, times, keypoints) for e in exercises)]
     total = sum(score for score, _ in scored)
     if total <= 0:
-        return Choice(None, 0.0)
+        return None, 0.0
     score, best = max(scored, key=lambda item: item[0])
-    return Choice(best, score / total)
+    return best, score / total
+
+
+def choose_exercise(exercises: Sequence[Exercise], times: np.ndarray, keypoints: np.ndarray) -> Choice:
+    """Every exercise counted on the track; the clearest wins. None fits: the clearest body movement."""
+    best, confidence = clearest(exercises, times, keypoints)
+    if best is not None:
+        return Choice(best, confidence)
+    return Choice(None, 0.0, clearest(movements(), times, keypoints)[0])

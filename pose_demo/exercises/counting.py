@@ -5,6 +5,8 @@ repetition is: at rest (at or below the ``start`` threshold) -> past the ``turn`
 rest. A movement that leaves rest and comes back without passing ``turn`` (a half movement, an arm swing)
 is not one. Unknown frames (NaN) neither start nor finish anything; a gap longer than ``max_gap_s`` (beyond
 the usual frame interval) resets the phase, so that a repetition is only counted from a seen start position.
+A track first seen between rest and turn (a clip that begins as a repetition does) starts there. One frame
+at rest between frames away from it is a flicker of the keypoints, not a return to rest.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def find_cycles(
     rests: list[list[int]] = []  # the known frames of each rest phase
     turned: list[int] = []  # for each cycle, the index in ``rests`` of the rest phase it ends in
     phase = "unknown"  # unknown -> rest -> out (left rest) -> turned -> rest (a cycle)
+    before_rest = ("unknown", 0)  # the phase and cycle count before the rest phase now open
     last_seen = -1
     # Unseen time is what lies beyond the usual frame interval: at 3 frames/s, frames 1.33 s apart leave
     # the person unseen for 1 s (and float noise does not make a gap of exactly ``max_gap_s`` longer).
@@ -73,15 +76,24 @@ def find_cycles(
     for i in np.flatnonzero(~np.isnan(up)):
         if last_seen >= 0 and times[i] - times[last_seen] > unseen_after:
             phase = "unknown"
+        elif last_seen < 0 and start_level < up[i] < turn_level:
+            rests.append([i])  # seen first on the way out: the repetition began as the track did
+            phase = "out"
         last_seen = i
         if up[i] <= start_level:
             if phase != "rest":
+                before_rest = (phase, len(turned))
                 if phase == "turned":
                     turned.append(len(rests))
                 rests.append([])
             rests[-1].append(i)
             phase = "rest"
-        elif phase in ("rest", "out"):
+            continue
+        if phase == "rest" and len(rests[-1]) == 1:  # one frame is not a position: a flicker, undone
+            rests.pop()
+            phase, cycles = before_rest
+            del turned[cycles:]
+        if phase in ("rest", "out"):
             phase = "turned" if up[i] >= turn_level else "out"
     return [_cycle(up, rests[k - 1], rests[k]) for k in turned]
 

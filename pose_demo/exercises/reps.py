@@ -105,25 +105,34 @@ def _view(keypoints: np.ndarray, frames: slice) -> str | None:
     return "front" if median >= FRONT_MIN_FRONTALITY else "side" if median <= SIDE_MAX_FRONTALITY else None
 
 
-def _check(check: FormCheck, values: np.ndarray, cycle: Cycle, view: str | None) -> CheckResult:
+def _check(
+    check: FormCheck, values: np.ndarray, untrusted: np.ndarray, cycle: Cycle, view: str | None
+) -> CheckResult:
+    """One check in one repetition; ``values`` are trusted (``reliability``), ``untrusted`` the same
+    measure from every seen joint, which tells "unseen" from "implausible" when ``values`` are unknown."""
     windows: dict[str, slice | list[int]] = {
         "turn": slice(cycle.turn_first, cycle.turn_last + 1),
         "start_end": [cycle.start, cycle.end],
         "throughout": slice(cycle.start, cycle.end + 1),
     }
-    value = _window_values(values, windows[check.at], check.at, check.comparison)
-    if (check.view != "any" and view != check.view) or math.isnan(value):
-        level = "unknown"
-    else:
-        level = "ok" if check.comparison.holds(value) else "fail"
+    frames = windows[check.at]
+    value = _window_values(values, frames, check.at, check.comparison)
+    reason = None
+    if check.view != "any" and view != check.view:
+        reason = "view"
+    elif math.isnan(value):
+        reason = "unseen" if np.all(np.isnan(untrusted[frames])) else "implausible"
+    level = "unknown" if reason else "ok" if check.comparison.holds(value) else "fail"
     unit = check.comparison.signal.unit
-    return CheckResult(check.id, check.title, check.at, None if math.isnan(value) else value, unit, level)
+    known = None if math.isnan(value) else value
+    return CheckResult(check.id, check.title, check.at, known, unit, level, reason)
 
 
 def _keeps(
     exercise: Exercise, times: np.ndarray, values: np.ndarray, keypoints: np.ndarray, c: Cycle
 ) -> bool:
-    """Whether a cycle is a repetition: long enough, short enough, wide enough, in place, in posture."""
+    """Whether a cycle is a repetition: long enough, short enough, wide enough, in place, in posture, and
+    still where the exercise keeps still."""
     duration = times[c.end] - times[c.start]
     if not exercise.min_duration <= duration <= exercise.max_duration:
         return False
@@ -135,14 +144,18 @@ def _keeps(
     hip_x, torso = hip_x_per_torso(keypoints[c.start : c.end + 1], exercise.min_score)
     if abs(hip_x[-1] - hip_x[0]) > exercise.max_travel * torso:  # unknown (NaN) does not reject
         return False
+    span = keypoints[c.start : c.end + 1]
+    turn = slice(c.turn_first - c.start, c.turn_last - c.start + 1)
     for posture in exercise.posture:
-        value = _window_values(
-            signal_series(posture.signal, keypoints[c.start : c.end + 1], exercise.min_score),
-            slice(None),
-            "turn",
-            posture,
-        )
-        if not math.isnan(value) and not posture.holds(value):
+        posture_values = signal_series(posture.comparison.signal, span, exercise.min_score)
+        window = turn if posture.at == "turn" else slice(None)
+        value = _window_values(posture_values, window, "turn", posture.comparison)
+        if not math.isnan(value) and not posture.comparison.holds(value):
+            return False
+    for still in exercise.still:
+        moved = signal_series(still.signal, span, exercise.min_score)
+        known = moved[~np.isnan(moved)]
+        if known.size and np.subtract(*np.percentile(known, THROUGHOUT_PERCENTILES[::-1])) > still.max_range:
             return False
     return True
 
@@ -176,8 +189,11 @@ def count_track(
         if _keeps(exercise, times, values, keypoints, c)
     ]
     check_values = {
-        check.id: median_smooth(signal_series(check.comparison.signal, keypoints, exercise.min_score), times)
+        (check.id, trusted): median_smooth(
+            signal_series(check.comparison.signal, keypoints, exercise.min_score, trusted), times
+        )
         for check in exercise.checks
+        for trusted in (True, False)
     }
     reps = []
     for index, c in enumerate(cycles, start=1):
@@ -196,7 +212,10 @@ def count_track(
                     exercise.phases[1]: float(times[c.end] - turn),
                 },
                 asymmetry=_asymmetry(exercise, keypoints, times, c),
-                checks=tuple(_check(check, check_values[check.id], c, view) for check in exercise.checks),
+                checks=tuple(
+                    _check(check, check_values[check.id, True], check_values[check.id, False], c, view)
+                    for check in exercise.checks
+                ),
             )
         )
     return TrackReps(exercise, thresholds, tuple(reps))

@@ -30,6 +30,7 @@ SIDES = ("min", "max", "mean")  # how a measure taken on both sides is combined
 DIRECTIONS = ("increasing", "decreasing")  # how the signal moves from the start position to the turn
 PHASES = ("eccentric", "concentric")
 AT = ("turn", "start_end", "throughout")  # where a form check looks in each repetition
+POSTURE_AT = ("throughout", "turn")  # a posture condition: the median over the repetition, or at its turn
 COMPARISONS = ("greater_than", "less_than", "between")
 EXERCISE_KEYS = (
     "id",
@@ -42,6 +43,7 @@ EXERCISE_KEYS = (
     "duration",
     "max_travel",
     "posture",
+    "still",
     "checks",
 )
 CHECK_KEYS = ("id", "title", "at", "view", "measure", "sides", *COMPARISONS)
@@ -91,6 +93,33 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Posture:
+    """A comparison that must hold for a repetition to count: on the median over the repetition
+    (``throughout``) or over its turning pause (``turn``). Unknown does not reject."""
+
+    comparison: Comparison
+    at: str = "throughout"
+
+    def __post_init__(self) -> None:
+        if self.at not in POSTURE_AT:
+            raise ValueError(f"at must be one of {', '.join(POSTURE_AT)}, not {self.at!r}")
+
+
+@dataclass(frozen=True)
+class Stillness:
+    """A measure that must hardly move during a repetition: its spread (10th to 90th percentile) below
+    ``max_range``, in its unit. A lateral raise keeps the feet still (a jumping jack does not), a push-up
+    the trunk (a sit-up does not). Unknown does not reject."""
+
+    signal: Signal
+    max_range: float
+
+    def __post_init__(self) -> None:
+        if not self.max_range > 0:
+            raise ValueError(f"max_range must be above 0, not {self.max_range}")
+
+
+@dataclass(frozen=True)
 class FormCheck:
     """A comparison judged in every repetition, ``at`` its turning point, its start and end, or throughout;
     only in the given ``view`` (front / side) unless ``any``."""
@@ -125,7 +154,8 @@ class Exercise:
     min_duration: float  # seconds per repetition
     max_duration: float
     max_travel: float  # torso lengths the hips may move sideways between start and end
-    posture: tuple[Comparison, ...] = ()  # must hold (median over the repetition) for it to count
+    posture: tuple[Posture, ...] = ()  # must hold for a repetition to count
+    still: tuple[Stillness, ...] = ()  # must hardly move in a repetition for it to count
     checks: tuple[FormCheck, ...] = ()
     min_score: float = MIN_KEYPOINT_SCORE
 
@@ -167,18 +197,23 @@ def _signal(place: Where, field: str, spec: Any) -> Signal:
     return Signal(measure, sides)
 
 
-def _comparison(place: Where, field: str, spec: dict[str, Any]) -> Comparison:
-    ops = [k for k in spec if k in COMPARISONS]
-    if len(ops) != 1:
-        raise place.error(field, "error.rule.one_comparison", comparisons=", ".join(COMPARISONS), found=ops)
-    op = ops[0]
+def _measured(place: Where, field: str, spec: dict[str, Any]) -> Signal:
+    """The ``measure`` of a check, posture or stillness entry, with its ``sides``."""
     if "measure" not in spec:
         raise place.error(f"{field}.measure", "error.exercise.measure_missing")
     measure = spec["measure"]
     signal_spec = (
         {**measure, "sides": spec["sides"]} if "sides" in spec and isinstance(measure, dict) else measure
     )
-    signal = _signal(place, f"{field}.measure", signal_spec)
+    return _signal(place, f"{field}.measure", signal_spec)
+
+
+def _comparison(place: Where, field: str, spec: dict[str, Any]) -> Comparison:
+    ops = [k for k in spec if k in COMPARISONS]
+    if len(ops) != 1:
+        raise place.error(field, "error.rule.one_comparison", comparisons=", ".join(COMPARISONS), found=ops)
+    op = ops[0]
+    signal = _measured(place, field, spec)
     value = spec[op]
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
@@ -207,8 +242,21 @@ def _check(place: Where, field: str, spec: Any) -> FormCheck:
     )
 
 
-def _posture(place: Where, field: str, spec: Any) -> Comparison:
-    return _comparison(place, field, place.mapping(field, spec, ("measure", "sides", *COMPARISONS)))
+def _posture(place: Where, field: str, spec: Any) -> Posture:
+    spec = place.mapping(field, spec, ("measure", "sides", "at", *COMPARISONS))
+    at = place.choice(f"{field}.at", spec.get("at", "throughout"), POSTURE_AT)
+    return Posture(_comparison(place, field, spec), at)
+
+
+def _still(place: Where, field: str, spec: Any) -> Stillness:
+    spec = place.mapping(field, spec, ("measure", "sides", "max_range"))
+    signal = _measured(place, field, spec)
+    if "max_range" not in spec:
+        raise place.error(f"{field}.max_range", "error.exercise.max_range_missing")
+    max_range = place.number(f"{field}.max_range", spec["max_range"], 0.0)
+    if max_range <= 0:
+        raise place.error(f"{field}.max_range", "error.exercise.max_range_missing")
+    return Stillness(signal, max_range)
 
 
 def _list(place: Where, field: str, value: Any) -> list[Any]:
@@ -276,6 +324,10 @@ def _exercise(source: str, index: int, spec: Any, min_score: float) -> Exercise:
             _posture(place, f"posture[{i}]", p)
             for i, p in enumerate(_list(place, "posture", spec.get("posture", [])))
         ),
+        still=tuple(
+            _still(place, f"still[{i}]", p)
+            for i, p in enumerate(_list(place, "still", spec.get("still", [])))
+        ),
         checks=checks,
         min_score=min_score,
     )
@@ -305,6 +357,7 @@ def parse_exercises(data: Any, source: str) -> tuple[str | None, tuple[Exercise,
 
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
+MOVEMENTS_FILE = Path(__file__).parent / "movements.yaml"  # what ``auto`` counts when no exercise fits
 
 
 def catalog_names() -> list[str]:
@@ -351,6 +404,13 @@ class ExerciseCatalog:
 @functools.lru_cache(maxsize=len(catalog_names()) or 1)
 def _builtin(name: str) -> ExerciseCatalog:
     return ExerciseCatalog.load(name)
+
+
+@functools.lru_cache(maxsize=1)
+def movements() -> tuple[Exercise, ...]:
+    """The movements of one body part (knees, hips, elbows, arms, trunk) that ``auto`` counts when the
+    person does none of the catalog's exercises."""
+    return ExerciseCatalog.load(MOVEMENTS_FILE).exercises
 
 
 def load_catalog(name_or_path: str | os.PathLike[str] = "default") -> ExerciseCatalog:

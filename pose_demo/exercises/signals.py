@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from pose_demo.exercises.reliability import plausible
 from pose_demo.exercises.schema import Measure, Signal, mirrored
 from pose_demo.geometry import (
     body_scale,
@@ -21,6 +22,7 @@ from pose_demo.geometry import (
     relative_position,
     segment_angle,
     symmetry,
+    torso_length,
 )
 from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.tracking.sides import unwrap_degrees
@@ -28,23 +30,41 @@ from pose_demo.tracking.sides import unwrap_degrees
 SMOOTH_S = 0.2  # the median filter's window on signals, in seconds
 
 
-def measure_series(m: Measure, keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
-    """The measure in every frame, ``(N,)``; NaN when unknown (vectorised ``rules.ruleset`` measures)."""
+def measure_series(
+    m: Measure, keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE, trusted: bool = True
+) -> np.ndarray:
+    """The measure in every frame, ``(N,)``; NaN when unknown (vectorised ``rules.ruleset`` measures).
+    ``trusted``: also NaN where the joints it uses are implausibly placed (``reliability.plausible``)."""
     keypoints = np.asarray(keypoints, dtype=np.float64)
     if m.primitive == "symmetry":
-        left, right = (measure_series(p, keypoints, min_score) for p in m.parts)
+        left, right = (measure_series(p, keypoints, min_score, trusted) for p in m.parts)
         return symmetry(left, right)
     pts = [point(keypoints, name) for name in m.points]
-    if m.primitive == "joint_angle":
-        return joint_angle(*pts, min_score=min_score)
-    if m.primitive == "segment_angle":  # continuous: from the vertical, 179 deg goes on to 181, not -179
-        return unwrap_degrees(segment_angle(*pts, reference=m.option or "horizontal", min_score=min_score))
-    scale = body_scale(keypoints, min_score)
+    if m.primitive in ("joint_angle", "segment_angle"):
+        if m.primitive == "joint_angle":
+            values = joint_angle(*pts, min_score=min_score)
+        else:  # continuous: from the vertical, 179 deg goes on to 181, not -179
+            reference = m.option or "horizontal"
+            values = unwrap_degrees(segment_angle(*pts, reference=reference, min_score=min_score))
+        return np.where(plausible(m, values, keypoints, min_score), values, np.nan) if trusted else values
+    scale = track_scale(keypoints, min_score)
     if m.primitive == "distance_ratio":
         return distance_ratio(*pts, scale, axis=m.option, min_score=min_score)
     if m.option == "forward":
         return relative_position(*pts, scale, "x", min_score) * facing(keypoints, min_score)
     return relative_position(*pts, scale, m.option or "y", min_score)
+
+
+def track_scale(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
+    """The body scale of one person over time (N,): the torso where it is seen; in frames where it is not
+    (hips out of frame or scored low), the median of the torsos seen on the track, not the shoulder width,
+    which side-on shrinks to nothing. The shoulder-width estimate (``geometry.body_scale``) only for a track
+    whose torso is never seen."""
+    torso = torso_length(keypoints, min_score)
+    seen = ~np.isnan(torso)
+    if not seen.any():
+        return body_scale(keypoints, min_score)
+    return np.where(seen, torso, float(np.median(torso[seen])))
 
 
 def mirror(m: Measure) -> Measure:
@@ -53,22 +73,25 @@ def mirror(m: Measure) -> Measure:
 
 
 def side_series(
-    signal: Signal, keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE
+    signal: Signal, keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE, trusted: bool = True
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The measure as written and mirrored, ``(left-or-as-written, other side)``; None without ``sides``."""
     if signal.sides is None:
         return None
     return (
-        measure_series(signal.measure, keypoints, min_score),
-        measure_series(mirror(signal.measure), keypoints, min_score),
+        measure_series(signal.measure, keypoints, min_score, trusted),
+        measure_series(mirror(signal.measure), keypoints, min_score, trusted),
     )
 
 
-def signal_series(signal: Signal, keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> np.ndarray:
-    """The signal in every frame: the measure, or both sides combined (min / max / mean of those known)."""
-    sides = side_series(signal, keypoints, min_score)
+def signal_series(
+    signal: Signal, keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE, trusted: bool = True
+) -> np.ndarray:
+    """The signal in every frame: the measure, or both sides combined (min / max / mean of those known).
+    ``trusted``: unknown where the joints are implausibly placed (see ``measure_series``)."""
+    sides = side_series(signal, keypoints, min_score, trusted)
     if sides is None:
-        return measure_series(signal.measure, keypoints, min_score)
+        return measure_series(signal.measure, keypoints, min_score, trusted)
     both = np.stack(sides)
     known = ~np.isnan(both)
     filled = {"min": np.where(known, both, np.inf), "max": np.where(known, both, -np.inf)}
@@ -104,6 +127,6 @@ def hip_x_per_torso(keypoints: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE
     how far the person travels, in torso lengths, is a difference of the first over the second."""
     hip = point(keypoints, "mid_hip")
     x = np.where(hip[..., 2] >= min_score, hip[..., 0], np.nan)
-    scale = body_scale(keypoints, min_score)
+    scale = track_scale(keypoints, min_score)
     torso = float(np.nanmedian(scale)) if np.any(~np.isnan(scale)) else np.nan
     return x, torso

@@ -30,6 +30,11 @@ class PersonReps:
     counted: TrackReps | None
     confidence: float
     tracks: tuple[int, ...] = ()
+    movement: TrackReps | None = None  # auto found no exercise: the clearest repeated body movement
+
+    @property
+    def movement_count(self) -> int:
+        return 0 if self.movement is None else self.movement.count
 
     @property
     def exercise(self) -> str | None:
@@ -54,6 +59,13 @@ class PersonReps:
             "count": self.count,
             "reps": [r.to_dict() for r in counted.reps] if counted is not None else [],
             "set": (counted.summary if counted is not None else SetSummary(0)).to_dict(),
+            "movement": None
+            if self.movement is None
+            else {
+                "part": self.movement.exercise.id,
+                "count": self.movement.count,
+                "turns": [round(r.turn, 3) for r in self.movement.reps],
+            },
         }
 
 
@@ -110,5 +122,7 @@ def count_reps(
             persons.append(PersonReps(person_id, seen, count_track(chosen, times, keypoints), 1.0, ids))
         else:
             choice = choose_exercise(catalog.exercises, times, keypoints)
-            persons.append(PersonReps(person_id, seen, choice.counted, choice.confidence, ids))
+            persons.append(
+                PersonReps(person_id, seen, choice.counted, choice.confidence, ids, choice.movement)
+            )
     return sorted(persons, key=lambda p: (-p.frames, p.track_id))

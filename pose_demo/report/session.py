@@ -105,6 +105,16 @@ def listed(items: Sequence[str], language: str = "en") -> str:
     return translate("report.list.last", language, items=head, last=items[-1])
 
 
+def not_in_catalog(person: PersonReps, language: str = "en") -> str:
+    """What ``auto`` says of a person doing none of the catalog's exercises: that, and the count of their
+    clearest repeated movement when they have one ("... the clearest repeated movement: 4 elbow bends")."""
+    movement = person.movement
+    if movement is None or not movement.count:
+        return translate("common.reps.not_in_catalog", language)
+    part = title_in(movement.exercise.title, language)
+    return translate("common.reps.not_in_catalog_movement", language, count=movement.count, part=part)
+
+
 def _reps_words(indices: Sequence[int], language: str) -> str:
     """``rep 2``, ``reps 1, 2 and 3`` (``第 1、2、3 次`` in Chinese)."""
     if len(indices) == 1:
@@ -133,10 +143,13 @@ def check_line(
     failed = [(i, r) for i, r in known if r.level == "fail"]
     unknown = [i for i, r in results if r.level == "unknown"]
     if not known:
-        if check.view != "any":
+        reasons = [r.reason for _, r in results if r.reason]
+        reason = max(set(reasons), key=reasons.count) if reasons else "unseen"
+        if reason == "view" and check.view != "any":
             why = t("report.reps.check.view_only", view=t(f"report.reps.view.{check.view}"))
         else:
-            why = t("report.reps.check.unclear")
+            key = "implausible" if reason == "implausible" else "unclear"
+            why = t(f"report.reps.check.{key}")
         return CheckLine(title, "unknown", t("report.reps.check.not_judged", why=why))
     target = target_words(check.comparison, language)
     if not failed and len(known) == 1:
@@ -442,7 +455,7 @@ def _rows(counted: TrackReps, language: str) -> list[dict[str, object]]:
         checks = [
             {
                 "level": c.level,
-                "text": DASH
+                "text": translate("report.reps.check.not_measurable", language)
                 if c.level == "unknown"
                 else f"{LEVEL_MARK[c.level]} {format_value(c.value, c.unit, language)}",
             }
@@ -628,6 +641,12 @@ def render_report(
             person_section(person, reps, times, tracks[person.track_id], pictures, settings, language)
         )
     others = [p for p in persons if p.counted is None or p.count == 0]
+    who = {
+        p.track_id: translate(
+            "report.reps.other", language, person=p.track_id, seconds=f"{p.frames / float(run.rate):.1f}"
+        )
+        for p in others
+    }
     return (
         _environment()
         .get_template("report.html.j2")
@@ -637,14 +656,13 @@ def render_report(
             language=language,
             title=Path(run.info.path).name,
             sections=sections,
-            others=[
+            others=list(who.values()),
+            movements=[
                 translate(
-                    "report.reps.other",
-                    language,
-                    person=p.track_id,
-                    seconds=f"{p.frames / float(run.rate):.1f}",
+                    "report.reps.movement", language, person=who[p.track_id], what=not_in_catalog(p, language)
                 )
                 for p in others
+                if p.movement_count
             ],
             settings=settings_rows(settings, language),
             video=video_rows(run, language),
