@@ -14,13 +14,16 @@ import numpy as np
 import pytest
 
 from pose_demo import AnalysisOptions, UniModel
+from pose_demo.app.video_tab import angle_figure
+from pose_demo.cli.reps import person_line
 from pose_demo.exercises import ExerciseCatalog, count_reps, track_series
 from pose_demo.exercises.live import LiveReps
+from pose_demo.report.session import turn_positions
 from pose_demo.results import Box, Person
 from pose_demo.rules import RuleSet, RuleTracker
 from pose_demo.stream import PoseStream
 from pose_demo.tracking.tracker import LINK_MAX_GAP_S, PersonLinker, link_tracks
-from pose_demo.video import VideoOptions, process_video
+from pose_demo.video import VideoOptions, VideoRun, process_video
 from pose_demo.video.io import decode, probe
 from tests.conftest import VIDEOS
 from tests.test_rules_ruleset import STANDING_POINTS
@@ -37,10 +40,16 @@ def catalog() -> ExerciseCatalog:
 
 
 @pytest.fixture(scope="module")
-def squat(fast_model: UniModel) -> Frames:
-    """The squat clip's frame records at half size (30 frames/s, one track)."""
-    run = process_video(fast_model, VIDEOS / SQUAT, None, VideoOptions(AnalysisOptions(), output_scale=0.5))
-    return [(f.time, list(f.persons)) for f in run.frames]
+def squat_run(fast_model: UniModel) -> VideoRun:
+    """The squat clip processed at half size (30 frames/s, one track), with the default rules' verdicts."""
+    options = VideoOptions(AnalysisOptions(rules=RuleSet.load("default")), output_scale=0.5)
+    return process_video(fast_model, VIDEOS / SQUAT, None, options)
+
+
+@pytest.fixture(scope="module")
+def squat(squat_run: VideoRun) -> Frames:
+    """The squat clip's frame records."""
+    return [(f.time, list(f.persons)) for f in squat_run.frames]
 
 
 def holed(frames: Frames, every: int, offset_s: float, period_s: float = 3.0, hole_s: float = 1.0) -> Frames:
@@ -102,6 +111,37 @@ def test_holed_clip_counts_one_person_offline(
     assert list(series) == [persons[0].track_id] and len(track_series(frames, link=False)[1]) == len(
         fragments
     )
+
+
+def test_what_the_user_sees_follows_the_person(squat_run: VideoRun, catalog: ExerciseCatalog) -> None:
+    """The holed clip as a run: the report's picture of each repetition is a frame of the person (under
+    whichever track id they had then, near its turn), ``reps`` names the person's tracks, and the Video
+    tab's plot of a later fragment shows the whole person with every repetition shaded."""
+    frames = dict(holed([(f.time, list(f.persons)) for f in squat_run.frames], 1, 1.5))
+    run = replace(
+        squat_run,
+        frames=[replace(f, persons=frames[f.time]) for f in squat_run.frames if f.time in frames],
+    )
+    person = count_reps(((f.time, f.persons) for f in run.frames), catalog, "squat")[0]
+    run = replace(run, reps=[person])
+    assert len(person.tracks) >= 4 and person.count == TRUTH
+    positions = turn_positions(run, [person])
+    assert sorted(positions) == [(person.track_id, rep.index) for rep in person.counted.reps]
+    used = set()
+    for rep in person.counted.reps:
+        frame = run.frames[positions[(person.track_id, rep.index)]]
+        (seen,) = [p.track_id for p in frame.persons if p.track_id in person.tracks]
+        used.add(seen)
+        assert abs(frame.time - rep.turn) <= 0.5
+    assert len(used) >= 2  # later repetitions were seen under later track ids
+    line = person_line(person, "en")
+    assert f"(one person: tracks {', '.join(map(str, person.tracks))})" in line and "3 reps" in line
+    figure = angle_figure(run, person.tracks[-1], ["left_knee_angle"], "en")
+    axes = figure.axes[0]
+    assert len(axes.patches) == TRUTH and axes.get_title(loc="left").endswith("3 x Squat (shaded)")
+    (line,) = axes.get_lines()
+    times, knee = line.get_xdata(), np.asarray(line.get_ydata(), dtype=float)
+    assert not np.isnan(knee[times < 1.5]).all()  # the first fragment's frames are plotted too
 
 
 @pytest.mark.parametrize(("every", "offset_s"), [h for h in HOLES if h[0] > 1] + [(1, 0.5)])

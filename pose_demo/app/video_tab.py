@@ -70,7 +70,8 @@ def angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str], langu
     """The chosen angle measurements of one track over time (matplotlib): joint angles (0..180 deg) and
     signed tilts and leans on axes of their own, a gap wherever the track is absent or a measurement is
     unknown, a legend of the chosen measurements only; with repetitions counted, each of the track's is
-    shaded and numbered at its turning point."""
+    shaded and numbered at its turning point. A track that is a fragment of a person (``PersonReps.tracks``)
+    shows the whole person."""
     language = plot_language(language)  # English words rather than boxes when no CJK font is here
     with plot_fonts(language):
         return _angle_figure(run, track_id, rule_ids, language)
@@ -82,9 +83,12 @@ def _angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str], lang
     titles: dict[str, str] = {}
     joints: set[str] = set()
     wanted = set(rule_ids)
+    # the person's repetitions and all their track ids (the tracker lost them and found them again)
+    person_reps = next((p for p in run.reps or [] if track_id in (p.tracks or (p.track_id,))), None)
+    ids = set(person_reps.tracks or (person_reps.track_id,)) if person_reps is not None else {track_id}
     for k, frame in enumerate(run.frames):
         for person in frame.persons:
-            if track_id is None or person.track_id != track_id:
+            if track_id is None or person.track_id not in ids:
                 continue
             for v in person.rules:
                 if v.id in wanted and v.unit == "deg":
@@ -115,7 +119,7 @@ def _angle_figure(run: VideoRun, track_id: int | None, rule_ids: list[str], lang
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     if groups[0][1] and groups[0][1][0] in joints:
         axes[0].set_ylim(0, 180)
-    counted = next((p.counted for p in run.reps or [] if p.track_id == track_id and p.counted), None)
+    counted = person_reps.counted if person_reps is not None else None
     for rep in counted.reps if counted is not None else ():  # each repetition shaded, numbered at its turn
         for ax in axes:
             ax.axvspan(rep.start, rep.end, color="tab:orange", alpha=0.15, linewidth=0)

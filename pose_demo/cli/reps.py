@@ -25,6 +25,8 @@ def person_line(person: PersonReps, language: str) -> str:
         exercise = title_in(person.counted.exercise.title, language) if person.counted else person.exercise
         how = translate("cli.reps.exercise", language, exercise=exercise, sure=f"{person.confidence:.0%}")
     line = translate("cli.reps.line", language, id=person.track_id, how=how, count=person.count)
+    if len(person.tracks) > 1:  # one person the tracker lost and found again under new ids
+        line += translate("cli.reps.tracks", language, tracks=", ".join(map(str, person.tracks)))
     turns = ", ".join(f"{r.turn:.1f}" for r in person.counted.reps) if person.counted else ""
     return line + (translate("cli.reps.turns", language, turns=turns) if turns else "")
 

@@ -236,12 +236,13 @@ def set_lines(counted: TrackReps, language: str = "en") -> list[str]:
 
 
 def turn_positions(run: VideoRun, persons: Sequence[PersonReps]) -> dict[tuple[int, int], int]:
-    """(track id, rep index) -> the position in ``run.frames`` of the frame nearest its turning point in
-    which the person was seen."""
+    """(person's track id, rep index) -> the position in ``run.frames`` of the frame nearest its turning
+    point in which the person was seen, under any of their track ids (``PersonReps.tracks``)."""
     times = np.array([f.time for f in run.frames])
     positions = {}
     for person in persons:
-        seen = np.array([any(p.track_id == person.track_id for p in f.persons) for f in run.frames])
+        ids = set(person.tracks or (person.track_id,))
+        seen = np.array([any(p.track_id in ids for p in f.persons) for f in run.frames])
         if person.counted is None or not seen.any():
             continue
         for rep in person.counted.reps:
@@ -635,7 +636,8 @@ def render_report(
             k = positions.get((person.track_id, rep.index))
             if k is None or k not in frames:
                 continue
-            seen = next(p for p in run.frames[k].persons if p.track_id == person.track_id)
+            ids = set(person.tracks or (person.track_id,))
+            seen = next(p for p in run.frames[k].persons if p.track_id in ids)
             pictures[rep.index] = turn_picture(frames[k], rep_person(seen, reps, rep), language=language)
         sections.append(
             person_section(person, reps, times, tracks[person.track_id], pictures, settings, language)
