@@ -207,10 +207,10 @@ def test_report_in_chromium(name: str, unit: str, request: pytest.FixtureRequest
 # --- plain words and edge cases, without a video run ------------------------------------------------------
 
 
-def _result(level: str, value: float | None) -> CheckResult:
-    return CheckResult(
-        "depth", {"en": "Depth"}, "turn", value, "body", level, "unseen" if level == "unknown" else None
-    )
+def _result(level: str, value: float | None, reason: str = "unseen") -> CheckResult:
+    """A check's result; an unknown one for ``reason``."""
+    why = reason if level == "unknown" else None
+    return CheckResult("depth", {"en": "Depth"}, "turn", value, "body", level, why)
 
 
 def test_check_line_says_which_reps_missed() -> None:
@@ -228,10 +228,15 @@ def test_check_line_says_which_reps_missed() -> None:
     line = check_line(depth, [(1, _result("ok", 0.05)), (2, _result("unknown", None))])
     assert line.level == "ok" and line.text.endswith("Not judged in rep 2.")
     valgus = ExerciseCatalog.load().get("squat").checks[2]
-    line = check_line(valgus, [(1, _result("unknown", None))])
+    line = check_line(valgus, [(1, _result("unknown", None, "view"))])
     assert line.level == "unknown" and "front view only" in line.text
     assert (
-        check_line(valgus, [(1, _result("unknown", None))], "zh-CN").text == "未判定（只在正面视角下判定）。"
+        check_line(valgus, [(1, _result("unknown", None, "view"))], "zh-CN").text
+        == "未判定（只在正面视角下判定）。"
+    )
+    line = check_line(valgus, [(1, _result("unknown", None, "implausible"))])
+    assert line.text == (
+        "not judged (the joints were placed where a body cannot be, e.g. an elbow folded under 30°)."
     )
 
 
