@@ -37,6 +37,11 @@ class AnalysisOptions:
     exercise: count repetitions per track: an exercise id of ``exercise_catalog``, or "auto" (per track,
         the clearest repeated movement); None: no counting (frames in time only; see ``pose_demo.exercises``).
     exercise_catalog: the exercises: a built-in catalog's name or a YAML file (see docs/exercises.md).
+    bone_repair: per track, a limb joint whose bone suddenly changes length (a wrist jumping to the back for
+        a frame) is put back in line (``pose_demo.tracking.bones``; frames in time only).
+    person: follow this one person only, in place of ``focus``: in a picture, its number as labelled
+        (1 for the first found); in frames in time, its track id and the tracks that continue it (nobody
+        once it is gone). None: as ``focus`` says.
     """
 
     det_threshold: float | None = None
@@ -48,6 +53,8 @@ class AnalysisOptions:
     det_interval: int = 1
     exercise: str | None = None
     exercise_catalog: str = "default"
+    bone_repair: bool = True
+    person: int | None = None
 
     def __post_init__(self) -> None:
         if self.det_threshold is not None:
@@ -58,6 +65,9 @@ class AnalysisOptions:
         check_number(
             Message("error.option.name.detection_interval"), self.det_interval, 1, math.inf, whole=True
         )
+        if self.person is not None:  # a whole number (a page may send 3.0): kept as an int
+            check_number(Message("error.option.name.person"), self.person, 1, math.inf, whole=True)
+            object.__setattr__(self, "person", int(self.person))
         if self.exercise is not None:
             check_choice(
                 Message("error.option.name.exercise"),
@@ -76,7 +86,10 @@ def analyse_image(
     if options.enhance:
         image_bgr = enhance_dark(image_bgr)
     result = model.predict(image_bgr, options.det_threshold)
-    persons = focus_persons(result.persons, result.image_size, options.focus)
+    if options.person is not None:  # the person numbered so, if there is one
+        persons = result.persons[options.person - 1 : options.person]
+    else:
+        persons = focus_persons(result.persons, result.image_size, options.focus)
     if options.rules is not None:
         persons = [replace(p, rules=options.rules.evaluate(p)) for p in persons]
     return FrameResult(persons, result.image_size)

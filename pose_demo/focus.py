@@ -27,3 +27,14 @@ def focus_persons(persons: list[Person], image_size: tuple[int, int], mode: str)
     size = np.asarray(image_size, dtype=np.float64)
     offsets = ((boxes[:, :2] + boxes[:, 2:]) / 2 - size / 2) / size
     return [persons[int(np.argmin(np.hypot(offsets[:, 0], offsets[:, 1])))]]
+
+
+def person_at(persons: list[Person], x: float, y: float) -> int | None:
+    """The index of the person shown at (``x``, ``y``) in pixels (where a user clicked): of the boxes that
+    hold the point, the smallest (the person in front); None when no box holds it."""
+    holding = [
+        ((x2 - x1) * (y2 - y1), k)
+        for k, (x1, y1, x2, y2) in enumerate(p.box.as_xyxy() for p in persons)
+        if x1 <= x <= x2 and y1 <= y <= y2
+    ]
+    return min(holding)[1] if holding else None

@@ -16,6 +16,7 @@ from pose_demo.models.preprocess import InputConfig
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, load_runtime, usable_cache
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, resolve_model
+from pose_demo.pose_estimation.orientation import TurnOptions
 from pose_demo.pose_estimation.tinypose import TopDownKeypoints
 from pose_demo.results import Box, FrameResult, Person
 from pose_demo.timing import StageTimer
@@ -28,6 +29,8 @@ class UniModel:
     Compiled OpenVINO models are kept in ``compile_cache`` (None: compile every time).
     Safe to share between threads: each inference borrows its own request from a pool; ``streams``
     of them run at once (see ``RuntimeOptions``), e.g. two video frames in flight.
+    ``turn``: wide boxes also tried turned a quarter turn each way (``pose_estimation.orientation``); off by
+    default: it did not measure better than the large model's upright crops on the floor clips (README).
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class UniModel:
         min_person_score: float = 0.15,
         compile_cache: str | os.PathLike[str] | None = DEFAULT_COMPILE_CACHE,
         streams: int = 1,
+        turn: TurnOptions | None = None,
     ) -> None:
         options = RuntimeOptions(runtime, device, precision, threads, usable_cache(compile_cache), streams)
         det_folder = resolve_model(det_model, model_dir=model_dir, download_dir=Path(download_dir))
@@ -59,7 +63,7 @@ class UniModel:
             det_runtime, InputConfig.resolve(det_folder.spec, det_folder.infer_cfg, det_shape), strides
         )
         self.keypoints = TopDownKeypoints(
-            kp_runtime, InputConfig.resolve(kp_folder.spec, kp_folder.infer_cfg, kp_shape)
+            kp_runtime, InputConfig.resolve(kp_folder.spec, kp_folder.infer_cfg, kp_shape), turn=turn
         )
         self.det_threshold = det_threshold
         self.min_person_score = min_person_score

@@ -1,8 +1,8 @@
 """PoseStream: the stateful per-session pipeline for live streams and video files.
 
-(enhance) -> detect (or follow the tracks) -> track -> (focus) -> left/right swaps repaired and smoothed per
-track -> rules debounced per track (a track continuing a lost person takes over its history) ->
-repetitions counted per person -> draw.
+(enhance) -> detect (or follow the tracks) -> track -> (focus) -> left/right swaps and bone-length outliers
+repaired and smoothed per track -> rules debounced per track (a track continuing a lost person takes over its
+history) -> repetitions counted per person -> draw.
 Every session owns its tracker, smoothers and rule history; nothing is shared between instances.
 """
 
@@ -25,6 +25,7 @@ from pose_demo.results import Box, FrameResult, Person
 from pose_demo.rules import RuleTracker
 from pose_demo.timing import StageTimer
 from pose_demo.tracking import Tracker, box_from_keypoints, make_smoother
+from pose_demo.tracking.bones import BoneKeeper
 from pose_demo.tracking.sides import SideKeeper
 from pose_demo.tracking.tracker import PersonLinker
 from pose_demo.visualization.draw import DrawOptions, draw_result
@@ -39,6 +40,7 @@ class PoseStream:
             last detected box, moved with the centre of their extent). A frame with no track to follow
             runs the detector anyway.
         smoothing, strength: the keypoint filter per track (see ``pose_demo.tracking.make_smoother``).
+        bone_repair: bone-length outliers repaired per track, before the filter (``tracking.bones``).
         rules: evaluated on every person, debounced per track.
         exercise: repetitions counted per track as frames arrive (``pose_demo.exercises.live``), set on
             each person as ``reps``.
@@ -73,6 +75,7 @@ class PoseStream:
         self.clock = clock
         self.tracker = Tracker()
         self.sides = SideKeeper()
+        self.bones = BoneKeeper() if options.bone_repair else None
         self.smoother = make_smoother(options.smoothing, options.strength)
         self.rules = RuleTracker(options.rules) if options.rules is not None else None
         self.persons = PersonLinker()  # one person across track fragments: focus, rules, counts follow
@@ -88,7 +91,7 @@ class PoseStream:
         self._min_delay = math.inf
         self._last_output: tuple[np.ndarray, FrameResult] | None = None
         self._anchors: dict[int, np.ndarray] = {}  # per track: last detected box relative to keypoints
-        self._main: int | None = None  # the track id of the main person, when focusing
+        self._main = options.person  # the track id of the main person, when focusing
 
     def process(self, frame_bgr: np.ndarray, timestamp_s: float) -> tuple[np.ndarray, FrameResult]:
         """The annotated frame and the persons found (smoothed, with track ids and rule verdicts)."""
@@ -117,11 +120,14 @@ class PoseStream:
             self._anchors.pop(track_id, None)
         self.persons.update(persons, timestamp_s)
         self.persons.forget(dead)
-        if self.options.focus != "everyone":
+        if self.options.focus != "everyone" or self.options.person is not None:
             persons = self._focus(persons, size, dead)
         with self.timer.stage("smooth"):
             persons = self.sides.apply(persons)  # left/right swaps repaired before any filter sees them
             self.sides.forget(dead)
+            if self.bones is not None:
+                persons = self.bones.apply(persons)
+                self.bones.forget(dead)
             persons = self.smoother.apply(persons, timestamp_s)
             self.smoother.forget(dead)
         if self.rules is not None:
@@ -159,10 +165,11 @@ class PoseStream:
         return draw_result(frame_bgr, result, self.draw_options)
 
     def _focus(self, persons: list[Person], image_size: tuple[int, int], dead: list[int]) -> list[Person]:
-        """The main person only: chosen when no one is followed (or its track ended), then followed, also
-        into a new track that continues them (``PersonLinker``)."""
+        """The main person only: the one asked for (``options.person``), else chosen when no one is
+        followed (or its track ended); then followed, also into a new track that continues them
+        (``PersonLinker``)."""
         self._main = next((new for new, previous in self.persons.links if previous == self._main), self._main)
-        if self._main is None or self._main in dead:
+        if self.options.person is None and (self._main is None or self._main in dead):
             tracked = [p for p in persons if p.track_id is not None]
             self._main = next(
                 (p.track_id for p in focus_persons(tracked, image_size, self.options.focus)), None

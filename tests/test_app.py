@@ -223,7 +223,7 @@ def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
     assert list(table["person"]) == [1, 2, 3]  # one row per person, one column per rule
     titles = [r.title["en"] for r in pose_app.catalog.select(DEFAULT_RULES).rules]
     assert list(table.columns) == ["person", "track", *titles]
-    assert "Shoulder level** (front view only): mild from ±2 deg, severe from ±4 deg" in legend
+    assert "Shoulder level** (front view only): mild from ±2°, severe from ±4°" in legend
     assert Path(json_path).name == f"{WALKERS.stem}_poses.json"
     model = pose_app.models.get(*Settings().models)
     model.timer.enabled = True
@@ -251,7 +251,8 @@ def test_video_summary_downloads_and_angle_plot(pose_app: PoseApp) -> None:
     video, frames_json, analysis = tab.predict_video(str(STREET))
     assert Path(video).name == "mmpose_demo_street_5frames_pose.mp4"
     exported = json.loads(Path(frames_json).read_text(encoding="utf-8"))
-    summary, files, reps, verdicts, tracks, measurements, first_plot = tab.video_details(analysis)
+    summary, files, reps, verdicts, tracks, measurements, first_plot, pick = tab.video_details(analysis)
+    assert pick.shape == (540, 960, 3)  # the frame to click a person in, as analysed
     assert reps.empty and "Repetitions" not in summary  # no exercise asked for
     assert summary.startswith("**5 frames** (960x540 at 5.00 fps)")
     assert first_plot.axes[0].get_title(loc="left") == f"track #{tracks['value']}"
@@ -562,7 +563,7 @@ def test_verdict_cells_read_as_words() -> None:
     assert verdict_cell(replace(shoulder, level="unknown")) == "not seen"
     assert verdict_cell(replace(shoulder, level="unknown", value=None, unmet="front")) == "needs front view"
     lean = replace(shoulder, level="unknown", value=52.04, unmet="standing_still")
-    assert verdict_cell(lean) == "not standing still (52.0 deg)"
+    assert verdict_cell(lean) == "judged only when standing upright and still (52.0 deg)"
     hands = Verdict("hand_over_head", rule[1].title, "action", 1.0, "", "ok", True, ())
     assert verdict_cell(hands) == "yes" and verdict_cell(replace(hands, triggered=False)) == "no"
 
@@ -589,7 +590,7 @@ def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> 
         or cell[0].isdigit()
         or cell[0] == "-"
         or cell in ("yes", "no")
-        or cell.startswith(("needs ", "not standing still"))  # out of the rule's view or context
+        or cell.startswith(("needs ", "judged only when standing"))  # out of the rule's view or context
         for cell in table.iloc[0, 2:]
     )
 

@@ -126,7 +126,7 @@ def test_image_tab(page: Page) -> None:
     page.locator("#image-summary", has_text="3 persons found").wait_for()
     assert rows(page, "image-verdicts") == 3  # one row per person, the rules as columns
     assert "Shoulder level" in page.locator("#image-verdicts").inner_text()
-    assert "mild from ±2 deg" in page.locator("#image-legend").inner_text()
+    assert "mild from ±2°" in page.locator("#image-legend").inner_text()
     assert page.locator("#image-json a").first.inner_text().strip() != ""
     screenshots(page, "image")
 

@@ -23,6 +23,7 @@ from tests.test_browser import (  # noqa: F401 (fixtures, found by pytest by nam
     launch,
     playwright,
 )
+from tests.test_newcomer_second_pass import SESSION_FILES
 
 STILL_S = 2.0  # the first frame held this long before the clip: time to press record before the 1st squat
 CLIP_S = 10.0  # the 3 squats (bottoms at 2.6, 5.6 and 8.4 s); the man walks towards the camera after 9.5 s
@@ -31,22 +32,18 @@ LAG_S = 4.0  # frames reach the app late on a busy machine; the 4th squat ends 5
 LAST_REP = re.compile(r"^\d+\.\d s, \d+° to \d+°, (ok|failed: .+|not measurable here: .+)$")
 
 
+def squat_camera(path: Path, filters: str) -> Path:
+    """The squat clip's first 10 s (3 squats) at 480x272 with ``filters`` after the scaling, as y4m."""
+    clip = str(VIDEOS / "squat_side_view.mp4")
+    ffmpeg("-t", str(CLIP_S), "-i", clip, "-vf", f"scale=480:272,{filters}", "-pix_fmt", "yuv420p", str(path))
+    return path
+
+
 @pytest.fixture(scope="module")
 def camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The squat clip's first 10 s (3 squats) at 480x272, 15 frames/s, its first frame held 2 s, as y4m."""
+    """The squats at 15 frames/s, the first frame held 2 s."""
     path = tmp_path_factory.mktemp("camera") / "squats.y4m"
-    ffmpeg(
-        "-t",
-        str(CLIP_S),
-        "-i",
-        str(VIDEOS / "squat_side_view.mp4"),
-        "-vf",
-        f"scale=480:272,fps=15,tpad=start_duration={STILL_S}:start_mode=clone",
-        "-pix_fmt",
-        "yuv420p",
-        str(path),
-    )
-    return path
+    return squat_camera(path, f"fps=15,tpad=start_duration={STILL_S}:start_mode=clone")
 
 
 HOLES_FROM_S = STILL_S + 3.0  # black 0.8 s every 3 s from here (bottoms at 4.6, 7.6, 10.4 s stay seen)
@@ -60,18 +57,7 @@ def holed_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
     after = f"gte(t,{HOLES_FROM_S})"
     black = f"drawbox=color=black:t=fill:enable='{after}*lt(mod(t-{HOLES_FROM_S},3),0.8)'"
     moved = f"pad=550:272:35:0,crop=480:272:x='if({after},70*mod(floor((t-{HOLES_FROM_S})/3),2),35)':y=0"
-    ffmpeg(
-        "-t",
-        str(CLIP_S),
-        "-i",
-        str(VIDEOS / "squat_side_view.mp4"),
-        "-vf",
-        f"scale=480:272,fps=5,tpad=start_duration={STILL_S}:start_mode=clone,{moved},{black}",
-        "-pix_fmt",
-        "yuv420p",
-        str(path),
-    )
-    return path
+    return squat_camera(path, f"fps=5,tpad=start_duration={STILL_S}:start_mode=clone,{moved},{black}")
 
 
 def fake_camera(playwright: Playwright, camera: Path) -> Iterator[Browser]:  # noqa: F811
@@ -102,11 +88,10 @@ def counting_page(browser: Browser, url: str) -> Page:
     page = browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
-    page.locator("#settings").get_by_text("Settings").first.click()
-    page.locator("#exercise input").click()
-    page.get_by_role("option", name="Squat", exact=True).click()
-    assert page.locator("#exercise input").input_value() == "Squat"
     page.get_by_role("tab", name="Webcam").click()
+    page.locator("#webcam-exercise input").click()
+    page.get_by_role("option", name="Squat", exact=True).click()
+    assert page.locator("#webcam-exercise input").input_value() == "Squat"
     return page
 
 
@@ -205,3 +190,31 @@ def test_webcam_count_follows_the_person_through_lost_frames(holed_browser: Brow
     assert counts and counts == sorted(counts), f"the count fell back: {counts}"
     assert len(tracks) >= 2, f"the tracker never lost the person: tracks {tracks}"
     assert counts[-1] >= 2, f"{counts[-1]} squats after {time.monotonic() - started:.1f} s (tracks {tracks})"
+
+
+def test_webcam_keeps_its_last_frame_and_the_session_after_stop(browser: Browser, app_url: str) -> None:  # noqa: F811
+    """Issue 26, item 5: after Stop the last annotated frame stays; "Download this session" gives its video,
+    poses and verdicts per track, repetitions and report."""
+    page = counting_page(browser, app_url)
+    record(page)
+    reached, _ = wait_count(page, 2, PASS_S + LAG_S + 30)
+    assert reached >= 2
+    page.locator("#webcam-stop").click()
+    page.wait_for_timeout(1500)
+    last = page.locator("#webcam-output img")
+    shown = last.get_attribute("src")
+    assert last.is_visible() and last.evaluate("i => i.complete && i.naturalWidth > 0")
+    page.wait_for_timeout(1500)
+    assert last.get_attribute("src") == shown and last.is_visible()  # stopped, still shown
+    page.locator("#webcam-download").click()
+    files = page.locator("#webcam-files")
+    files.locator("a[download='webcam_report.html']").wait_for()
+    names = files.locator("a[download]").evaluate_all("links => links.map(a => a.download)")
+    assert names == list(SESSION_FILES)
+    href = files.locator("a[download='webcam_reps.json']").get_attribute("href")
+    assert href is not None
+    counted = [p for p in page.request.get(href).json()["persons"] if p.get("count")]
+    assert counted and counted[0]["exercise"] == "squat" and counted[0]["count"] >= 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#webcam-files").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "second_pass_en_webcam_kept.png")

@@ -52,9 +52,9 @@ def test_teach_tab_trains_and_the_video_tab_uses_it(page: Page, teach_media: dic
         editor = page.locator("#teach-ranges textarea:focus, #teach-ranges input:focus")
         editor.fill(value)  # waits for the cell's editor (a busy machine opens it late)
         editor.press("Enter")
-    assert rows(page, "teach-ranges") == 4
+    assert rows(page, "teach-ranges") == 5  # the last row filled in: an empty one came for the next
     labels = [cell.split("\n")[0] for cell in column(page, "teach-ranges", 2)]  # the selected one has a menu
-    assert labels == ["deep", "deep", "standing", "standing"]
+    assert labels == ["deep", "deep", "standing", "standing", ""]
     page.locator("#teach-train").click()
     report = page.locator("#teach-report", has_text="Cross-validated accuracy")
     report.wait_for()

@@ -69,13 +69,14 @@ def test_the_video_tabs_run_and_this_tabs_are_reused(tab: CompareTab, clips: dic
     analysed = VideoTab(tab.app).predict_video({"path": str(clips["ref"])})[2]  # the Video tab's state
     ref, slow = {"path": str(clips["ref"])}, {"path": str(clips["slow"])}
     video, _, summary, *_ = tab.compare(ref, slow, video=analysed)
-    assert "the reference (analysed in the Video tab)" in summary
-    assert "athlete" not in summary.split("Not analysed again")[1]
+    assert "the reference's poses (found in the Video tab)" in summary
+    assert "athlete" not in summary.split("Reused, not analysed again")[1]
     info = probe(video)
     assert (info.codec, info.frames, info.width) == ("h264", 90, 960)
     assert int(summary.split()[2]) >= 95
     again = tab.compare(ref, slow, tolerance=5)[2]
-    assert "the reference (compared before), the athlete (compared before)" in again
+    earlier = "the reference's poses (found for an earlier comparison), the athlete's poses (found for an"
+    assert earlier in again
 
 
 def test_the_handler_opens_only_uploads(tab: CompareTab) -> None:

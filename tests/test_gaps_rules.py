@@ -12,14 +12,21 @@ Every skeleton has a torso of exactly 100 px (neck to mid-hip), so ``x`` px are 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from pose_demo.geometry import estimate_view, make_keypoints, upright
+from pose_demo.classifier.model_file import classifier_from_document
+from pose_demo.geometry import SHOULDER_TO_TORSO, estimate_view, make_keypoints, upright
 from pose_demo.results import Box, Person, Verdict
-from pose_demo.rules import RuleSet
+from pose_demo.rules import RuleError, RuleSet, catalog_table
+from pose_demo.rules.ruleset import catalog_names, evaluate_rule
+from pose_demo.skeleton import COCO17
+from tests.test_gaps_classifier_file import document  # noqa: F401 (the fixture)
+from tests.test_rules_ruleset import SQUAT_POINTS, STANDING_POINTS
 
 NECK_X = 200.0
 
@@ -197,3 +204,259 @@ def test_between_includes_its_bounds(
     if degrees is not None:
         assert got.value == degrees  # exact: the bounds themselves
     assert got.triggered == holds
+
+
+# ---------------------------------------------------------------- choosing rules, in the user's words
+
+
+def test_choosing_unknown_rules_or_views_is_refused_with_what_there_is(default: RuleSet) -> None:
+    with pytest.raises(RuleError) as error:
+        default.select(["trunk_lean", "left_toe_angle"])
+    assert (
+        str(error.value) == f"default: unknown rule ids ['left_toe_angle'] (known: {', '.join(default.ids)})"
+    )
+    with pytest.raises(RuleError) as error:
+        default.select(view="top")
+    assert str(error.value) == "view must be one of front, side, any, not 'top'"
+    with pytest.raises(RuleError) as error:
+        RuleSet.load("no_such_rules")
+    assert (
+        str(error.value)
+        == f"no_such_rules: no such rule file or built-in catalog (built-in: {', '.join(catalog_names())})"
+    )
+    assert default.select(view="any").ids == default.ids
+    assert default.select(["forward_head", "trunk_lean"], view="front").ids == ["trunk_lean"]
+
+
+# ---------------------------------------------------------------- a classifier as a rule
+
+
+def test_a_classifier_rule_flags_its_class_from_its_threshold(
+    document: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The value is the class probability, in any view; triggered from the threshold (``>=``), level "ok"
+    either way; unknown when too few joints are seen."""
+    classifier = classifier_from_document(document, "posture.json")
+    keypoints = make_keypoints(STANDING_POINTS, score=0.9)
+    p = classifier.probability(keypoints, "deep")
+    assert 0 < p < 1
+    rules = tmp_path / "taught.yaml"
+    for threshold, triggered in [(p, True), (float(np.nextafter(p, 1)), False)]:
+        rules.write_text(
+            "rules:\n- {id: deep, title: {en: Deep}, kind: classifier, model: posture.json, flag: deep, "
+            f"threshold: {threshold!r}}}\n",
+            encoding="utf-8",
+        )
+        ruleset = RuleSet.load(rules, classifiers=lambda name: classifier)
+        (found,) = ruleset.evaluate(Person(Box(0, 0, 400, 450), 0.9, keypoints))
+        assert (found.value, found.level, found.triggered) == (pytest.approx(p), "ok", triggered)
+        (other_view,) = ruleset.evaluate(Person(Box(0, 0, 400, 450), 0.9, keypoints), view="side")
+        assert (other_view.value, other_view.level, other_view.triggered) == (
+            pytest.approx(p),
+            "ok",
+            triggered,
+        )
+    unseen = np.zeros_like(keypoints)
+    (nothing,) = ruleset.evaluate(Person(Box(0, 0, 400, 450), 0.9, unseen), view="front")
+    assert (nothing.value, nothing.level, nothing.triggered) == (None, "unknown", False)
+
+
+# ---------------------------------------------------------------- a rule file's settings reach every measure
+
+EDGES = """
+name: edges
+min_score: 0.8
+rules:
+  - id: knee
+    title: {en: Knee}
+    kind: measurement
+    measure: {joint_angle: [left_hip, left_knee, left_ankle]}
+  - id: ears
+    title: {en: Ears}
+    kind: measurement
+    measure: {segment_angle: [right_ear, left_ear], reference: horizontal}
+  - id: wrists_apart
+    title: {en: Wrists apart}
+    kind: measurement
+    measure: {distance_ratio: [left_wrist, right_wrist], axis: x}
+  - id: wrist_drop
+    title: {en: Wrist drop}
+    kind: measurement
+    measure: {relative_position: [left_wrist, left_elbow]}
+  - id: forward
+    title: {en: Ear ahead}
+    kind: measurement
+    measure: {relative_position: [ear, neck], axis: forward}
+  - id: over_180
+    title: {en: Knee over 180}
+    kind: action
+    condition: {joint_angle: [left_hip, left_knee, left_ankle], greater_than: 180}
+  - id: under_180
+    title: {en: Knee under 180}
+    kind: action
+    condition: {joint_angle: [left_hip, left_knee, left_ankle], less_than: 180}
+  - id: legs_straight
+    title: {en: Legs straight}
+    kind: action
+    when: standing_still
+    condition:
+      at_least: 1
+      of:
+        - {joint_angle: [left_hip, left_knee, left_ankle], greater_than: 170}
+        - {joint_angle: [right_hip, right_knee, right_ankle], greater_than: 170}
+  - id: wrist_low_standing
+    title: {en: Wrist low when standing}
+    kind: action
+    when: standing_still
+    condition: {relative_position: [left_wrist, left_elbow], less_than: 0}
+  - id: wrists_apart_standing
+    title: {en: Wrists apart when standing}
+    kind: screening
+    when: standing_still
+    measure: {distance_ratio: [left_wrist, right_wrist]}
+    thresholds: {mild: 2, severe: 3}
+"""
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
+    path = tmp_path_factory.mktemp("rules") / "edges.yaml"
+    path.write_text(EDGES, encoding="utf-8")
+    return RuleSet.load(path)
+
+
+def standing(**scores: float) -> Person:
+    """The standing person of ``test_rules_ruleset`` (score 0.9, torso 100 px), the right wrist 40 px up;
+    ``scores`` set some keypoints' scores."""
+    keypoints = make_keypoints({**STANDING_POINTS, "right_wrist": (62, 135)}, score=0.9)
+    for name, score in scores.items():
+        keypoints[COCO17.index(name), 2] = score
+    return Person(Box(0, 0, 300, 400), 0.9, keypoints)
+
+
+def values(rules: RuleSet, person: Person, **options: Any) -> dict[str, float | None]:
+    return {v.id: v.value for v in rules.evaluate(person, **options)}
+
+
+def test_a_rule_files_measures_are_as_drawn(edges: RuleSet) -> None:
+    found = values(edges, standing())
+    assert found == {
+        "knee": 180.0,
+        "ears": pytest.approx(np.degrees(np.arctan2(0, 24))),
+        "wrists_apart": pytest.approx(0.76),  # across only: 76 px of a 100 px torso, not the 86 px apart
+        "wrist_drop": pytest.approx(-0.45),
+        "forward": pytest.approx(-0.12),  # the ear seen best is to the left of the nose: facing left
+        "over_180": 180.0,
+        "under_180": 180.0,
+        "legs_straight": 2.0,  # both of its items hold
+        "wrist_low_standing": pytest.approx(-0.45),
+        "wrists_apart_standing": pytest.approx(np.hypot(76, 40) / 100),
+    }
+    verdicts = {v.id: v for v in edges.evaluate(standing())}
+    assert not verdicts["over_180"].triggered and not verdicts["under_180"].triggered  # 180 is neither
+    assert verdicts["legs_straight"].triggered and verdicts["legs_straight"].unmet is None
+    assert verdicts["legs_straight"].kind == "action" and verdicts["knee"].kind == "measurement"
+    assert verdicts["knee"].keypoints == edges.select(["knee"]).rules[0].keypoints != ()
+
+
+def test_a_rule_files_min_score_reaches_every_measure(edges: RuleSet) -> None:
+    """0.8 in the file: keypoints of 0.5 are not used, in the measured points, the torso (the scale: the
+    shoulders' width stands in) or the face (which way a side view faces)."""
+    unsure = {name: 0.5 for name in ("left_knee", "right_ear", "left_wrist", "right_wrist")}
+    found = values(edges, standing(**unsure))
+    assert [name for name, value in found.items() if value is not None] == ["forward", "legs_straight"]
+    assert found["legs_straight"] == 1.0  # the right leg only
+    no_torso = values(edges, standing(left_hip=0.5, right_hip=0.5))
+    scale = 60 * SHOULDER_TO_TORSO  # no torso at 0.8: the 60 px shoulders give the scale
+    assert no_torso["wrists_apart"] == pytest.approx(76 / scale) != pytest.approx(0.76)
+    forward = edges.select(["forward"])
+    squat = make_keypoints(SQUAT_POINTS, score=0.9)
+    assert values(forward, Person(Box(0, 0, 300, 400), 0.9, squat))["forward"] == pytest.approx(
+        10 / np.hypot(60, 90)
+    )
+    squat[COCO17.index("nose"), 2] = 0.5  # which way the face looks: unknown at 0.8
+    assert values(forward, Person(Box(0, 0, 300, 400), 0.9, squat))["forward"] is None
+
+
+def test_a_rule_out_of_its_context_keeps_its_value_unknown(edges: RuleSet) -> None:
+    """Standing: judged from the picture unless the caller says which contexts hold (a clip's motion)."""
+    person = standing()
+    rule = edges.select(["wrists_apart_standing"]).rules[0]
+    judged = evaluate_rule(rule, person.keypoints)
+    assert (judged.level, judged.unmet) == ("ok", None)
+    for found in (
+        evaluate_rule(rule, person.keypoints, contexts=frozenset()),
+        *edges.evaluate(person, contexts=frozenset())[-3:],
+    ):
+        assert (found.level, found.triggered, found.unmet) == ("unknown", False, "standing_still")
+    kept = values(edges, person, contexts=frozenset())
+    assert (kept["legs_straight"], kept["wrist_low_standing"]) == (2.0, pytest.approx(-0.45))
+    assert kept["wrists_apart_standing"] == pytest.approx(np.hypot(76, 40) / 100)
+    assert values(edges, person, contexts=frozenset({"standing_still"})) == values(edges, person)
+
+
+TWO_RULES = """
+rules:
+  - id: knee
+    title: {en: Knee, zh: 膝}
+    kind: measurement
+    measure: {joint_angle: [left_hip, left_knee, left_ankle]}
+  - id: up
+    title: {en: Hands up}
+    view: front
+    kind: action
+    condition: {relative_position: [left_wrist, nose], less_than: 0}
+"""
+ONE_RULE = """
+rules:
+  - id: hands
+    title: {en: Hands}
+    kind: action
+    condition: {at_least: 1, of: [{joint_angle: [left_hip, left_knee, left_ankle], greater_than: 1}]}
+"""
+
+
+def test_rule_tables_list_each_rule_aligned(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_RULES, encoding="utf-8")
+    assert RuleSet.load(path).table()[1] == {
+        "id": "up",
+        "kind": "action",
+        "view": "front",
+        "unit": "body",
+        "en": "Hands up",
+        "zh": "Hands up",
+    }
+    assert catalog_table(path).splitlines() == [
+        "id    kind         view   unit  en        zh",
+        "knee  measurement  any    deg   Knee      膝",
+        "up    action       front  body  Hands up  Hands up",
+    ]
+    path.write_text(ONE_RULE, encoding="utf-8")  # no unit: a count
+    assert catalog_table(path).splitlines() == [
+        "id     kind    view  unit  en     zh",
+        "hands  action  any   -     Hands  Hands",
+    ]
+
+
+def test_classifier_files_are_found_beside_the_rule_file_and_named_as_written(
+    document: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "posture.json").write_text(json.dumps(document), encoding="utf-8")
+    rules = tmp_path / "taught.yaml"
+    text = "rules:\n- {id: deep, title: {en: Deep}, kind: classifier, model: MODEL, flag: deep}\n"
+    rules.write_text(text.replace("MODEL", "posture.json"), encoding="utf-8")
+    (found,) = RuleSet.load(rules).evaluate(
+        Person(Box(0, 0, 400, 450), 0.9, make_keypoints(STANDING_POINTS, score=0.9))
+    )
+    assert found.id == "deep" and 0 < found.value < 1
+    rules.write_text(text.replace("MODEL", "missing.json"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"field 'model': missing\.json: no such classifier file") as error:
+        RuleSet.load(rules)
+    assert str(tmp_path) not in str(error.value).split("field 'model'")[1]
+
+
+def test_a_selection_keeps_the_rule_sets_name(default: RuleSet) -> None:
+    assert default.select(["trunk_lean"]).name == default.select(view="side").name == "default"

@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 import pytest
-from playwright.sync_api import Playwright
+from playwright.sync_api import Playwright, expect
 
 from pose_demo.app import image_tab as image_module
 from pose_demo.app.core import PoseApp
@@ -59,9 +59,11 @@ def test_the_button_does_not_analyse_a_photo_shown_analysed(
     settings = {"det_threshold": 0.5, "rules": ["shoulder_tilt"]}
 
     # the upload: cleared, analysed, its details made once
-    assert tab.clear_image()[2] is None
+    *_, button = cleared = tab.clear_image()
+    assert cleared[2] is None and button.interactive is False  # no second run while this one runs
     _, result, analysis = tab.predict_image(photo, **settings)
-    *_, json_path, analysis = tab.new_details(analysis)
+    *_, json_path, analysis, button = tab.new_details(analysis)
+    assert button.interactive is True
     assert runs == [1] and len(result["persons"]) == 3 and analysis.details == json_path
     made = sorted(outputs.rglob("*"))
 
@@ -69,7 +71,8 @@ def test_the_button_does_not_analyse_a_photo_shown_analysed(
     assert tab.is_current(photo, analysis, **settings)
     assert skipped(tab.clear_stale(photo, analysis, **settings))
     assert skipped(tab.predict_stale(photo, analysis, **settings))
-    assert skipped(tab.new_details(analysis))
+    *details, button = tab.new_details(analysis)
+    assert skipped(tuple(details)) and button.interactive is True
     assert runs == [1] and sorted(outputs.rglob("*")) == made
 
     # a setting changed: the button analyses again, once
@@ -153,5 +156,14 @@ def test_in_the_browser_upload_then_button_gives_one_analysis(
             page.wait_for_timeout(250)
         page.locator("#image-summary", has_text="3 persons found").wait_for()
         assert len(list(temp.rglob("*_pose.jpg"))) == 2 and len(list(temp.rglob("*_poses.json"))) == 2
+        # the button pressed while an upload's analysis runs: disabled, it starts no second run
+        page.locator("#image-input button[aria-label='Remove Image']").click()
+        page.locator("#image-input input[type=file]").set_input_files(STANDING)
+        expect(page.locator("#image-run")).to_be_disabled()
+        page.locator("#image-run").click(force=True, no_wait_after=True)
+        page.locator("#image-summary", has_text="1 person found").wait_for()
+        page.wait_for_timeout(3000)
+        assert page.locator("#image-run").is_enabled()
+        assert len(list(temp.rglob("*_pose.jpg"))) == 3 and len(list(temp.rglob("*_poses.json"))) == 3
     finally:
         browser.close()

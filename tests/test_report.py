@@ -217,7 +217,7 @@ def test_check_line_says_which_reps_missed() -> None:
     depth = ExerciseCatalog.load().get("squat").checks[0]
     line = check_line(depth, [(1, _result("ok", 0.05)), (2, _result("fail", 0.31)), (3, _result("ok", 0.1))])
     assert line.level == "fail"
-    assert line.text == "2 of 3 reps were below 0.15 torso; rep 2 missed it (0.31 torso)."
+    assert line.text == "2 of 3 reps were below 0.15 torso lengths; rep 2 missed it (0.31 torso lengths)."
     line = check_line(
         depth, [(1, _result("fail", 0.2)), (2, _result("fail", 0.31)), (3, _result("ok", 0.1))], "zh-CN"
     )

@@ -5,8 +5,6 @@ count), the new exercises on synthetic bodies, and checks on joints placed where
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from pose_demo.report.session import check_line
 from pose_demo.results import Box, CheckResult, Person
 from pose_demo.video import VideoOptions, process_video
 from tests.conftest import REPO, VIDEOS
+from tests.test_video_pipeline import cli
 
 FPS = 30.0
 
@@ -304,26 +303,9 @@ def test_the_cli_says_none_of_the_catalog_with_the_movement_count(tmp_path: Path
     without = full[: full.index("  - id: sit_up")] + full[full.index("  - id: deadlift") :]
     (tmp_path / "gym.yaml").write_text(without, encoding="utf-8")
     out = tmp_path / "reps.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pose_demo.cli",
-            "reps",
-            str(VIDEOS / "sit_up_side_gym.mp4"),
-            "--exercise-catalog",
-            str(tmp_path / "gym.yaml"),
-            "--stride",
-            "2",
-            "--scale",
-            "0.5",
-            "--json",
-            str(out),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    clip, catalog_file = VIDEOS / "sit_up_side_gym.mp4", tmp_path / "gym.yaml"
+    proc = cli(
+        "reps", clip, "--exercise-catalog", catalog_file, "--stride", "2", "--scale", "0.5", "--json", out
     )
     assert proc.returncode == 0, proc.stderr
     assert "none of the catalog's exercises (the clearest repeated movement: 10 trunk raises)" in proc.stdout

@@ -372,7 +372,7 @@ def test_cli_video(clip: Path, tmp_path: Path) -> None:
     options += ["--det-threshold", "0.4", "--focus", "central", "--enhance"]
     proc = cli("video", clip, *outputs, *options)
     assert proc.returncode == 0, proc.stderr
-    assert "23 frames (320x182 at 15.00 fps)" in proc.stdout and "1 tracks" in proc.stdout
+    assert "23 frames (320x182 at 15.00 fps)" in proc.stdout and ", 1 track -> " in proc.stdout
     assert probe(tmp_path / "o.mp4").frames == 23
     assert len(json.loads((tmp_path / "o.json").read_text())["frames"]) == 23
     assert "left_knee_angle_deg" in (tmp_path / "o.csv").read_text().splitlines()[0]

@@ -36,10 +36,12 @@ from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.settings import SessionClassifiers, Settings, load_rule_file
 from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path
+from pose_demo.exercises.exports import write_reps_csv, write_reps_json
 from pose_demo.i18n import Message, UserError, title_in, translate
-from pose_demo.report.session import ReportSettings
+from pose_demo.report.session import ReportSettings, write_report
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.video import VideoRun
+from pose_demo.video.exports import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,23 @@ class VideoAnalysis:
     folder: Path  # where its files are
     name: str  # the upload's name, for the downloads
     report: ReportSettings  # the models and options that made it, for the session report
+
+    def files(self, lang: str) -> list[Path]:
+        """The run's files for its user, written beside it: every frame's persons and verdicts per track as
+        CSV and, when repetitions were counted, the repetitions as JSON and CSV and the session report (in
+        ``lang``)."""
+        run, stem = self.run, self.folder / self.name
+        csv_path = Path(f"{stem}_poses.csv")
+        write_csv(run, csv_path)
+        if run.reps is None:
+            return [csv_path]
+        reps_json, reps_csv, report = (
+            Path(f"{stem}_{kind}") for kind in ("reps.json", "reps.csv", "report.html")
+        )
+        write_reps_json(run.to_dict(), run.reps, reps_json)
+        write_reps_csv(run.reps, reps_csv)
+        write_report(report, run, run.reps, self.report, language=lang)
+        return [csv_path, reps_json, reps_csv, report]
 
 
 class PoseApp:

@@ -21,9 +21,10 @@ from pose_demo.app.examples import Example, example_gallery
 from pose_demo.app.language import Localised, error, language, ui
 from pose_demo.app.settings import ACCURATE_DETECTOR, DETECTORS, DRAWING, Settings
 from pose_demo.app.uploads import Upload, upload_name, upload_path
-from pose_demo.app.views import empty_verdicts, plural, verdict_dataframe, verdict_table
+from pose_demo.app.views import empty_verdicts, unit_text, verdict_dataframe, verdict_table
 from pose_demo.enhance import enhance_dark
-from pose_demo.i18n import title_in, translate
+from pose_demo.focus import person_at
+from pose_demo.i18n import plural, title_in, translate
 from pose_demo.image_input import load_image
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleSet
@@ -58,16 +59,22 @@ class ImageAnalysis:
     asked: str = ""  # what was asked for: the upload and the settings (``request_key``)
     details: str | None = None  # its JSON file, once its summary, table and legend were made
 
+    @property
+    def first(self) -> int:
+        """The number of the first person shown: the one followed (``options.person``), else 1."""
+        return self.options.person or 1
+
     def shown(self) -> np.ndarray:
         """The photo as shown: brightened when "enhance" was chosen, as the models saw it."""
         image = load_image(self.source)
         return enhance_dark(image) if self.options.enhance else image
 
 
-def number_persons(result: FrameResult) -> FrameResult:
-    """Persons without a track id (photos) numbered as in the verdict table, so that labels show it."""
+def number_persons(result: FrameResult, first: int = 1) -> FrameResult:
+    """Persons without a track id (photos) numbered as in the verdict table (from ``first``: the number of
+    the one person followed), so that labels show it."""
     numbered = [
-        p if p.track_id is not None else replace(p, track_id=k) for k, p in enumerate(result.persons, 1)
+        p if p.track_id is not None else replace(p, track_id=k) for k, p in enumerate(result.persons, first)
     ]
     return FrameResult(numbered, result.image_size)
 
@@ -97,7 +104,7 @@ def _grades(rule: Rule, language: str) -> str:
     t = rule.thresholds
     if t is None:
         return ""
-    unit = f" {rule.unit}" if rule.unit else ""
+    unit = "°" if rule.unit == "deg" else f" {unit_text(rule.unit, language)}" if rule.unit else ""
     key = "ui.legend.grades_low" if t.direction == "low" else "ui.legend.grades_high"
     sign = "±" if t.direction == "both" else ""
     return translate(key, language, mild=f"{sign}{t.mild:g}{unit}", severe=f"{sign}{t.severe:g}{unit}")
@@ -139,7 +146,7 @@ class ImageTab:
     ) -> str:
         """The analysed image (``shown``, else decoded again) drawn with the settings' drawing options
         (labels in ``lang``), as a JPEG."""
-        result = number_persons(analysis.result)  # photos have no track ids: label persons by number
+        result = number_persons(analysis.result, analysis.first)  # photos have no track ids: by number
         image = analysis.shown() if shown is None else shown
         return self.app.save_image(draw_result(image, result, settings.draw_options(lang)), analysis.name)
 
@@ -191,7 +198,7 @@ class ImageTab:
         """The button's first step: the outputs emptied (``clear_image``), unless they already show this
         photo analysed with these settings: then they stay, and the next steps do nothing either."""
         if self.is_current(image, analysis, **settings):
-            return tuple(gr.skip() for _ in range(7))
+            return tuple(gr.skip() for _ in range(8))
         return self.clear_image(request)
 
     def predict_stale(
@@ -207,12 +214,26 @@ class ImageTab:
             return gr.skip(), gr.skip(), gr.skip()
         return self.predict_image(image, request, **settings)
 
+    @staticmethod
+    def pick_person(analysis: ImageAnalysis | None, evt: gr.SelectData) -> Any:
+        """A click on the result: the number of the person clicked, to follow them (the setting
+        ``person``); while one is followed, a click beside them shows everyone again. Nothing changes
+        on a click on nobody, or on the one followed."""
+        if analysis is None:
+            return gr.skip()
+        x, y = evt.index
+        clicked = person_at(analysis.result.persons, x, y)
+        if analysis.options.person is not None:
+            return gr.skip() if clicked is not None else 0
+        return gr.skip() if clicked is None else clicked + 1
+
     def clear_image(
         self, request: gr.Request | None = None
-    ) -> tuple[None, None, None, str, pd.DataFrame, str, None]:
+    ) -> tuple[None, None, None, str, pd.DataFrame, str, None, gr.Button]:
         """Empty outputs for the Image tab, shown while a new analysis runs (so that an error never leaves
-        the previous results on screen): picture, JSON, analysis, summary, table, legend, download."""
-        return None, None, None, "", empty_verdicts(language(request)), "", None
+        the previous results on screen): picture, JSON, analysis, summary, table, legend, download; and the
+        button, disabled until the analysis is done (``new_details``), so that it cannot start another."""
+        return None, None, None, "", empty_verdicts(language(request)), "", None, gr.Button(interactive=False)
 
     def image_details(
         self, analysis: ImageAnalysis | None, request: gr.Request | None = None
@@ -226,18 +247,20 @@ class ImageTab:
         path.write_text(json.dumps(analysis.result.to_dict(), indent=1), encoding="utf-8")
         summary = image_summary(len(analysis.result), analysis.models, analysis.options, lang)
         legend = rules_legend(analysis.options.rules, lang) if analysis.result.persons else ""
-        return summary, verdict_table(analysis.result, lang), legend, str(path)
+        return summary, verdict_table(analysis.result, lang, analysis.first), legend, str(path)
 
     def new_details(
         self, analysis: ImageAnalysis | None, request: gr.Request | None = None
     ) -> tuple[Any, ...]:
         """``image_details`` once per analysis (kept with it): nothing when they were made already (the
-        button pressed on a photo shown analysed), so one photo gives one JSON file."""
+        button pressed on a photo shown analysed), so one photo gives one JSON file. The button is enabled
+        again, whether the analysis succeeded or failed."""
+        enabled = gr.Button(interactive=True)
         if analysis is not None and analysis.details is not None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), enabled
         summary, table, legend, path = self.image_details(analysis, request)
         done = None if analysis is None else replace(analysis, details=path)
-        return summary, table, legend, path, done
+        return summary, table, legend, path, done, enabled
 
     def redraw(
         self, analysis: ImageAnalysis | None, request: gr.Request | None = None, **settings: Any
@@ -291,9 +314,9 @@ def image_tab(
     details = {
         "fn": tab.new_details,
         "inputs": [analysis],
-        "outputs": [summary, table, legend, download, analysis],
+        "outputs": [summary, table, legend, download, analysis, analyse],
     }
-    cleared = [annotated, keypoints, analysis, summary, table, legend, download]
+    cleared = [annotated, keypoints, analysis, summary, table, legend, download, analyse]
     # An upload or a click on an example: the old results go, then the new ones come (one analysis each).
     image.upload(tab.clear_image, outputs=cleared, queue=False, api_visibility="private").then(
         **predict, api_name="predict_image", api_description=PREDICT_IMAGE_API
@@ -301,14 +324,15 @@ def image_tab(
     # The button: the same, only when the photo or the settings changed since the last analysis (or it
     # failed); pressed on a photo already analysed with these settings, nothing runs again.
     stale = {"inputs": [image, analysis], "inputs_kwargs": predict["inputs_kwargs"], "preprocess": False}
-    analyse.click(tab.clear_stale, outputs=cleared, queue=False, api_visibility="private", **stale).then(
-        tab.predict_stale,
-        outputs=predict["outputs"],
-        concurrency_limit=IMAGE_CONCURRENCY,
-        concurrency_id="image",
-        api_visibility="private",
-        **stale,
-    ).then(**details, api_visibility="private")
+    private: dict[str, Any] = {"api_visibility": "private"}
+    clear_stale = {"fn": tab.clear_stale, "outputs": cleared, "queue": False, **private, **stale}
+    predict_stale = {"fn": tab.predict_stale, "outputs": predict["outputs"], **private, **stale}
+    predict_stale |= {"concurrency_limit": IMAGE_CONCURRENCY, "concurrency_id": "image"}
+    analyse.click(**clear_stale).then(**predict_stale).then(**details, **private)
+    # A click on a person in the result follows them (the setting ``person``), then as the button does.
+    annotated.select(tab.pick_person, inputs=[analysis], outputs=[settings["person"]], **private).then(
+        **clear_stale
+    ).then(**predict_stale).then(**details, **private)
     if gallery is not None:
         gallery.load_input_event.then(
             tab.clear_image, outputs=cleared, queue=False, api_visibility="private"

@@ -4,6 +4,7 @@
 // result is shown as it comes. Without a ticket, a camera or a socket, Gradio's own stream is started.
 // While live, the live elements carry the ids #webcam-input and #webcam-output (Gradio's stream's own
 // carry them otherwise), so that outside harnesses find the camera and the shown result either way.
+// Once a live session ends (Stop, time up), its last result stays shown, with those ids, until the next start.
 const MAX_IN_FLIGHT = __MAX_IN_FLIGHT__;
 const CONNECT_MS = 4000;
 const REPORT_MS = 1000;
@@ -25,6 +26,7 @@ const ids = (on) => {
   }
   if (stream) stream.style.display = on ? 'none' : '';
   element.querySelector('.pose-live').hidden = !on;
+  camera.style.visibility = '';
 };
 
 // Gradio's stream: its camera asks for access, then its record button (the circle) is pressed.
@@ -70,7 +72,8 @@ const end = () => {
   session.stream.getTracks().forEach((track) => track.stop());
   if (session.socket.readyState <= WebSocket.OPEN) session.socket.close();
   video.srcObject = null;
-  ids(false);
+  if (session.shownUrl) camera.style.visibility = 'hidden';  // the last result stays, the camera is off
+  else ids(false);
 };
 
 // The Stop button: the live session, or else Gradio's stream.

@@ -43,11 +43,14 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.core import PoseApp, user_errors
 from pose_demo.app.language import language
 from pose_demo.app.views import verdict_table
-from pose_demo.i18n import Message, UserError, translate
+from pose_demo.i18n import Message, UserError, plural, translate
 from pose_demo.image_input import decode_image
 from pose_demo.results import FrameResult
 from pose_demo.stream import PoseStream
 from pose_demo.timing import RateMeter
+from pose_demo.video import VideoRun
+from pose_demo.video.io import encode_jpegs, even_size, exact_rate, probe
+from pose_demo.video.pipeline import FrameRecord
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +75,72 @@ WEBCAM_WORDS_EVERY_S = 0.5
 WEBCAM_THREADS = 1
 
 
+SessionKey = tuple[tuple[str, str], AnalysisOptions]  # the models and analysis options of a stream
+
+
+@dataclass
+class Recording:
+    """A webcam session as it went, to be kept ("Download this session"): its camera frames as they came,
+    one JPEG after the other in one file (nothing is encoded while live), and each frame's time (from the
+    first) and persons; ``key``: the models and options of its latest stream. Thread-safe."""
+
+    folder: Path
+    key: SessionKey
+    size: tuple[int, int] | None = None  # (width, height) of the first frame
+    frames: list[FrameRecord] = field(default_factory=list)
+    started: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "camera.mjpeg"
+
+    def add(self, jpeg: bytes, size: tuple[int, int], arrival: float, result: FrameResult) -> None:
+        with self.lock:
+            if self.started is None:
+                self.started, self.size = arrival, size
+            with self.path.open("ab") as file:
+                file.write(jpeg)
+            self.frames.append(FrameRecord(len(self.frames), arrival - self.started, result.persons))
+
+    def to_run(self, folder: Path) -> VideoRun:
+        """The session so far as a video run: its frames encoded to ``folder/webcam.mp4`` (H.264, at the
+        session's mean frame rate) and their persons, with repetitions counted when an exercise was asked
+        for. Raises UserError when no frame was recorded yet."""
+        with self.lock:
+            frames = list(self.frames)
+        if len(frames) < 2 or self.size is None:
+            raise UserError("ui.webcam.error.nothing_recorded")
+        rate = exact_rate((len(frames) - 1) / max(frames[-1].time, 1e-3))
+        video = encode_jpegs(self.path, folder / "webcam.mp4", even_size(*self.size), rate, len(frames))
+        info = probe(video)
+        run = VideoRun(info, (info.width, info.height), rate, 1, frames, video, frames_expected=len(frames))
+        run.count_reps(self.key[1])  # on the whole session, as a video's are
+        return run
+
+
 @dataclass
 class LiveSession:
-    """A webcam session: its own stream (tracker, smoothers, rule debounce) and the settings that made it."""
+    """A webcam session: its own stream (tracker, smoothers, rule debounce), the settings that made it, and
+    what it saw (``recording``)."""
 
-    key: tuple[tuple[str, str], AnalysisOptions]  # the models and analysis options that made the stream
+    key: SessionKey
     stream: PoseStream
+    recording: Recording
     meter: RateMeter = field(default_factory=RateMeter)  # frames/s and work per frame, shown live
     words_at: float = -math.inf  # when the table and figures were last sent (on ``PoseApp.clock``)
 
-    def process(self, image_bgr: np.ndarray, arrival: float) -> tuple[np.ndarray, FrameResult]:
-        """One frame through the stream: the annotated frame and its result; the work is metered."""
+    def process(
+        self, image_bgr: np.ndarray, arrival: float, jpeg: bytes | None = None
+    ) -> tuple[np.ndarray, FrameResult]:
+        """One frame through the stream: the annotated frame and its result; the work is metered, and the
+        frame (``jpeg``, the camera's own, or encoded here) recorded with its result."""
         started = time.perf_counter()
         annotated, result = self.stream.process(image_bgr, arrival)
         self.meter.add(arrival, (time.perf_counter() - started) * 1000)
+        if jpeg is None:
+            jpeg = np.asarray(cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1])
+        self.recording.add(bytes(jpeg), (image_bgr.shape[1], image_bgr.shape[0]), arrival, result)
         return annotated, result
 
     def words_due(self, now: float) -> bool:
@@ -103,8 +158,11 @@ def webcam_session(
     setting of the analysis changed; the drawing options apply at once. Raises UserError."""
     s = app.settings(rule_file=rule_file, lang=lang, **settings)
     key = (s.models, s.analysis_options(app.catalog))
-    if session is None or session.key != key:
-        session = LiveSession(key, PoseStream(app.models.get(*s.models, WEBCAM_THREADS), key[1]))
+    if session is None or session.key != key:  # what it recorded goes on in the new one
+        recording = Recording(app.outputs.new(), key) if session is None else session.recording
+        recording.key = key
+        stream = PoseStream(app.models.get(*s.models, WEBCAM_THREADS), key[1])
+        session = LiveSession(key, stream, recording)
     session.stream.draw_options = s.draw_options(lang)
     return session
 
@@ -124,7 +182,7 @@ def live_figures(
             language,
             fps=f"{shown_fps:.1f}",
             latency=f"{latency_ms:.0f}",
-            dropped=dropped,
+            dropped=plural("ui.count.camera_frame", dropped, language),
             work=f"{meter.work_ms:.0f}",
         )
     if meter.fps == 0:
@@ -218,6 +276,12 @@ class LiveWebcam:
             ticket = secrets.token_urlsafe(24)
             self.tickets[ticket] = Ticket(session, lang, now, owner)
         return ticket, gr.Timer(active=True)
+
+    def recording(self, ticket: str) -> Any:
+        """The recording of the live session just started (kept by the page's session after it ends, for
+        "Download this session"); nothing without one."""
+        live = self.tickets.get(ticket)
+        return gr.skip() if live is None else live.session.recording
 
     def update(
         self, ticket: str, request: gr.Request | None = None, *, rule_file: str | None = None, **settings: Any
@@ -350,7 +414,7 @@ class LiveWebcam:
         (number,) = HEADER.unpack_from(data)
         image = decode_image(data[HEADER.size :], MAX_FRAME_PIXELS)
         with live.lock:
-            annotated, live.result = live.session.process(image, self.clock())
+            annotated, live.result = live.session.process(image, self.clock(), data[HEADER.size :])
         ok, jpeg = cv2.imencode(".jpg", annotated, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if not ok:
             raise UserError("error.live.frame")

@@ -133,6 +133,8 @@ class Settings:
             values.setdefault("keypoint_model", choice.keypoints)
         if "exercise" in values:  # the exercise menu's "Off" is an empty value
             values["exercise"] = values["exercise"] or None
+        if "person" in values:  # 0, or the number box emptied: nobody chosen
+            values["person"] = values["person"] or None
         try:
             analysis = replace(d.analysis, **{k: v for k, v in values.items() if k in ANALYSIS_CONTROLS})
         except UserError as e:

@@ -23,7 +23,7 @@ from pose_demo.app.settings import (
     Settings,
     preset_models,
 )
-from pose_demo.exercises.schema import load_catalog
+from pose_demo.exercises.schema import ExerciseCatalog
 from pose_demo.i18n import title_in
 
 RULE_FILE_API = (
@@ -36,17 +36,39 @@ def _choices(labels: dict[str, str]) -> list[tuple[Any, str]]:
     return [(ui(key), value) for value, key in labels.items()]
 
 
+def exercise_choices(lang: str) -> list[tuple[Any, str]]:
+    """The exercise menu's choices: off, recognised, then every exercise of the built-in catalog."""
+    fixed = [(ui("ui.choice.exercise.off"), ""), (ui("ui.choice.exercise.auto"), "auto")]
+    return fixed + [(title_in(e.title, lang), e.id) for e in ExerciseCatalog.load("default").exercises]
+
+
+def exercise_menu(
+    settings: dict[str, gr.components.Component], elem_id: str, localised: Localised
+) -> gr.Dropdown:
+    """A tab's exercise menu (the Video and Webcam tabs), all of them one setting of the session: choosing
+    in one sets ``settings["exercise"]`` (a state), which sets the others."""
+    shared = settings["exercise"]
+    menu = gr.Dropdown(
+        exercise_choices("en"),
+        value="",
+        label=ui("ui.settings.exercise"),
+        info=ui("ui.settings.exercise.info"),
+        elem_id=elem_id,
+    )
+    localised.append((menu, lambda lang: gr.update(choices=exercise_choices(lang))))
+    # (through the queue: Gradio tells the page that a state changed only in the queue's messages)
+    menu.input(lambda chosen: chosen, inputs=[menu], outputs=[shared], api_visibility="private")
+    shared.change(lambda chosen: chosen, inputs=[shared], outputs=[menu], api_visibility="private")
+    return menu
+
+
 def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.components.Component]:
-    """The shared settings accordion; its components keyed by ``Settings`` field names."""
+    """The shared settings accordion; its components keyed by ``Settings`` field names. The exercise is
+    chosen on the tabs that count repetitions (``exercise_menu``): here it is the session's state."""
     d = Settings()
-    exercises = load_catalog().exercises
 
     def rule_choices(lang: str) -> list[tuple[str, str]]:
         return [(f"{title_in(r.title, lang)} ({r.id})", r.id) for r in app.catalog.rules]
-
-    def exercise_choices(lang: str) -> list[tuple[Any, str]]:
-        fixed = [(ui("ui.choice.exercise.off"), ""), (ui("ui.choice.exercise.auto"), "auto")]
-        return fixed + [(title_in(e.title, lang), e.id) for e in exercises]
 
     with gr.Accordion(ui("ui.settings"), open=False, elem_id="settings"):
         with gr.Row():
@@ -89,7 +111,16 @@ def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.component
                 _choices(SMOOTHING), value=d.analysis.smoothing, label=ui("ui.settings.smoothing")
             )
             strength = gr.Slider(0.0, 1.0, d.analysis.strength, step=0.05, label=ui("ui.settings.strength"))
-            focus = gr.Radio(_choices(FOCUS), value=d.analysis.focus, label=ui("ui.settings.focus"))
+            with gr.Column():
+                focus = gr.Radio(_choices(FOCUS), value=d.analysis.focus, label=ui("ui.settings.focus"))
+                person = gr.Number(
+                    0,  # nobody chosen (an initial value: the API parameter is optional)
+                    precision=0,
+                    minimum=0,
+                    label=ui("ui.settings.person"),
+                    info=ui("ui.settings.person.info"),
+                    elem_id="person",
+                )
             enhance = gr.Checkbox(
                 d.analysis.enhance,
                 label=ui("ui.settings.enhance"),
@@ -128,13 +159,6 @@ def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.component
             api_visibility="private",
         )
         with gr.Row():
-            exercise = gr.Dropdown(
-                exercise_choices("en"),
-                value="",
-                label=ui("ui.settings.exercise"),
-                info=ui("ui.settings.exercise.info"),
-                elem_id="exercise",
-            )
             thickness = gr.Slider(*THICKNESS_RANGE, d.thickness, step=0.25, label=ui("ui.settings.thickness"))
             show = gr.CheckboxGroup(
                 [(ui(f"ui.choice.show.{value.replace(' ', '_')}"), value) for value in SHOW],
@@ -142,9 +166,8 @@ def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.component
                 label=ui("ui.settings.show"),
             )
     localised.append((rules, lambda lang: gr.update(choices=rule_choices(lang))))
-    localised.append((exercise, lambda lang: gr.update(choices=exercise_choices(lang))))
     return {
-        "exercise": exercise,
+        "exercise": gr.State(""),
         "preset": preset,
         "detector": detector,
         "keypoint_model": keypoint_model,
@@ -157,6 +180,7 @@ def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.component
         "thickness": thickness,
         "show": show,
         "focus": focus,
+        "person": person,
         "enhance": enhance,
         "classifiers": classifiers,
     }

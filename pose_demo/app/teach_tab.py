@@ -110,15 +110,34 @@ def range_rows(value: Any) -> list[list[Any]]:
     return [list(row) for row in value]
 
 
+def range_cells(value: Any) -> list[list[str]]:
+    """The ranges table's rows as the user typed them: three texts each, an empty cell ""."""
+    return [
+        ["" if c is None or (isinstance(c, float) and math.isnan(c)) else str(c).strip() for c in row][:3]
+        for row in range_rows(value)
+    ]
+
+
 def label_ranges(value: Any, language: str = "en") -> list[LabelRange]:
     """The table's filled rows as labelled ranges (checked by the library: numbers, order, overlaps; its
     errors name the table in ``language`` and its rows as the user sees them, the first one 1); empty rows
     are ignored, none at all gives an empty list."""
-    rows = [
-        ["" if c is None or (isinstance(c, float) and math.isnan(c)) else str(c).strip() for c in row][:3]
-        for row in range_rows(value)
-    ]
-    return table_labels(rows, translate("ui.teach.the_ranges", language))
+    return table_labels(range_cells(value), translate("ui.teach.the_ranges", language))
+
+
+def add_range(value: Any, request: gr.Request | None = None) -> pd.DataFrame:
+    """The "Add a range" button: the ranges table with an empty row at its end."""
+    rows = [row + [""] * (3 - len(row)) for row in range_cells(value)]
+    return pd.DataFrame([*rows, ["", "", ""]], columns=range_columns(language(request)))
+
+
+def grow_ranges(value: Any, request: gr.Request | None = None) -> Any:
+    """The table once edited: an empty row added when its last one is filled in, so that there is always
+    room for the next range; nothing changes otherwise."""
+    rows = range_cells(value)
+    if rows and not any(rows[-1]):
+        return gr.skip()
+    return add_range(value, request)
 
 
 def class_slots(values: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]]]:
@@ -498,6 +517,7 @@ def teach_tab(app: PoseApp, settings: dict[str, gr.components.Component], locali
                 elem_id="teach-ranges",
             )
             localised.append((ranges, empty_ranges))
+            add = gr.Button(ui("ui.teach.add_range"), size="sm", elem_id="teach-add-range")
             with gr.Row():
                 labels_file = gr.File(
                     file_types=[".csv"],
@@ -548,6 +568,8 @@ def teach_tab(app: PoseApp, settings: dict[str, gr.components.Component], locali
         preprocess=False,
         api_visibility="private",
     )
+    ranges.input(grow_ranges, inputs=[ranges], outputs=[ranges], preprocess=False, api_visibility="private")
+    add.click(add_range, inputs=[ranges], outputs=[ranges], preprocess=False, api_visibility="private")
     show.click(
         teacher.preview, inputs=[video, ranges], outputs=[preview], preprocess=False, api_visibility="private"
     )

@@ -8,6 +8,7 @@ Its layout (``video_tab``), handlers (``VideoTab``) and views (tables, summaries
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,18 @@ from pose_demo.app.core import (
 from pose_demo.app.examples import Example, example_gallery
 from pose_demo.app.language import Localised, error, language, ui
 from pose_demo.app.settings import Settings
+from pose_demo.app.settings_panel import exercise_menu
 from pose_demo.app.uploads import Upload, upload_name, upload_path
-from pose_demo.app.views import checks_cell, columns, plural
+from pose_demo.app.views import checks_cell, columns, unit_text
 from pose_demo.exercises import PersonReps
-from pose_demo.exercises.exports import write_reps_csv, write_reps_json
-from pose_demo.i18n import Message, title_in, translate
-from pose_demo.report.session import ReportSettings, format_value, not_in_catalog, write_report
-from pose_demo.results import Verdict
+from pose_demo.focus import person_at
+from pose_demo.i18n import Message, plural, title_in, translate
+from pose_demo.report.session import ReportSettings, format_range, not_in_catalog
+from pose_demo.results import FrameResult, Verdict
 from pose_demo.video import VideoOptions, VideoRun, VideoTooLongError, check_video, process_video
-from pose_demo.video.exports import angle_columns, write_csv, write_gif, write_json
+from pose_demo.video.exports import angle_columns, write_gif, write_json
+from pose_demo.video.io import frame_at
+from pose_demo.visualization.draw import draw_result
 from pose_demo.visualization.plot_fonts import plot_fonts, plot_language
 
 # Per-event concurrency on a 2-vCPU machine: a video keeps both cores busy for a while.
@@ -145,7 +149,6 @@ def reps_table(persons: Sequence[PersonReps], language: str = "en") -> pd.DataFr
             continue
         unit = counted.exercise.signal.unit
         for rep in counted.reps:
-            low, high = (format_value(v, unit, language) for v in rep.range)
             rows.append(
                 [
                     person.track_id,
@@ -153,7 +156,7 @@ def reps_table(persons: Sequence[PersonReps], language: str = "en") -> pd.DataFr
                     rep.index,
                     f"{rep.turn:.1f}",
                     f"{rep.duration:.1f}",
-                    translate("ui.reps.range", language, low=low, high=high),
+                    format_range(*rep.range, unit, language),
                     checks_cell(rep.checks, language),
                 ]
             )
@@ -199,7 +202,7 @@ def verdict_summary(verdicts: Sequence[Verdict], language: str = "en") -> str:
     first = seen[0]
     if first.kind == "measurement":
         values = np.array([v.value for v in seen if v.value is not None], dtype=float)
-        unit = translate("ui.unit.deg", language) if first.unit == "deg" else first.unit
+        unit = unit_text(first.unit, language)
         low, high = (f"{x:.1f}" for x in (values.min(), values.max()))
         return translate(
             "ui.summary.measurement",
@@ -248,6 +251,22 @@ def video_verdict_table(run: VideoRun, language: str = "en") -> pd.DataFrame:
             **titles,
         }
     )
+
+
+def pick_frame(run: VideoRun) -> int:
+    """The position in ``run.frames`` of the first frame with the most persons: where to click someone."""
+    return max(range(len(run.frames)), key=lambda k: (len(run.frames[k].persons), -k))
+
+
+def pick_picture(analysis: VideoAnalysis, language: str = "en") -> np.ndarray | None:
+    """The frame to click a person in (``pick_frame``), RGB, drawn as the video was, with track ids."""
+    run = analysis.run
+    k = pick_frame(run)
+    frame = frame_at(run.info, run.frames[k].time, run.size[1])
+    if frame is None or frame.shape[1::-1] != run.size:
+        return None
+    draw = replace(analysis.report.options.draw, language=language, show_track_ids=True)
+    return draw_result(frame, FrameResult(run.frames[k].persons, run.size), draw)[..., ::-1]
 
 
 def empty_video_verdicts(language: str) -> pd.DataFrame:
@@ -318,21 +337,21 @@ class VideoTab:
 
     def video_details(
         self, kept: str | None, request: gr.Request | None = None
-    ) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any, Any, Any, Any, Any]:
         """Summary, downloads (CSV, GIF; with an exercise the repetitions as JSON and CSV and the session
-        report), the repetitions table, the rule verdicts per track, and the plot's choices (tracks,
-        measurements) and first plot."""
+        report), the repetitions table, the rule verdicts per track, the plot's choices (tracks,
+        measurements) and first plot, and the frame to click a person in."""
         lang = language(request)
         analysis = self.kept_run(kept, lang)
         if analysis is None:
             empty = gr.update(choices=[], value=None), gr.update(choices=[], value=[])
-            return "", None, reps_table([], lang), empty_video_verdicts(lang), *empty, None
+            return "", None, reps_table([], lang), empty_video_verdicts(lang), *empty, None, None
         with user_errors("downloads", lang):
             run = analysis.run
-            csv_path = analysis.folder / f"{analysis.name}_poses.csv"
+            files = analysis.files(lang)  # the CSV first, then the repetitions' files, if any
             gif_path = analysis.folder / f"{analysis.name}_preview.gif"
-            write_csv(run, csv_path)
             write_gif(run.output, gif_path)
+            files.insert(1, gif_path)
             tracks = run.track_ids
             persons = max((len(f.persons) for f in run.frames), default=0)
             summary = translate(
@@ -350,19 +369,12 @@ class VideoTab:
             notice = run.notice({"duration": translate("ui.video.max_duration_slider", lang)}, lang)
             if notice:
                 summary += f"\n\n⚠️ {notice}"
-            files = [csv_path, gif_path]
             if run.reps is not None:
                 summary += f"\n\n{reps_summary(run.reps, lang)}"
-                files += [
-                    analysis.folder / f"{analysis.name}_{kind}"
-                    for kind in ("reps.json", "reps.csv", "report.html")
-                ]
-                write_reps_json(run.to_dict(), run.reps, files[2])
-                write_reps_csv(run.reps, files[3])
-                write_report(files[4], run, run.reps, analysis.report, language=lang)
             angles = angle_columns(run)
             titles = {v.id: title_in(v.title, lang) for f in run.frames for p in f.persons for v in p.rules}
-            track = tracks[0] if tracks else None
+            chosen = analysis.report.options.analysis.person  # the person followed, if still seen
+            track = chosen if chosen in tracks else tracks[0] if tracks else None
             return (
                 summary,
                 [str(f) for f in files],
@@ -371,7 +383,22 @@ class VideoTab:
                 gr.update(choices=track_choices(run, lang), value=track),
                 gr.update(choices=[(titles.get(a, a), a) for a in angles], value=angles),
                 angle_figure(run, track, angles, lang),
+                pick_picture(analysis, lang),
             )
+
+    def pick_track(
+        self, kept: str | None, evt: gr.SelectData, request: gr.Request | None = None
+    ) -> tuple[Any, Any]:
+        """A click on a person in the frame to choose from: their track id, to follow them (the setting
+        ``person``: the next analyses show only them) and for the plot. Nothing on a click on nobody."""
+        analysis = self.kept_run(kept, language(request))
+        if analysis is None:
+            return gr.skip(), gr.skip()
+        persons = analysis.run.frames[pick_frame(analysis.run)].persons
+        clicked = person_at(persons, *evt.index)
+        if clicked is None:
+            return gr.skip(), gr.skip()
+        return persons[clicked].track_id, persons[clicked].track_id
 
     def angle_plot(
         self,
@@ -412,6 +439,7 @@ def video_tab(
                     label=ui("ui.video.frame_stride"),
                     info=ui("ui.video.frame_stride.info"),
                 )
+            exercise = exercise_menu(settings, "video-exercise", localised)
             run = gr.Button(ui("ui.video.run"), variant="primary", elem_id="video-run")
             example_gallery(video, examples, localised)
         with gr.Column():
@@ -440,9 +468,14 @@ def video_tab(
     )
     localised.append((verdicts, empty_video_verdicts))
     with gr.Row():
-        track = gr.Dropdown(label=ui("ui.video.track"), choices=[], scale=1, elem_id="video-track")
-        measurements = gr.Dropdown(label=ui("ui.video.measurements"), choices=[], multiselect=True, scale=3)
-    plot = gr.Plot(label=ui("ui.video.plot"), elem_id="video-plot")
+        pick = gr.Image(label=ui("ui.video.pick"), interactive=False, scale=1, elem_id="video-pick")
+        with gr.Column(scale=2):
+            with gr.Row():
+                track = gr.Dropdown(label=ui("ui.video.track"), choices=[], scale=2, elem_id="video-track")
+                measurements = gr.Dropdown(
+                    label=ui("ui.video.measurements"), choices=[], multiselect=True, scale=3
+                )
+            plot = gr.Plot(label=ui("ui.video.plot"), elem_id="video-plot")
     analysis = gr.State(time_to_live=RESULT_STATE_TTL_S, delete_callback=app.results.drop)
     gr.on(
         [run.click, video.upload],
@@ -450,6 +483,7 @@ def video_tab(
         inputs=[video],
         inputs_kwargs={
             **settings,
+            "exercise": exercise,
             "max_duration": max_duration,
             "frame_stride": frame_stride,
         },
@@ -462,9 +496,12 @@ def video_tab(
     ).then(
         tab.video_details,
         inputs=[analysis],
-        outputs=[summary, downloads, reps, verdicts, track, measurements, plot],
+        outputs=[summary, downloads, reps, verdicts, track, measurements, plot, pick],
         api_visibility="private",
     )
+    pick.select(
+        tab.pick_track, inputs=[analysis], outputs=[settings["person"], track], api_visibility="private"
+    ).then(tab.angle_plot, inputs=[analysis, track, measurements], outputs=[plot], api_visibility="private")
     gr.on(
         [track.input, measurements.input],
         tab.angle_plot,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pose_demo.app.language import Localised, ui
 from pose_demo.i18n import title_in, translate
-from pose_demo.report.session import format_value
+from pose_demo.report.session import format_range
 from pose_demo.results import CheckResult, FrameResult, LiveCount, Person, Verdict
 
 PERSON_COLUMNS = ("person", "track")  # then one column per rule (catalog keys ui.column.*)
@@ -22,9 +22,9 @@ def columns(names: Sequence[str], language: str) -> list[str]:
     return [translate(f"ui.column.{name}", language) for name in names]
 
 
-def plural(key: str, count: int, language: str) -> str:
-    """``count`` with its noun: ``key.one`` for one, ``key.other`` for the others (``{n} persons``)."""
-    return translate(f"{key}.{'one' if count == 1 else 'other'}", language, n=count)
+def unit_text(unit: str, language: str) -> str:
+    """A rule's unit in words: degrees, or body-scale lengths (torso lengths)."""
+    return translate(f"ui.unit.{unit}", language) if unit in ("deg", "body") else unit
 
 
 def verdict_cell(verdict: Verdict, language: str = "en") -> str:
@@ -37,7 +37,7 @@ def verdict_cell(verdict: Verdict, language: str = "en") -> str:
     def t(key: str, **params: object) -> str:
         return translate(f"ui.verdict.{key}", language, **params)
 
-    unit = translate("ui.unit.deg", language) if verdict.unit == "deg" else verdict.unit
+    unit = unit_text(verdict.unit, language)
     if verdict.level == "unknown":
         if verdict.unmet is None:
             return t("not_seen")
@@ -52,10 +52,10 @@ def verdict_cell(verdict: Verdict, language: str = "en") -> str:
     return t("separator").join(parts) or t("not_seen")
 
 
-def verdict_table(result: FrameResult, language: str = "en") -> pd.DataFrame:
-    """One row per person: its number (1-based, as labelled on the picture), track id, the repetitions so
-    far when an exercise is counted ("3 squat") and the last one's metrics (see ``last_rep_cell``), then one
-    column per rule, titled by the rule (see ``verdict_cell``)."""
+def verdict_table(result: FrameResult, language: str = "en", first: int = 1) -> pd.DataFrame:
+    """One row per person: its number (from ``first``, as labelled on the picture), track id, the
+    repetitions so far when an exercise is counted ("3 squat") and the last one's metrics (see
+    ``last_rep_cell``), then one column per rule, titled by the rule (see ``verdict_cell``)."""
     titles = [title_in(v.title, language) for v in result.persons[0].rules] if result.persons else []
     counting = any(p.reps is not None for p in result.persons)
     rows = [
@@ -65,7 +65,7 @@ def verdict_table(result: FrameResult, language: str = "en") -> pd.DataFrame:
             *([_reps_cell(person, language), last_rep_cell(person.reps, language)] if counting else []),
             *(verdict_cell(v, language) for v in person.rules),
         ]
-        for number, person in enumerate(result.persons, start=1)
+        for number, person in enumerate(result.persons, start=first)
     ]
     reps_columns = ("reps", "last_rep") if counting else ()
     return pd.DataFrame(rows, columns=[*columns((*PERSON_COLUMNS, *reps_columns), language), *titles])
@@ -98,13 +98,11 @@ def last_rep_cell(count: LiveCount | None, language: str = "en") -> str:
     rep = None if count is None else count.last
     if count is None or rep is None:
         return ""
-    low, high = (format_value(v, count.unit, language) for v in rep.range)
     return translate(
         "ui.reps.last",
         language,
         duration=f"{rep.duration:.1f}",
-        low=low,
-        high=high,
+        range=format_range(*rep.range, count.unit, language),
         checks=checks_cell(rep.checks, language),
     )
 

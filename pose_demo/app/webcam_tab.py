@@ -14,11 +14,22 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from pose_demo.app.core import PoseApp, user_errors
-from pose_demo.app.language import Localised, language, ui
-from pose_demo.app.live import WEBCAM_WORDS_EVERY_S, LiveSession, LiveWebcam, live_figures, webcam_session
+from pose_demo.app.core import RESULT_STATE_TTL_S, PoseApp, VideoAnalysis, user_errors
+from pose_demo.app.language import Localised, error, language, ui
+from pose_demo.app.live import (
+    WEBCAM_WORDS_EVERY_S,
+    LiveSession,
+    LiveWebcam,
+    Recording,
+    live_figures,
+    webcam_session,
+)
+from pose_demo.app.settings_panel import exercise_menu
 from pose_demo.app.views import verdict_dataframe, verdict_table
 from pose_demo.i18n import translate
+from pose_demo.report.session import ReportSettings
+from pose_demo.video import VideoOptions
+from pose_demo.video.exports import write_json
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +91,35 @@ class WebcamTab:
             figures = live_figures(session.meter, lang)
             return bgr_to_rgb(annotated), verdict_table(result, lang), session, figures
 
+    @staticmethod
+    def keep_recording(session: LiveSession | None) -> Any:
+        """Stop: the recording of Gradio's stream's session, kept after that session's short-lived state
+        goes (the live channel's is kept as it starts: ``LiveWebcam.recording``)."""
+        return gr.skip() if session is None else session.recording
+
+    def download_session(
+        self,
+        recorded: Recording | None,
+        session: LiveSession | None = None,
+        request: gr.Request | None = None,
+    ) -> list[str]:
+        """ "Download this session": what the webcam saw so far (the recording kept, or that of Gradio's
+        stream's ``session`` while it goes on) as a video, every frame's persons and verdicts per track
+        (JSON, CSV) and, with an exercise, the repetitions (JSON, CSV) and the session report, as for a
+        video."""
+        lang = language(request)
+        recorded = session.recording if session is not None else recorded
+        if recorded is None:
+            raise error(translate("ui.webcam.error.nothing_recorded", lang), lang)
+        with user_errors("webcam_download", lang):
+            folder = self.app.outputs.new()
+            run = recorded.to_run(folder)
+            models, options = recorded.key
+            analysis = VideoAnalysis(run, folder, "webcam", ReportSettings(models, VideoOptions(options)))
+            json_path = folder / "webcam_poses.json"
+            write_json(run, json_path)
+            return [str(f) for f in (run.output, json_path, *analysis.files(lang))]
+
 
 def end_webcam_session(session: LiveSession | None) -> None:
     """Gradio dropped a webcam session's state: its tab closed, or no frame came for a while."""
@@ -97,8 +137,10 @@ def webcam_tab(
         (how_to, lambda lang: translate("ui.webcam.how_to", lang, minutes=WEBCAM_TIME_LIMIT_S // 60))
     )
     with gr.Row():
+        exercise = exercise_menu(settings, "webcam-exercise", localised)
         start = gr.Button(ui("ui.webcam.start"), variant="primary", size="sm", elem_id="webcam-start")
         stop = gr.Button(ui("ui.webcam.stop"), size="sm", elem_id="webcam-stop")
+    settings = {**settings, "exercise": exercise}  # this tab's menu: the session's exercise
     gr.HTML(html_template=LIVE_HTML, css_template=LIVE_CSS, js_on_load=live.script(), elem_id="webcam-live")
     with gr.Row(elem_id="webcam-stream"):
         camera = gr.Image(
@@ -114,14 +156,29 @@ def webcam_tab(
         )
     figures = gr.Markdown(elem_id="webcam-figures")
     table = verdict_dataframe("ui.webcam.verdicts", "webcam-verdicts", localised)
-    reset = gr.Button(ui("ui.webcam.reset"), size="sm", elem_id="webcam-reset")
+    with gr.Row():
+        reset = gr.Button(ui("ui.webcam.reset"), size="sm", elem_id="webcam-reset")
+        download = gr.Button(ui("ui.webcam.download"), size="sm", elem_id="webcam-download")
+    files = gr.File(
+        label=ui("ui.webcam.files"), file_count="multiple", interactive=False, elem_id="webcam-files"
+    )
     session = gr.State(time_to_live=WEBCAM_STATE_TTL_S, delete_callback=end_webcam_session)
+    recorded = gr.State(time_to_live=RESULT_STATE_TTL_S)  # the session's recording, kept after it stops
     ticket = gr.Textbox(visible=False)  # the live session's, for the page's socket and the events below
     words = gr.Timer(WEBCAM_WORDS_EVERY_S, active=False)
     start.click(
         live.start, inputs_kwargs=settings, outputs=[ticket, words], api_visibility="private"
-    ).success(None, inputs=[ticket], js="(ticket) => window.poseLive.start(ticket)")
-    stop.click(None, js="() => window.poseLive.stop()")
+    ).success(None, inputs=[ticket], js="(ticket) => window.poseLive.start(ticket)").then(
+        live.recording, inputs=[ticket], outputs=[recorded], queue=False, api_visibility="private"
+    )
+    stop.click(
+        WebcamTab.keep_recording,
+        inputs=[session],
+        outputs=[recorded],
+        js="(session) => { window.poseLive.stop(); return session; }",
+        queue=False,
+        api_visibility="private",
+    )
     words.tick(
         live.words, inputs=[ticket], outputs=[table, figures, words], queue=False, api_visibility="private"
     )
@@ -136,8 +193,17 @@ def webcam_tab(
         api_visibility="private",
     )
     reset.click(live.reset, inputs=[ticket, session], queue=False, api_visibility="private")
+    tab = WebcamTab(app)
+    download.click(
+        tab.download_session,
+        inputs=[recorded, session],
+        outputs=[files],
+        concurrency_limit=1,
+        concurrency_id="video",  # encodes a video: shares the Video tab's queue
+        api_visibility="private",
+    )
     camera.stream(
-        WebcamTab(app).webcam_frame,
+        tab.webcam_frame,
         inputs=[camera, session],
         inputs_kwargs=settings,
         outputs=[annotated, table, session, figures],

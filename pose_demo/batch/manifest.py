@@ -3,9 +3,9 @@ input, size, mtime_ns, sha256, status (done / failed / skipped), message, frames
 worker, attempts, the settings hash and the model hashes, the outputs, the run id and the time.
 
 It is an append-only log (a line is one write): a run killed while writing leaves at most a torn last line,
-which reading skips. Resuming goes by the latest done or failed line of each input: an input is skipped
-when that line is "done" with the same settings and models, the file is unchanged (size and mtime) and
-its outputs are there; failed and new inputs are (re)done.
+which reading skips; the next run starts a new line after it. Resuming goes by the latest done or failed
+line of each input: an input is skipped when that line is "done" with the same settings and models, the
+file is unchanged (size and mtime) and its outputs are there; failed and new inputs are (re)done.
 """
 
 from __future__ import annotations
@@ -80,12 +80,23 @@ class Manifest:
             "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         }
         self.out.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(record) + "\n"
+        if self._ends_torn():  # a killed run's torn line: this record starts a line of its own
+            line = "\n" + line
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, (json.dumps(record) + "\n").encode("utf-8"))
+            os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def _ends_torn(self) -> bool:
+        """Whether the manifest's last line is torn (no newline): a run was killed while writing it."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return False
+        with self.path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
 
     def is_done(self, item: BatchInput, record: dict[str, Any] | None, settings: str, models: dict) -> bool:
         """Whether ``record`` (the input's latest) says it is done with these settings and models and its

@@ -1,6 +1,7 @@
 """``bench-video``: a video end to end (decode -> analyse -> draw -> encode) timed per stage, with the CPU
-time of Python and ffmpeg, the smoothing filters compared on the same detections, and optionally the
-pipelined path against the sequential one (one frame at a time) in the same run."""
+time of Python and ffmpeg, the smoothing filters compared on the same detections, the bone-length variation
+per person, and optionally the pipelined path against the sequential one (one frame at a time) in the same
+run."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pose_demo.bench.keypoints import bone_variation_per_track
 from pose_demo.bench.smoothing import smoothing_comparison
 from pose_demo.predictor import UniModel
 from pose_demo.video import VideoInfo, VideoOptions, process_video
@@ -46,6 +48,8 @@ def _timed(model: UniModel, info: VideoInfo, options: VideoOptions) -> dict[str,
         "stage_ms": {k: round(v, 3) for k, v in run.stage_ms.items()},
         # the models' stages, added up over the frames in flight at once
         "model_ms": {k: round(v / n, 3) for k, v in model.timer.totals.items()},
+        # per person: the coefficient of variation of each limb bone's length, the median over the bones
+        "bone_variation": bone_variation_per_track(run),
     }
 
 

@@ -241,14 +241,13 @@ def start_webcam(page: Any, url: str, exercise: str | None = None) -> None:
     """Open the app's Webcam tab in ``page`` and start streaming (the ``#webcam-start`` control: the live
     channel, or Gradio's stream where it cannot connect)."""
     page.goto(url)
+    page.get_by_role("tab", name="Webcam").click()
     if exercise is not None:
         title = next((e.title["en"] for e in load_catalog().exercises if e.id == exercise), None)
         if title is None:
             raise ValueError(f"no exercise {exercise!r} in the built-in catalog")
-        page.locator("#settings").get_by_text("Settings").first.click()
-        page.locator("#exercise input").click()
+        page.locator("#webcam-exercise input").click()
         page.get_by_role("option", name=title, exact=True).click()
-    page.get_by_role("tab", name="Webcam").click()
     page.locator("#webcam-start").click()
     page.locator("#webcam-output img").wait_for()
 

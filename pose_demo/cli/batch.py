@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from pose_demo.batch import ENGINES, BatchInputError, BatchSettings, ModelChoice
 from pose_demo.checks import OptionError
 from pose_demo.cli.argtypes import fraction, positive
 from pose_demo.cli.common import add_model_args, add_video_args, model_names, video_options_from_args
+from pose_demo.i18n import translate
+from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE
 from pose_demo.results import MIN_KEYPOINT_SCORE
 
 HELP = "images and videos -> JSON per input, a Parquet keypoint table, a manifest; resumable; local or Ray"
@@ -57,6 +60,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not items:
         raise BatchInputError("error.batch.no_inputs")
     out = Path(args.out)
+    # the start-up is the slow part of a first run: say what it is doing while it does it
+    starting = translate("cli.batch.starting", args.lang, engine=args.engine, cache=DEFAULT_COMPILE_CACHE)
+    print(starting, file=sys.stderr, flush=True)
     summary = run_batch(items, settings_from_args(args), out, args.engine, args.workers, args.ray_address)
     print(f"{summary.line()} -> {out}")
     return 1 if summary.failed else 0

@@ -18,6 +18,7 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.bench.compare import bench_compare
 from pose_demo.bench.draw import bench_draw
 from pose_demo.bench.image import bench_image, load_baseline
+from pose_demo.bench.keypoints import bench_keypoints
 from pose_demo.bench.served import served_app
 from pose_demo.bench.video import ROUNDS, bench_video
 from pose_demo.bench.webcam import coded_camera, measure
@@ -32,6 +33,8 @@ from pose_demo.cli.common import (
 )
 from pose_demo.cli.video import THREADS
 from pose_demo.models.registry import base_model
+from pose_demo.pose_estimation.orientation import TurnOptions
+from pose_demo.predictor import UniModel
 from pose_demo.video import VideoOptions, check_video
 
 
@@ -102,6 +105,23 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     p.add_argument("--json", help="write the figures here")
     add_model_args(p)
     p.set_defaults(func=cmd_bench_compare)
+
+    p = subparsers.add_parser(
+        "bench-keypoints",
+        help="issue 28's figures before and after: COCO AP, joint angles at the floor clips' turning points, "
+        "bone-length variation, the squat clip's speed",
+    )
+    p.add_argument(
+        "--data",
+        default=os.environ.get("POSE_DEMO_DATA_DIR", "../shared/data"),
+        help="the shared data folder: coco_subset/, videos/ (default: $POSE_DEMO_DATA_DIR or ../shared/data)",
+    )
+    p.add_argument(
+        "--turned", action="store_true", help="also the floor clips with turned crops, both models"
+    )
+    p.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
+    p.add_argument("--json", help="write the figures here")
+    p.set_defaults(func=cmd_bench_keypoints)
 
     p = subparsers.add_parser(
         "bench-draw", help="ms per frame that labels add to drawing (1280x720, 3 persons, each language)"
@@ -202,6 +222,8 @@ def cmd_bench_video(args: argparse.Namespace) -> int:
             f"{figures['fps']:.1f} frames/s end to end (decode -> encode) at load {figures['load_average']}; "
             f"CPU time per frame: {cpu_ms['python']} ms in Python + {cpu_ms['ffmpeg']} ms in ffmpeg"
         )
+    variation = ", ".join(f"person {k}: {v:.3f}" for k, v in report["bone_variation"].items())
+    print(f"bone-length variation (coefficient of variation, median over limb bones): {variation or 'n/a'}")
     if "speedup" in report:
         print(f"pipelined / sequential frames/s, same run: {report['speedup']:.2f}x")
     table = report["jitter_lag"]
@@ -220,6 +242,45 @@ def cmd_bench_video(args: argparse.Namespace) -> int:
             "jitter: 1e-3 box heights / frame^2 on still phases; lag: frames behind raw on moving phases "
             "(n/a: no such phases in this clip)"
         )
+    return 0
+
+
+def cmd_bench_keypoints(args: argparse.Namespace) -> int:
+    loaded: dict[tuple[str, bool], UniModel] = {}
+
+    def load(keypoints: str, turned: bool) -> UniModel:
+        """A model of the default detector, one inference thread and a stream per frame in flight (as the
+        video command runs)."""
+        if (keypoints, turned) not in loaded:
+            turn = TurnOptions() if turned else None
+            model = UniModel(kp_model=keypoints, model_dir=args.model_dir, threads=1, streams=2, turn=turn)
+            loaded[keypoints, turned] = model
+        return loaded[keypoints, turned]
+
+    report = bench_keypoints(load, Path(args.data), args.turned)
+    _save(report, args.json)
+    ap = report["ap"]
+    print(f"{'AP':24} {'GT boxes':>9} {'pipeline':>9}")
+    for name, row in ap.items():
+        print(f"{name:24} {row['gt_boxes']:9.3f} {row['pipeline']:9.3f}")
+    for clip, figures in report["clips"].items():
+        for name, row in figures.items():
+            if isinstance(row, dict):
+                print(
+                    f"{clip} {name} ({row['keypoints']}): {row['plausible']} of {row['reps']} plausible "
+                    f"{row['angles']}; bone variation {row['bone_variation']}"
+                )
+        print(f"  {figures['after_model']}")
+    fast = report["speed"]
+    print(
+        f"{fast['clip']} end to end: {fast['fps']['before']} frames/s before, {fast['fps']['after']} after "
+        f"({fast['keypoints']['after']}): after / before {fast['after_over_before']:.2f}, "
+        f"{fast['real_time']['after']:.2f}x real time; the budget: {fast['budget_picks']}"
+    )
+    print(
+        f"CPU: {report['cpu'].get('model', '?')}; load average {report['load_average_start']} -> "
+        f"{report['load_average_end']}"
+    )
     return 0
 
 

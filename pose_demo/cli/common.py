@@ -10,6 +10,7 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.cli.argtypes import fraction, non_negative, positive
 from pose_demo.exercises.schema import load_catalog
 from pose_demo.focus import FOCUS_MODES
+from pose_demo.models.budget import AUTO_KEYPOINTS, LARGE_KEYPOINTS, SMALL_KEYPOINTS
 from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, usable_cache
 from pose_demo.predictor import UniModel
@@ -30,7 +31,12 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         "--det-model / --kp-model win over it",
     )
     group.add_argument("--det-model", help="detector name or folder (default: the preset's)")
-    group.add_argument("--kp-model", help="keypoint model name or folder (default: the preset's)")
+    group.add_argument(
+        "--kp-model",
+        help=f"keypoint model name or folder (default: the preset's), or {AUTO_KEYPOINTS}: for a video, "
+        f"{LARGE_KEYPOINTS} when the clip keeps real time with it on this machine (measured on its first "
+        f"frames), else {SMALL_KEYPOINTS}; for pictures, {LARGE_KEYPOINTS}",
+    )
     group.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
     group.add_argument("--runtime", choices=["openvino", "paddle"], default="openvino")
     group.add_argument("--device", default="cpu", help="cpu, or gpu with --runtime paddle")
@@ -57,9 +63,13 @@ def model_names(args: argparse.Namespace) -> tuple[str, str]:
     return choice.models
 
 
-def model_from_args(args: argparse.Namespace, streams: int = 1) -> UniModel:
+def model_from_args(args: argparse.Namespace, streams: int = 1, keypoints: str | None = None) -> UniModel:
+    """The models the flags name, with ``keypoints`` in place of theirs if given; the keypoint model
+    ``auto`` is the large one here (a video's is chosen before: ``pose_demo.video.budget``)."""
     runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS}
-    return UniModel(*model_names(args), model_dir=args.model_dir, streams=streams, **runtime)
+    detector, named = model_names(args)
+    keypoints = keypoints or (LARGE_KEYPOINTS if named == AUTO_KEYPOINTS else named)
+    return UniModel(detector, keypoints, model_dir=args.model_dir, streams=streams, **runtime)
 
 
 def runtime_options(args: argparse.Namespace) -> RuntimeOptions:
@@ -87,6 +97,12 @@ def add_analysis_args(parser: argparse.ArgumentParser, frames_in_time: bool) -> 
         default="everyone",
         help="keep only the main person, chosen as the largest or most central",
     )
+    group.add_argument(
+        "--person",
+        type=positive(int),
+        help="follow this one person only, in place of --focus: in a photo its number as labelled, in a "
+        "video its track id",
+    )
     group.add_argument("--enhance", action="store_true", help="brighten dark pictures before detection")
     group.add_argument("--rules", help="rule set: a built-in name (default) or a YAML rule file")
     if frames_in_time:
@@ -100,6 +116,12 @@ def add_analysis_args(parser: argparse.ArgumentParser, frames_in_time: bool) -> 
         )
         group.add_argument(
             "--exercise-catalog", default="default", help="the exercises: built-in name or YAML file"
+        )
+        group.add_argument(
+            "--bone-repair",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="put back a limb joint whose bone suddenly changes length (a wrist jumping for a frame)",
         )
 
 

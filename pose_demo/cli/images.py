@@ -23,7 +23,7 @@ from pose_demo.cli.common import (
     analysis_from_args,
     model_from_args,
 )
-from pose_demo.i18n import translate
+from pose_demo.i18n import plural, translate
 from pose_demo.image_input import ImageInputError, load_image
 from pose_demo.overlap import WriteBehind, prefetch
 from pose_demo.results import MIN_KEYPOINT_SCORE, FrameResult
@@ -111,7 +111,11 @@ def cmd_infer(args: argparse.Namespace) -> int:
             writing.submit(_write, out / f"{name}.jpg", image, result, drawing, payload)
         writing.wait()
     done = translate(
-        "cli.infer.summary", args.lang, images=len(paths) - len(failed), persons=persons, out=out
+        "cli.infer.summary",
+        args.lang,
+        images=plural("ui.count.image", len(paths) - len(failed), args.lang),
+        persons=plural("ui.count.person", persons, args.lang),
+        out=out,
     )
     print(done + (translate("cli.infer.failed", args.lang, count=len(failed)) if failed else ""))
     return 1 if failed else 0

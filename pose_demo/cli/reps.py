@@ -10,7 +10,7 @@ from tqdm import tqdm
 from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
 from pose_demo.exercises import PersonReps
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
-from pose_demo.i18n import title_in, translate
+from pose_demo.i18n import plural, title_in, translate
 from pose_demo.report.session import ReportSettings, not_in_catalog, write_report
 from pose_demo.video import check_video, process_video
 
@@ -24,7 +24,8 @@ def person_line(person: PersonReps, language: str) -> str:
     else:
         exercise = title_in(person.counted.exercise.title, language) if person.counted else person.exercise
         how = translate("cli.reps.exercise", language, exercise=exercise, sure=f"{person.confidence:.0%}")
-    line = translate("cli.reps.line", language, id=person.track_id, how=how, count=person.count)
+    reps = plural("ui.count.rep", person.count, language)
+    line = translate("cli.reps.line", language, id=person.track_id, how=how, reps=reps)
     if len(person.tracks) > 1:  # one person the tracker lost and found again under new ids
         line += translate("cli.reps.tracks", language, tracks=", ".join(map(str, person.tracks)))
     turns = ", ".join(f"{r.turn:.1f}" for r in person.counted.reps) if person.counted else ""

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from pose_demo.cli.common import add_model_args, add_video_args, model_from_args, video_options_from_args
-from pose_demo.i18n import translate
-from pose_demo.video import check_video, process_video
+from pose_demo.cli.common import (
+    add_model_args,
+    add_video_args,
+    model_from_args,
+    model_names,
+    video_options_from_args,
+)
+from pose_demo.i18n import plural, translate
+from pose_demo.models.budget import AUTO_KEYPOINTS
+from pose_demo.predictor import UniModel
+from pose_demo.video import VideoInfo, VideoOptions, check_video, process_video
+from pose_demo.video.budget import video_keypoints
 from pose_demo.video.exports import write_csv, write_gif, write_json
 
 THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
@@ -31,6 +41,23 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     p.set_defaults(func=cmd_video, threads=1)
 
 
+def video_model(args: argparse.Namespace, info: VideoInfo, options: VideoOptions) -> UniModel:
+    """The models the flags name, a stream per frame in flight; with ``--kp-model auto``, the keypoint model
+    the clip has time for (``pose_demo.video.budget``), said on the standard error."""
+    if model_names(args)[1] != AUTO_KEYPOINTS:
+        return model_from_args(args, streams=options.frames_in_flight)
+    loaded: dict[str, UniModel] = {}
+
+    def load(keypoints: str) -> UniModel:
+        if keypoints not in loaded:
+            loaded[keypoints] = model_from_args(args, options.frames_in_flight, keypoints)
+        return loaded[keypoints]
+
+    choice = video_keypoints(load, info, options)
+    print(choice.message(args.lang), file=sys.stderr)
+    return load(choice.keypoints)
+
+
 def cmd_video(args: argparse.Namespace) -> int:
     out = args.out or (None if args.json or args.csv or args.gif else f"{Path(args.input).stem}_pose.mp4")
     options = video_options_from_args(args)
@@ -42,7 +69,7 @@ def cmd_video(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         video = out or (Path(tmp) / "preview.mp4" if args.gif else None)
-        model = model_from_args(args, streams=options.frames_in_flight)  # a stream per frame in flight
+        model = video_model(args, info, options)
         run = process_video(model, info, video, options, progress)
         if args.gif:
             write_gif(video, args.gif)
@@ -61,7 +88,7 @@ def cmd_video(args: argparse.Namespace) -> int:
             rate=f"{float(run.rate):.2f}",
             seconds=f"{run.seconds:.1f}",
             fps=f"{run.fps:.1f}",
-            tracks=len(run.track_ids),
+            tracks=plural("ui.count.track", len(run.track_ids), args.lang),
             files=", ".join(written),
         )
     )

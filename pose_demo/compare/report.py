@@ -34,10 +34,12 @@ SAME_PACE = 0.1  # phases within 10% of the reference's duration are "at the sam
 def similarity_score(reference: np.ndarray, athlete: np.ndarray, alignment: Alignment) -> float:
     """The 0-100 score (see the module's docstring) of two (N, K) feature-angle sequences."""
     d = np.abs(angle_difference(reference[alignment.reference], athlete[alignment.athlete]))
-    per_pair = np.nanmean(np.maximum(d - NOISE_DEG, 0.0), axis=1) if np.isfinite(d).any() else None
-    if per_pair is None or np.isnan(per_pair).all():
+    excess = np.maximum(d - NOISE_DEG, 0.0)
+    seen = np.isfinite(excess).any(axis=1)  # pairs with some angle known in both (no mean of nothing)
+    if not seen.any():
         return 0.0
-    return float(100.0 * max(0.0, 1.0 - np.nanmean(per_pair) / ZERO_SCORE_DEG))
+    per_pair = np.nanmean(excess[seen], axis=1)
+    return float(100.0 * max(0.0, 1.0 - per_pair.mean() / ZERO_SCORE_DEG))
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,11 @@ def phase_bounds(ref_angles: np.ndarray) -> list[int]:
     """Reference frames where phases start and end: the turns (peaks and troughs) of the reported angle
     that moves most, plus the first and last frame."""
     angles = reported_angles(ref_angles)
-    ranges = np.nanmax(angles, axis=0) - np.nanmin(angles, axis=0) if np.isfinite(angles).any() else None
+    seen = np.isfinite(angles).any(axis=0)  # angles known somewhere (no extreme of nothing)
+    ranges = np.full(angles.shape[1], np.nan)
+    ranges[seen] = np.nanmax(angles[:, seen], axis=0) - np.nanmin(angles[:, seen], axis=0)
     bounds = {0, len(angles) - 1}
-    if ranges is not None and np.isfinite(ranges).any():
+    if seen.any():
         k = int(np.nanargmax(ranges))
         column = fill_gaps(angles[:, [k]])[:, 0]
         for signal in (column, -column):

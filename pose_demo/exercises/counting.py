@@ -21,6 +21,8 @@ AUTO_RANGE = (5.0, 95.0)  # percentiles of the person's own signal taken as thei
 AUTO_START, AUTO_TURN = 0.35, 0.65  # auto thresholds, as fractions of that range from the start side
 MAX_GAP_S = 1.0  # unknown for longer than this: the phase is forgotten
 TURN_MARGIN = 0.1  # the turning pause: frames within this fraction of the repetition's range of its extreme
+# The phases of ``find_cycles``: unknown -> rest -> out (left rest) -> turned -> rest (a cycle)
+UNKNOWN, REST, OUT, TURNED = "unknown", "rest", "out", "turned"
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,14 @@ class Cycle:
     end: int
 
 
+def work_sign(work: str) -> float:
+    """-1 for a signal whose work phase goes down (``decreasing``), else 1."""
+    return -1.0 if work == "decreasing" else 1.0
+
+
 def oriented(values: np.ndarray, work: str) -> np.ndarray:
     """The signal turned so that the work phase (start -> turn) goes up."""
-    return -np.asarray(values, dtype=np.float64) if work == "decreasing" else np.asarray(values, np.float64)
+    return work_sign(work) * np.asarray(values, dtype=np.float64)
 
 
 def auto_thresholds(values: np.ndarray, work: str, min_amplitude: float) -> Thresholds | None:
@@ -49,8 +56,7 @@ def auto_thresholds(values: np.ndarray, work: str, min_amplitude: float) -> Thre
     if high - low < min_amplitude:
         return None
     start, turn = low + AUTO_START * (high - low), low + AUTO_TURN * (high - low)
-    sign = -1.0 if work == "decreasing" else 1.0
-    return Thresholds(float(sign * start), float(sign * turn))
+    return Thresholds(float(work_sign(work) * start), float(work_sign(work) * turn))
 
 
 def find_cycles(
@@ -62,39 +68,40 @@ def find_cycles(
     within ``TURN_MARGIN`` of that phase's extreme) and ends where they are back in it.
     """
     up = oriented(values, work)
-    sign = -1.0 if work == "decreasing" else 1.0
-    start_level, turn_level = sign * thresholds.start, sign * thresholds.turn
+    start_level, turn_level = work_sign(work) * thresholds.start, work_sign(work) * thresholds.turn
     rests: list[list[int]] = []  # the known frames of each rest phase
+    opened: list[tuple[str, int]] = []  # for each rest phase, the phase and cycle count before it opened
     turned: list[int] = []  # for each cycle, the index in ``rests`` of the rest phase it ends in
-    phase = "unknown"  # unknown -> rest -> out (left rest) -> turned -> rest (a cycle)
-    before_rest = ("unknown", 0)  # the phase and cycle count before the rest phase now open
-    last_seen = -1
+    phase = UNKNOWN
+    last_seen: int | None = None
     # Unseen time is what lies beyond the usual frame interval: at 3 frames/s, frames 1.33 s apart leave
     # the person unseen for 1 s (and float noise does not make a gap of exactly ``max_gap_s`` longer).
     steps = np.diff(times)
     unseen_after = max_gap_s + (float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0) + 1e-6
     for i in np.flatnonzero(~np.isnan(up)):
-        if last_seen >= 0 and times[i] - times[last_seen] > unseen_after:
-            phase = "unknown"
-        elif last_seen < 0 and start_level < up[i] < turn_level:
-            rests.append([i])  # seen first on the way out: the repetition began as the track did
-            phase = "out"
+        first = last_seen is None
+        if not first and times[i] - times[last_seen] > unseen_after:
+            phase = UNKNOWN
         last_seen = i
         if up[i] <= start_level:
-            if phase != "rest":
-                before_rest = (phase, len(turned))
-                if phase == "turned":
+            if phase != REST:
+                opened.append((phase, len(turned)))
+                if phase == TURNED:
                     turned.append(len(rests))
                 rests.append([])
             rests[-1].append(i)
-            phase = "rest"
-            continue
-        if phase == "rest" and len(rests[-1]) == 1:  # one frame is not a position: a flicker, undone
-            rests.pop()
-            phase, cycles = before_rest
-            del turned[cycles:]
-        if phase in ("rest", "out"):
-            phase = "turned" if up[i] >= turn_level else "out"
+            phase = REST
+        elif first and up[i] < turn_level:  # seen first on the way out: the repetition began as the track did
+            opened.append((UNKNOWN, 0))
+            rests.append([i])
+            phase = OUT
+        else:
+            if phase == REST and len(rests[-1]) == 1:  # one frame is not a position: a flicker, undone
+                rests.pop()
+                phase, cycles = opened.pop()
+                del turned[cycles:]
+            if phase in (REST, OUT):
+                phase = TURNED if up[i] >= turn_level else OUT
     return [_cycle(up, rests[k - 1], rests[k]) for k in turned]
 
 

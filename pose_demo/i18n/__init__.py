@@ -9,6 +9,7 @@ from pose_demo.i18n.catalog import (
     catalog,
     default_language,
     language_from_header,
+    plural,
     title_in,
     translate,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "catalog",
     "default_language",
     "language_from_header",
+    "plural",
     "title_in",
     "translate",
 ]

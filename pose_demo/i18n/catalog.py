@@ -53,6 +53,11 @@ def translate(key: str, /, language: str = DEFAULT_LANGUAGE, **params: Any) -> s
     return template.format(**{name: _in(value, language) for name, value in params.items()})
 
 
+def plural(key: str, count: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """``count`` with its noun: ``key.one`` for one, ``key.other`` for the others (``{n} persons``)."""
+    return translate(f"{key}.{'one' if count == 1 else 'other'}", language, n=count)
+
+
 def _in(value: Any, language: str) -> Any:
     if isinstance(value, Message):
         return value.text(language)

@@ -10,17 +10,25 @@ from pose_demo.models.preprocess import InputConfig
 from pose_demo.models.runtime import Runtime
 from pose_demo.pose_estimation.affine import apply_inverse, boxes_to_center_scale, crop_transforms
 from pose_demo.pose_estimation.heatmap import decode_heatmaps
+from pose_demo.pose_estimation.orientation import TurnOptions, most_confident, turn_candidates
 from pose_demo.skeleton import COCO17
 from pose_demo.timing import StageTimer
 
 
 class TopDownKeypoints:
-    """Keypoints for given person boxes. ``runtime`` must accept a dynamic (or ``batch``) size."""
+    """Keypoints for given person boxes. ``runtime`` must accept a dynamic (or ``batch``) size.
 
-    def __init__(self, runtime: Runtime, config: InputConfig, chunk: int = 8) -> None:
+    turn: wide boxes are also tried turned a quarter turn each way, the most confident crop kept
+    (``orientation``); None: every crop upright.
+    """
+
+    def __init__(
+        self, runtime: Runtime, config: InputConfig, chunk: int = 8, turn: TurnOptions | None = None
+    ) -> None:
         self.runtime = runtime
         self.config = config
         self.chunk = chunk
+        self.turn = turn
         self.input_name = next(iter(runtime.input_shapes))
         self.heatmap_output: str | None = None
 
@@ -34,18 +42,25 @@ class TopDownKeypoints:
         """(N, 17, 3) keypoints for (N, 4) boxes; ``timer`` (if any) gets the preprocess, keypoints and
         postprocess stages."""
         timer = timer or StageTimer()
+        index, angles = np.arange(len(boxes_xyxy)), None
+        if self.turn is not None:
+            index, angles = turn_candidates(boxes_xyxy, self.turn)
         with timer.stage("preprocess"):
-            blob, transforms = self.prepare(image_bgr, boxes_xyxy)
+            blob, transforms = self.prepare(image_bgr, np.asarray(boxes_xyxy)[index], angles)
         with timer.stage("keypoints"):
             maps = self.heatmaps(blob, flip)
         with timer.stage("postprocess"):
-            return self.decode(maps, transforms)
+            keypoints = self.decode(maps, transforms)
+            return keypoints if angles is None else keypoints[most_confident(index, keypoints)]
 
-    def prepare(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Warped, normalised crops (N, 3, h, w) and their image->crop affine maps (N, 2, 3)."""
+    def prepare(
+        self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray, angles: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Warped, normalised crops (N, 3, h, w) and their image->crop affine maps (N, 2, 3); ``angles``
+        (degrees, one per box) turn the crops (see ``affine``)."""
         w, h = self.config.size
-        centers, scales = boxes_to_center_scale(boxes_xyxy, w / h)
-        transforms = crop_transforms(centers, scales, (w, h))
+        centers, scales = boxes_to_center_scale(boxes_xyxy, w / h, angles=angles)
+        transforms = crop_transforms(centers, scales, (w, h), angles)
         crops = np.stack([cv2.warpAffine(image_bgr, m, (w, h), flags=cv2.INTER_LINEAR) for m in transforms])
         return self.config.to_blob(crops), transforms
 

@@ -85,6 +85,14 @@ def format_value(value: float | None, unit: str, language: str = "en") -> str:
     )
 
 
+def format_range(low: float | None, high: float | None, unit: str, language: str = "en") -> str:
+    """A span for people: ``68° to 165°``, ``0.04 to 1.15 torso lengths`` (the unit said once)."""
+    if unit != "deg" and all(v is not None and math.isfinite(v) for v in (low, high)):
+        return translate("report.reps.torso_range", language, low=f"{low:.2f}", high=f"{high:.2f}")
+    low_text, high_text = (format_value(v, unit, language) for v in (low, high))
+    return translate("report.reps.range", language, low=low_text, high=high_text)
+
+
 def target_words(comparison: Comparison, language: str = "en") -> str:
     """The check's target: ``below 0.15 torso``, ``above 40°``, ``between -10° and 10°``."""
     unit = comparison.signal.unit

@@ -265,3 +265,26 @@ class H264Writer:
             self.close()
         else:
             self.abort()
+
+
+def encode_jpegs(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    size: tuple[int, int],
+    rate: Fraction,
+    frames: int,
+    preset: str = X264_PRESET,
+) -> Path:
+    """A file of JPEGs one after the other (a motion JPEG, as the webcam records a session) encoded to a
+    browser-playable MP4 (H.264) of ``size`` (even) at ``rate``, its first ``frames`` only; the MP4's path.
+    Raises RuntimeError with ffmpeg's message if it fails."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    cmd += ["-f", "mjpeg", "-framerate", str(rate), "-i", f"file:{Path(source).absolute()}"]
+    cmd += ["-frames:v", str(frames), "-vf", f"scale={size[0]}:{size[1]}", "-r", str(rate)]
+    cmd += ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+    done = subprocess.run([*cmd, str(output)], capture_output=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"ffmpeg could not encode {output}: {done.stderr.decode(errors='replace').strip()}"
+        )
+    return Path(output)

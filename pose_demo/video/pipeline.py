@@ -132,6 +132,15 @@ class VideoRun:
     # the source's frame rate (after the stride) when it was over VideoOptions.max_rate and sampled
     sampled_from: float | None = None
 
+    def count_reps(self, analysis: AnalysisOptions) -> None:
+        """``reps``: the repetitions per track over the whole run of the exercise ``analysis`` asks for
+        (none asked: None)."""
+        if analysis.exercise is None:
+            self.reps = None
+            return
+        frames_in_time = ((f.time, f.persons) for f in self.frames)
+        self.reps = count_reps(frames_in_time, load_catalog(analysis.exercise_catalog), analysis.exercise)
+
     @property
     def ended_early(self) -> bool:
         """Fewer frames than the header promises could be decoded: the file is cut or damaged."""
@@ -248,6 +257,11 @@ class VideoTooLongError(VideoInputError):
         self.limit = limit
 
 
+def processed_rate(info: VideoInfo, options: VideoOptions) -> Fraction:
+    """Frames per second analysed: the source's after the stride, at most ``options.max_rate``."""
+    return min(info.rate / options.frame_stride, exact_rate(options.max_rate))
+
+
 def process_video(
     model: UniModel,
     source: str | os.PathLike[str] | VideoInfo,
@@ -265,10 +279,9 @@ def process_video(
     """
     info = check_video(source, options.max_duration_s, options.max_size)
     size = even_size(info.width, info.height, options.output_scale)
-    rate = info.rate / options.frame_stride
-    run = VideoRun(info, size, min(rate, exact_rate(options.max_rate)), options.frame_stride)
-    if run.rate < rate:
-        run.sampled_from = float(rate)
+    run = VideoRun(info, size, processed_rate(info, options), options.frame_stride)
+    if run.rate < info.rate / options.frame_stride:
+        run.sampled_from = float(info.rate / options.frame_stride)
     run.max_duration_s = options.max_duration_s
     promised = max(info.frames, round(info.duration * info.fps))  # a cut file keeps its header's duration
     kept = run.rate / info.rate  # frames analysed per source frame
@@ -320,8 +333,7 @@ def process_video(
     analysis = options.analysis
     if analysis.exercise is not None:  # counted again on the whole run: the final word on each track
         with stream.timer.stage("reps"):
-            frames_in_time = ((f.time, f.persons) for f in run.frames)
-            run.reps = count_reps(frames_in_time, load_catalog(analysis.exercise_catalog), analysis.exercise)
+            run.count_reps(analysis)
     run.seconds = time.perf_counter() - start
     totals = {**stream.timer.totals, **decode_timer.totals, **encode_timer.totals}
     run.stage_ms = {name: ms / len(run.frames) for name, ms in totals.items()}
