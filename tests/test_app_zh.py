@@ -61,7 +61,8 @@ def test_compare_in_chinese(app: PoseApp) -> None:
     assert all(CHINESE.search(words) for words in table["说明"])
     # Compared again: what was not analysed again, in Chinese.
     summary = tab.compare(*photos, request=ZH)[2]
-    assert "未重新分析：参考（之前已比较过）、运动员（之前已比较过）。" in summary
+    reused = "沿用已有结果，未重新分析：参考的姿态（之前比较时已找出）、运动员的姿态（之前比较时已找出）。"
+    assert reused in summary
     # No language asked for (API clients): English, as before.
     _, _, summary, table, _, _ = tab.compare(*photos)
     assert summary.startswith("## Score ") and list(table.columns) == DIFFERENCE_COLUMNS

@@ -186,7 +186,7 @@ def test_webcam_count_follows_the_person_through_lost_frames(holed_browser: Brow
         if (track := cell(page, "track")) is not None and cell(page, "reps"):  # someone is seen
             counts.append(count(page))
             tracks.add(track)
-            assert page.locator("#webcam-verdicts [role=row]").count() == 2  # the header and one person
+            assert page.locator("#webcam-verdicts [role=row]").count() <= 2  # the header, one person at most
     assert counts and counts == sorted(counts), f"the count fell back: {counts}"
     assert len(tracks) >= 2, f"the tracker never lost the person: tracks {tracks}"
     assert counts[-1] >= 2, f"{counts[-1]} squats after {time.monotonic() - started:.1f} s (tracks {tracks})"

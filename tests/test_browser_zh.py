@@ -73,6 +73,7 @@ def test_every_tab_is_in_chinese(zh_page: Page, tab: str) -> None:
     body = page.locator("body").inner_text()
     assert len(CJK.findall(body)) > 100, body[:500]
     assert not visible_english(page)
+    assert "Click to Access Webcam" not in body  # Gradio's webcam prompt, English in its page: ours
     # Gradio's own strings follow the browser too (its upload prompt, its footer)
     assert "通过 API 使用" in body
     ARTIFACTS.mkdir(exist_ok=True)

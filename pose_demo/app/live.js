@@ -6,6 +6,10 @@
 // carry them otherwise), so that outside harnesses find the camera and the shown result either way.
 // Once a live session ends (Stop, time up), its last result stays shown, with those ids, until the next start.
 const MAX_IN_FLIGHT = __MAX_IN_FLIGHT__;
+// Gradio's webcam prompt is written in English in every language: shown in the browser's language, as
+// Gradio's own translated texts are (its other texts follow its i18n).
+const PROMPTS = __WEBCAM_PROMPTS__;
+const GRADIO_PROMPT = 'Click to Access Webcam';
 const CONNECT_MS = 4000;
 const REPORT_MS = 1000;
 const camera = element.querySelector('.pose-live-camera');
@@ -163,3 +167,13 @@ const start = async (ticket) => {
 };
 
 window.poseLive = {start, stop};
+
+const prompt = PROMPTS[(navigator.language || '').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'];
+const translatePrompt = () => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.nodeValue.trim() === GRADIO_PROMPT && prompt !== GRADIO_PROMPT) node.nodeValue = ` ${prompt}`;
+  }
+};
+new MutationObserver(translatePrompt).observe(document.body, { childList: true, subtree: true });
+translatePrompt();

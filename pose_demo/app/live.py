@@ -43,7 +43,7 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.core import PoseApp, user_errors
 from pose_demo.app.language import language
 from pose_demo.app.views import verdict_table
-from pose_demo.i18n import Message, UserError, plural, translate
+from pose_demo.i18n import LANGUAGES, Message, UserError, plural, translate
 from pose_demo.image_input import decode_image
 from pose_demo.results import FrameResult
 from pose_demo.stream import PoseStream
@@ -429,5 +429,11 @@ class LiveWebcam:
             pass
 
     def script(self) -> str:
-        """The page's side (for ``gr.HTML(js_on_load=...)``), with its settings filled in."""
-        return SCRIPT.read_text(encoding="utf-8").replace("__MAX_IN_FLIGHT__", str(MAX_IN_FLIGHT))
+        """The page's side (for ``gr.HTML(js_on_load=...)``), with its settings filled in: Gradio's webcam
+        prompt, which its page writes in English whatever the language, in each language of the app."""
+        prompts = {language: translate("ui.webcam.access", language) for language in LANGUAGES}
+        return (
+            SCRIPT.read_text(encoding="utf-8")
+            .replace("__MAX_IN_FLIGHT__", str(MAX_IN_FLIGHT))
+            .replace("__WEBCAM_PROMPTS__", json.dumps(prompts, ensure_ascii=False))
+        )

@@ -22,11 +22,11 @@ import numpy as np
 from pose_demo.geometry import point
 from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.rules.schema import Measure
+from pose_demo.skeleton import COCO17
+from pose_demo.tracking.bones import BONES
 
-LIMB_BONES = frozenset(
-    frozenset((f"{side}_{a}", f"{side}_{b}"))
-    for side in ("left", "right")
-    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))
+LIMB_BONES = frozenset(  # upper arms, forearms, thighs, shins, by keypoint names (``tracking.bones``'s)
+    frozenset((COCO17.keypoints[a], COCO17.keypoints[b])) for a, b in BONES
 )
 MIN_BONE_RATIO = 0.5  # of the bone's median length on the track: shrunk to half or less, not measured
 MAX_BONE_RATIO = 1.6  # no bone grows; 60 % longer is a misplaced joint
