@@ -37,8 +37,8 @@ from pose_demo.video import VideoOptions, VideoRun, check_video, process_video
 from pose_demo.video.budget import video_keypoints
 
 WINDOW_S = 0.2  # labels are good to about +-0.3 s; a turning point's pause lasts longer than this
-LABEL_FILES = ("reps.json", "reps_more.json")
-SPEED_CLIP = "squat_side_view.mp4"
+LABEL_FILES = ("reps.json", "reps_more.json")  # the clips counted by eye in the data folder's videos/
+SPEED_EXERCISE = "squat"  # the clip timed end to end: the first labelled one of this exercise
 SPEED_ROUNDS = 2  # before and after alternated; the faster run of each counts
 BEFORE = AnalysisOptions(bone_repair=False)
 AFTER = AnalysisOptions()
@@ -56,21 +56,38 @@ class TurningCheck:
 
 ELBOW = ("left_shoulder", "left_elbow", "left_wrist")
 HIP = ("left_shoulder", "left_hip", "left_knee")
-# push-up bottom: elbows bent 40-120 degrees; sit-up top: the trunk raised towards the bent knees
-TURNING_CHECKS = (
-    TurningCheck("pushup_side_gym.mp4", ELBOW, (40.0, 120.0)),
-    TurningCheck("push_up_side_lowcam_webcam.mp4", ELBOW, (40.0, 120.0)),
-    TurningCheck("sit_up_side_gym.mp4", HIP, (30.0, 110.0)),
-)
+# The angle read at an exercise's turning point and the range a body shows there: push-up bottom, elbows
+# bent 40-120 degrees; sit-up top, the trunk raised towards the bent knees. Every labelled clip of these
+# exercises is checked.
+TURN_ANGLES = {"push_up": (ELBOW, (40.0, 120.0)), "sit_up": (HIP, (30.0, 110.0))}
+
+
+def labels(videos: Path) -> dict[str, dict[str, Any]]:
+    """Every labelled clip in ``videos`` (``LABEL_FILES``): its exercise, count and turning-point times."""
+    return {
+        clip: label
+        for name in LABEL_FILES
+        for clip, label in json.loads((videos / name).read_text(encoding="utf-8"))["clips"].items()
+    }
 
 
 def labelled_times(videos: Path) -> dict[str, list[float]]:
-    """The turning-point times of every labelled clip in ``videos`` (reps.json, reps_more.json)."""
-    times: dict[str, list[float]] = {}
-    for name in LABEL_FILES:
-        for clip, label in json.loads((videos / name).read_text(encoding="utf-8"))["clips"].items():
-            times[clip] = [float(t) for t in label["times"]]
-    return times
+    """The turning-point times of every labelled clip in ``videos``."""
+    return {clip: [float(t) for t in label["times"]] for clip, label in labels(videos).items()}
+
+
+def turning_checks(videos: Path) -> list[TurningCheck]:
+    """A check per labelled clip of an exercise of ``TURN_ANGLES``."""
+    return [
+        TurningCheck(clip, *TURN_ANGLES[label["exercise"]])
+        for clip, label in labels(videos).items()
+        if label["exercise"] in TURN_ANGLES
+    ]
+
+
+def speed_clip(videos: Path) -> Path:
+    """The first labelled clip of ``SPEED_EXERCISE``."""
+    return videos / next(c for c, label in labels(videos).items() if label["exercise"] == SPEED_EXERCISE)
 
 
 def _indices(joints: tuple[str, str, str], side: str) -> list[int]:
@@ -179,7 +196,7 @@ def bench_keypoints(
         "after_flip": coco_ap(large, data / "coco_subset", flip=True),
     }
     clips: dict[str, Any] = {}
-    for check in TURNING_CHECKS:
+    for check in turning_checks(videos):
         path = videos / check.clip
         choice = video_keypoints(lambda name: load(name, False), check_video(path, 600), VideoOptions(AFTER))
         clips[check.clip] = {
@@ -194,9 +211,12 @@ def bench_keypoints(
                     model, path, check, times[check.clip], AFTER
                 )
     report["clips"] = clips
-    choice = video_keypoints(
-        lambda name: load(name, False), check_video(videos / SPEED_CLIP, 600), VideoOptions()
-    )
-    report["speed"] = {**speed(small, large, videos / SPEED_CLIP), "budget_picks": choice.message()}
+    timed = speed_clip(videos)
+    choice = video_keypoints(lambda name: load(name, False), check_video(timed, 600), VideoOptions())
+    report["speed"] = {
+        "clip": timed.name,
+        **speed(small, large, timed),
+        "budget_picks": choice.message(),
+    }
     report["load_average_end"] = round(os.getloadavg()[0], 2)
     return report

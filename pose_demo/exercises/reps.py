@@ -4,7 +4,9 @@ the set summary. Pure functions of a track's times and keypoints; results are fr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -106,9 +108,13 @@ def _view(keypoints: np.ndarray, frames: slice) -> str | None:
 
 
 def _check(
-    check: FormCheck, values: np.ndarray, untrusted: np.ndarray, cycle: Cycle, view: str | None
+    check: FormCheck,
+    values: np.ndarray,
+    untrusted: Callable[[], np.ndarray],
+    cycle: Cycle,
+    view: str | None,
 ) -> CheckResult:
-    """One check in one repetition; ``values`` are trusted (``reliability``), ``untrusted`` the same
+    """One check in one repetition; ``values`` are trusted (``reliability``); ``untrusted()`` gives the same
     measure from every seen joint, which tells "unseen" from "implausible" when ``values`` are unknown."""
     windows: dict[str, slice | list[int]] = {
         "turn": slice(cycle.turn_first, cycle.turn_last + 1),
@@ -121,7 +127,7 @@ def _check(
     if check.view != "any" and view != check.view:
         reason = "view"
     elif math.isnan(value):
-        reason = "unseen" if np.all(np.isnan(untrusted[frames])) else "implausible"
+        reason = "unseen" if np.all(np.isnan(untrusted()[frames])) else "implausible"
     level = "unknown" if reason else "ok" if check.comparison.holds(value) else "fail"
     unit = check.comparison.signal.unit
     known = None if math.isnan(value) else value
@@ -188,13 +194,21 @@ def count_track(
         for c in find_cycles(times, values, exercise.work, thresholds)
         if _keeps(exercise, times, values, keypoints, c)
     ]
-    check_values = {
-        (check.id, trusted): median_smooth(
-            signal_series(check.comparison.signal, keypoints, exercise.min_score, trusted), times
-        )
-        for check in exercise.checks
-        for trusted in (True, False)
-    }
+    if not cycles:  # auto counts every exercise of the catalog: no checks for those not done
+        return TrackReps(exercise, thresholds, ())
+
+    def check_values(check: FormCheck, trusted: bool = True) -> np.ndarray:
+        signal = signal_series(check.comparison.signal, keypoints, exercise.min_score, trusted)
+        return median_smooth(signal, times)
+
+    trusted = {check.id: check_values(check) for check in exercise.checks}
+    seen: dict[str, np.ndarray] = {}  # every seen joint's values, only for a check that needs them
+
+    def untrusted(check: FormCheck) -> np.ndarray:
+        if check.id not in seen:
+            seen[check.id] = check_values(check, trusted=False)
+        return seen[check.id]
+
     reps = []
     for index, c in enumerate(cycles, start=1):
         span = values[c.start : c.end + 1]
@@ -213,7 +227,7 @@ def count_track(
                 },
                 asymmetry=_asymmetry(exercise, keypoints, times, c),
                 checks=tuple(
-                    _check(check, check_values[check.id, True], check_values[check.id, False], c, view)
+                    _check(check, trusted[check.id], partial(untrusted, check), c, view)
                     for check in exercise.checks
                 ),
             )
