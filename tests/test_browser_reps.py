@@ -105,34 +105,49 @@ def record(page: Page) -> float:
     return started
 
 
-def cell(page: Page, header: str) -> str | None:
-    """The first row's cell under ``header`` in the live table; None while the table has no such column."""
+def cells(page: Page, *headers: str) -> list[str | None]:
+    """The first row's cells under ``headers`` in the live table, read at one instant (the table is
+    re-rendered a few times a second); None for a column the table does not have (yet)."""
     return page.evaluate(
-        """(header) => {
+        """(headers) => {
             const table = document.querySelector('#webcam-verdicts');
             const heads = [...table.querySelectorAll('[role=columnheader]')].map(h => h.innerText.trim());
-            const index = heads.indexOf(header);
-            if (index < 0) return null;
-            const cells = table.querySelectorAll(`[role=gridcell][aria-colindex='${index + 1}']`);
-            return cells.length ? cells[0].innerText.trim() : null;
+            return headers.map(header => {
+                const index = heads.indexOf(header);
+                if (index < 0) return null;
+                const cells = table.querySelectorAll(`[role=gridcell][aria-colindex='${index + 1}']`);
+                return cells.length ? cells[0].innerText.trim() : null;
+            });
         }""",
-        header,
+        list(headers),
     )
 
 
-def count(page: Page) -> int:
-    """The first person's repetitions so far ("3 squat"), 0 before the first is counted or after a reset."""
-    text = cell(page, "reps")
+def cell(page: Page, header: str) -> str | None:
+    """The first row's cell under ``header`` in the live table; None while the table has no such column."""
+    return cells(page, header)[0]
+
+
+def count(page: Page, patience_s: float = 3.0) -> int:
+    """The first person's repetitions so far ("3 squat"), 0 before the first is counted or after a reset.
+    A frame where no one is counted (the table without its reps column: the person hidden, or a new track
+    not confirmed yet) shows no count: the next frames' are awaited, up to ``patience_s``."""
+    deadline = time.monotonic() + patience_s
+    while not (text := cell(page, "reps")) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     return int(text.split()[0]) if text else 0
 
 
 def wait_count(page: Page, at_least: int, timeout_s: float) -> tuple[int, float]:
     """Polls the counter until it reaches ``at_least``: (the count, when); every count seen must be a step of
-    at most one from the previous (no run-away counting)."""
-    deadline, seen = time.monotonic() + timeout_s, count(page)
+    at most one from the previous (no run-away counting). A frame where no one is counted (the table
+    without its reps column, or a person not counted yet) shows no count: it is not a step."""
+    deadline, seen = time.monotonic() + timeout_s, count(page, patience_s=0)
     while seen < at_least and time.monotonic() < deadline:
         page.wait_for_timeout(250)
-        now = count(page)
+        if not (text := cell(page, "reps")):
+            continue
+        now = int(text.split()[0])
         assert now - seen <= 1, (seen, now)
         seen = now
     return seen, time.monotonic()
@@ -180,14 +195,16 @@ def test_webcam_count_follows_the_person_through_lost_frames(holed_browser: Brow
     clip's 3 squats; one person in the table whenever someone is seen."""
     page = counting_page(holed_browser, app_url)
     started = record(page)
-    counts, tracks = [], set()
+    counts, tracks, seen = [], set(), []
     while time.monotonic() - started < PASS_S + LAG_S + 20 and (not counts or counts[-1] < 2):
         page.wait_for_timeout(250)
-        if (track := cell(page, "track")) is not None and cell(page, "reps"):  # someone is seen
-            counts.append(count(page))
+        track, reps = cells(page, "track", "reps")
+        seen.append((round(time.monotonic() - started, 2), track, reps))
+        if track and reps:  # someone is seen, and counted
+            counts.append(int(reps.split()[0]))
             tracks.add(track)
             assert page.locator("#webcam-verdicts [role=row]").count() <= 2  # the header, one person at most
-    assert counts and counts == sorted(counts), f"the count fell back: {counts}"
+    assert counts and counts == sorted(counts), f"the count fell back: {counts} (time, track, reps: {seen})"
     assert len(tracks) >= 2, f"the tracker never lost the person: tracks {tracks}"
     assert counts[-1] >= 2, f"{counts[-1]} squats after {time.monotonic() - started:.1f} s (tracks {tracks})"
 
