@@ -21,12 +21,18 @@ def focus_persons(persons: list[Person], image_size: tuple[int, int], mode: str)
     if mode == "everyone" or not persons:
         return list(persons)
     boxes = np.array([p.box.as_xyxy() for p in persons], dtype=np.float64)
-    if mode == "largest":
-        sizes = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0.0, None), axis=1)
-        return [persons[int(np.argmax(sizes))]]
+    return [persons[main_index(boxes, image_size, mode)]]
+
+
+def main_index(boxes_xyxy: np.ndarray, image_size: tuple[int, int], mode: str) -> int:
+    """Which of the (N >= 1, 4) boxes is the main person's: the ``largest`` (any other mode) or the most
+    ``central`` one (see ``focus_persons``)."""
+    boxes = np.asarray(boxes_xyxy, dtype=np.float64)
+    if mode != "central":
+        return int(np.argmax(np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0.0, None), axis=1)))
     size = np.asarray(image_size, dtype=np.float64)
     offsets = ((boxes[:, :2] + boxes[:, 2:]) / 2 - size / 2) / size
-    return [persons[int(np.argmin(np.hypot(offsets[:, 0], offsets[:, 1])))]]
+    return int(np.argmin(np.hypot(offsets[:, 0], offsets[:, 1])))
 
 
 def person_at(persons: list[Person], x: float, y: float) -> int | None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from pose_demo.detection import decode
 from pose_demo.detection.picodet import PicoDet
+from pose_demo.focus import main_index
 from pose_demo.models.preprocess import InputConfig
 from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS
 from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, load_runtime, usable_cache
@@ -71,9 +72,11 @@ class UniModel:
         self.timer = StageTimer()
 
     def predict(
-        self, image_bgr: np.ndarray, det_threshold: float | None = None, flip: bool = False
+        self, image_bgr: np.ndarray, det_threshold: float | None = None, flip: bool | str = False
     ) -> FrameResult:
-        """Detect people, then their keypoints. A person's score is the mean joint confidence.
+        """Detect people, then their keypoints. A person's score is the mean joint confidence. ``flip``: the
+        flip test for every person (True), or for the main person only, chosen among the boxes by this
+        focus mode (``pose_demo.focus.main_index``: ``largest`` or ``central``).
 
         Persons scoring below ``min_person_score`` are dropped: on featureless images (blank
         walls, a 1x1 image) these detectors report a frame-filling box whose joints score ~0.1.
@@ -83,13 +86,17 @@ class UniModel:
         result = self.predict_with_boxes(image_bgr, boxes, flip)
         return FrameResult([p for p in result.persons if p.score >= self.min_person_score], result.image_size)
 
-    def predict_with_boxes(self, image_bgr: np.ndarray, boxes: list[Box], flip: bool = False) -> FrameResult:
-        """Keypoints for given boxes (e.g. ground truth, or a tracker's predictions)."""
+    def predict_with_boxes(
+        self, image_bgr: np.ndarray, boxes: list[Box], flip: bool | str = False
+    ) -> FrameResult:
+        """Keypoints for given boxes (e.g. ground truth, or a tracker's predictions); ``flip`` as in
+        ``predict``."""
         size = (image_bgr.shape[1], image_bgr.shape[0])
         if not boxes:
             return FrameResult([], size)
         xyxy = np.array([b.as_xyxy() for b in boxes], np.float32)
-        keypoints = self.keypoints.estimate(image_bgr, xyxy, flip, self.timer)
+        mask = flip if isinstance(flip, bool) else np.arange(len(xyxy)) == main_index(xyxy, size, flip)
+        keypoints = self.keypoints.estimate(image_bgr, xyxy, mask, self.timer)
         with self.timer.stage("postprocess"):
             persons = [
                 Person(box=box, score=float(kps[:, 2].mean()), keypoints=kps)

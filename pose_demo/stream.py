@@ -158,7 +158,7 @@ class PoseStream:
             with timer.stage("enhance"):
                 frame_bgr = enhance_dark(frame_bgr)
         with timer.stage("pose"):
-            return self.model.predict(frame_bgr, self.options.det_threshold).persons
+            return self.model.predict(frame_bgr, self.options.det_threshold, self.options.flip).persons
 
     def draw(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
         """A copy of the frame with the result drawn as ``draw_options`` say."""
@@ -209,7 +209,8 @@ class PoseStream:
             with self.timer.stage("enhance"):
                 frame_bgr = enhance_dark(frame_bgr)
         with self.timer.stage("pose"):
-            followed = self.model.predict_with_boxes(frame_bgr, [box for _, box in tracked]).persons
+            boxes = [box for _, box in tracked]
+            followed = self.model.predict_with_boxes(frame_bgr, boxes, self.options.flip).persons
         with self.timer.stage("track"):
             persons = [
                 replace(p, box=self._reanchor(track_id, p))

@@ -44,6 +44,7 @@ from pose_demo.bench.served import served_app
 from pose_demo.enhance import enhance_dark
 from pose_demo.focus import focus_persons
 from pose_demo.i18n import translate
+from pose_demo.models.budget import LARGE_KEYPOINTS, SMALL_KEYPOINTS
 from pose_demo.results import Box, FrameResult, Person, Verdict
 from pose_demo.rules import RuleSet
 from pose_demo.stream import PoseStream
@@ -214,18 +215,18 @@ def test_examples_download_once_and_refuse_a_bad_hash(
 
 def test_redraw_reuses_the_prediction(pose_app: PoseApp) -> None:
     tab = ImageTab(pose_app)
-    annotated_path, result, analysis = tab.predict_image(str(WALKERS))
+    annotated_path, result, analysis = tab.predict_image(str(WALKERS), keypoint_model=SMALL_KEYPOINTS)
     assert Path(annotated_path).name == f"{WALKERS.stem}_pose.jpg"
     annotated = load_image(annotated_path)
     assert len(result["persons"]) == 3
     summary, table, legend, json_path = tab.image_details(analysis)
-    assert summary == "**3 persons** found."
+    assert summary == "**3 persons** found.\n\nKeypoint model tinypose_128x96, as chosen."
     assert list(table["person"]) == [1, 2, 3]  # one row per person, one column per rule
     titles = [r.title["en"] for r in pose_app.catalog.select(DEFAULT_RULES).rules]
     assert list(table.columns) == ["person", "track", *titles]
     assert "Shoulder level** (front view only): mild from ±2°, severe from ±4°" in legend
     assert Path(json_path).name == f"{WALKERS.stem}_poses.json"
-    model = pose_app.models.get(*Settings().models)
+    model = pose_app.models.get(*analysis.models)
     model.timer.enabled = True
     model.timer.reset()
     try:
@@ -362,7 +363,6 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
     tab = WebcamTab(app)
     squat = frames(VIDEOS / "squat_side_view.mp4", 6, 10)
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 6, 10)
-    model = app.models.get(*Settings().models)
     sessions = {"squat": None, "raise": None}
     last_tables, last_times, sent = {}, {}, {"squat": 0, "raise": 0}
     for a, b in zip(squat, raise_, strict=True):
@@ -381,7 +381,7 @@ def test_webcam_sessions_do_not_share_state(pose_app: PoseApp) -> None:
         assert set(last_tables[name]["track"]) == {1}
         # The session's tracker follows its own person only: one track, where its scene's person is
         # (the track's box at the time of the session's last frame against a fresh detection on it).
-        raw = model.predict(np.ascontiguousarray(scene[-1][..., ::-1])).persons
+        raw = stream.model.predict(np.ascontiguousarray(scene[-1][..., ::-1])).persons
         ((track_id, box),) = stream.tracker.predict_boxes(last_times[name])
         assert track_id == 1 and len(raw) == 1
         assert iou_matrix(box.as_xyxy()[None], raw[0].box.as_xyxy()[None])[0, 0] > 0.7
@@ -404,6 +404,7 @@ def test_webcam_applies_every_setting(pose_app: PoseApp) -> None:
     tab = WebcamTab(pose_app)
     (frame,) = frames(STREET, 1, 1)
     settings = {"focus": "largest", "show": ["track ids", "angles"], "thickness": 2.0}
+    settings |= {"keypoint_model": SMALL_KEYPOINTS}
     image, table, _, _ = tab.webcam_frame(frame, None, **settings)
     s = pose_app.settings(**settings)
     frame_bgr = np.ascontiguousarray(frame[..., ::-1])
@@ -527,6 +528,31 @@ def test_predict_video_returns_the_video_and_a_json_entry_per_frame(client: Clie
     assert len({f["persons"][0]["track_id"] for f in exported["frames"]}) == 1
 
 
+def test_predict_video_says_which_keypoint_model_ran_and_why(client: Client) -> None:
+    """By default (``auto``) the large model where the clip keeps real time with it on this machine, else
+    the small one; the JSON says which and why (the Video tab's summary says it in words, see
+    tests/test_budget.py). A model chosen runs as chosen; an unknown one is refused, naming those allowed."""
+
+    def keypoint_model(**settings: str) -> dict:
+        _, frames_json = client.predict(handle_file(str(STREET)), **settings, api_name="/predict_video")
+        return json.loads(Path(frames_json).read_text(encoding="utf-8"))["video"]["keypoint_model"]
+
+    auto = keypoint_model()
+    assert auto["needed"] == 6.2  # the clip's 5 frames/s, with HEADROOM
+    fast = auto["fps"] >= auto["needed"]
+    assert (auto["name"], auto["reason"]) == (
+        (LARGE_KEYPOINTS, "fast_enough") if fast else (SMALL_KEYPOINTS, "too_slow")
+    )
+    assert not auto["flip_main"] or auto["name"] == LARGE_KEYPOINTS  # tried with the large model only
+    chosen = {"name": SMALL_KEYPOINTS, "reason": "chosen", "flip_main": False}
+    assert keypoint_model(keypoint_model=SMALL_KEYPOINTS) == chosen
+    with pytest.raises(AppError) as error:
+        keypoint_model(keypoint_model="tinypose_999")
+    assert "The keypoint model 'tinypose_999' is not available: choose one of auto, tinypose_128x96" in str(
+        error.value
+    )
+
+
 @pytest.mark.parametrize(
     ("source", "settings", "message"),
     [
@@ -582,7 +608,7 @@ def test_image_results_say_what_was_found_and_what_to_try(pose_app: PoseApp) -> 
     assert table.empty and legend == ""
     _, result, analysis = tab.predict_image(str(DARK), enhance=True, det_threshold=0.2)
     summary, table, _, _ = tab.image_details(analysis)
-    assert summary == "**1 person** found." and len(table) == 1
+    assert summary.split("\n\n")[0] == "**1 person** found." and len(table) == 1
     levels = {cell.split(", ")[-1] for cell in table.iloc[0, 2:] if ", " in cell}
     assert levels <= {"mild", "severe"}
     assert all(
@@ -657,7 +683,9 @@ def test_video_with_an_exercise_counts_reps_live_and_offers_the_report(pose_app:
     the repetitions and the session report among the downloads."""
     clip = VIDEOS / "squat_side_view.mp4"
     tab = VideoTab(pose_app)
-    _, frames_json, analysis = tab.predict_video(str(clip), exercise="squat", max_duration=15)
+    _, frames_json, analysis = tab.predict_video(
+        str(clip), exercise="squat", max_duration=15, keypoint_model=SMALL_KEYPOINTS
+    )
     summary, files, reps, *_ = tab.video_details(analysis)
     assert "track #1: **3 x Squat**" in summary
     assert list(reps["rep"]) == [1, 2, 3] and set(reps["track"]) == {1}
@@ -687,7 +715,8 @@ def test_webcam_sessions_count_repetitions_each_their_own(pose_app: PoseApp) -> 
     raise_ = frames(VIDEOS / "sports2d_demo5_dumbbell_lateral_raise.mp4", 45, 6)  # the first 2 raises
     sessions: dict[str, LiveSession | None] = {"squat": None, "raise": None}
     tables = {}
-    settings = {"squat": {"exercise": "squat"}, "raise": {"exercise": "auto"}}
+    small = {"keypoint_model": SMALL_KEYPOINTS}  # pinned counts: not the model the machine's load picks
+    settings = {"squat": {"exercise": "squat", **small}, "raise": {"exercise": "auto", **small}}
     for a, b in zip(squat, raise_ + [None] * (len(squat) - len(raise_)), strict=True):
         for name, frame in (("squat", a), ("raise", b)):
             if frame is not None:

@@ -6,6 +6,7 @@ for the README, from which ``assets/screenshots/`` is refreshed by hand).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -163,7 +164,9 @@ def test_video_tab(page: Page, media: dict[str, Path]) -> None:
     assert duration == pytest.approx(2.0, abs=0.15)
     page.locator("#video-summary strong").first.wait_for()
     frames = probe(media["clip"]).frames
-    assert f"{frames} frames" in page.locator("#video-summary").inner_text()
+    summary = page.locator("#video-summary").inner_text()
+    assert f"{frames} frames" in summary
+    assert re.search(r"Keypoint model tinypose_(256x192|128x96)\b.* frames/s", summary)  # which ran, and why
     href = page.locator("#video-json a").first.get_attribute("href")
     exported = page.request.get(href).json()
     assert len(exported["frames"]) == frames

@@ -20,6 +20,7 @@ from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.uploads import NOT_UPLOADED, UploadFolders
 from pose_demo.app.video_tab import VideoTab
+from pose_demo.models.budget import SMALL_KEYPOINTS
 from pose_demo.rules import RuleSet
 from pose_demo.video import probe
 from tests.conftest import IMAGES, MODEL_DIR, VIDEOS
@@ -66,15 +67,16 @@ def test_two_photos_in_process(tab: CompareTab) -> None:
 
 
 def test_the_video_tabs_run_and_this_tabs_are_reused(tab: CompareTab, clips: dict[str, Path]) -> None:
-    analysed = VideoTab(tab.app).predict_video({"path": str(clips["ref"])})[2]  # the Video tab's state
+    small = {"keypoint_model": SMALL_KEYPOINTS}  # with auto, each tab's budget could pick another model
+    analysed = VideoTab(tab.app).predict_video({"path": str(clips["ref"])}, **small)[2]  # the tab's state
     ref, slow = {"path": str(clips["ref"])}, {"path": str(clips["slow"])}
-    video, _, summary, *_ = tab.compare(ref, slow, video=analysed)
+    video, _, summary, *_ = tab.compare(ref, slow, video=analysed, **small)
     assert "the reference's poses (found in the Video tab)" in summary
     assert "athlete" not in summary.split("Reused, not analysed again")[1]
     info = probe(video)
     assert (info.codec, info.frames, info.width) == ("h264", 90, 960)
     assert int(summary.split()[2]) >= 95
-    again = tab.compare(ref, slow, tolerance=5)[2]
+    again = tab.compare(ref, slow, tolerance=5, **small)[2]
     earlier = "the reference's poses (found for an earlier comparison), the athlete's poses (found for an"
     assert earlier in again
 

@@ -39,12 +39,16 @@ class CountingModel:
         self.min_person_score = model.min_person_score
         self.detections = 0
 
-    def predict(self, image: np.ndarray, det_threshold: float | None = None) -> FrameResult:
+    def predict(
+        self, image: np.ndarray, det_threshold: float | None = None, flip: bool | str = False
+    ) -> FrameResult:
         self.detections += 1
-        return self.model.predict(image, det_threshold)
+        return self.model.predict(image, det_threshold, flip)
 
-    def predict_with_boxes(self, image: np.ndarray, boxes: list[Box]) -> FrameResult:
-        return self.model.predict_with_boxes(image, boxes)
+    def predict_with_boxes(
+        self, image: np.ndarray, boxes: list[Box], flip: bool | str = False
+    ) -> FrameResult:
+        return self.model.predict_with_boxes(image, boxes, flip)
 
 
 def run(stream: PoseStream, frames: list[np.ndarray]) -> list[FrameResult]:

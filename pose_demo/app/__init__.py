@@ -21,6 +21,7 @@ from pose_demo.app.live import WEBCAM_THREADS, LiveWebcam
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.webcam_tab import WEBCAM_TIME_LIMIT_S
+from pose_demo.models.budget import candidates
 from pose_demo.models.store import resolve_models
 from pose_demo.rules import RuleSet
 
@@ -73,9 +74,12 @@ def create_studio(model_dir: str | os.PathLike[str] | None = None) -> Studio:
     limit_malloc_arenas()  # before the models' and the server's threads start
     models = LoadedModels(model_dir)
     app = PoseApp(models, OutputFolders(), RuleSet.load("default"))
-    resolve_models(app.settings().models, model_dir=model_dir)  # all that are missing, said at once
-    app.models.get(*app.settings().models)
-    app.models.get(*app.settings().models, WEBCAM_THREADS)  # the webcam's (one inference thread)
+    detector, keypoints = app.settings().models
+    runs = candidates(keypoints)  # the keypoint models the defaults may run
+    resolve_models((detector, *runs), model_dir=model_dir)  # all that are missing, said at once
+    for name in runs:
+        app.models.get(detector, name)
+        app.models.get(detector, name, WEBCAM_THREADS)  # the webcam's (one inference thread)
     live = LiveWebcam(app, WEBCAM_TIME_LIMIT_S)
     demo = build_demo(app, resolve_examples("image"), resolve_examples("video"), live)
     return Studio(demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2), live)

@@ -29,6 +29,7 @@ from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.core import RESULT_STATE_TTL_S, PoseApp, VideoAnalysis, described_for_api, user_errors
 from pose_demo.app.examples import resolve_examples
 from pose_demo.app.language import Localised, language, localise_examples, ui
+from pose_demo.app.settings import Settings
 from pose_demo.app.uploads import Upload, upload_name, upload_path
 from pose_demo.checks import check_number
 from pose_demo.compare import (
@@ -50,7 +51,10 @@ from pose_demo.compare.render import save_figure
 from pose_demo.compare.report import TOLERANCE_DEG, pace_words
 from pose_demo.exercises.schema import load_catalog
 from pose_demo.i18n import Message, title_in, translate
+from pose_demo.models.budget import photo_keypoints
+from pose_demo.predictor import UniModel
 from pose_demo.video import VideoOptions, check_video
+from pose_demo.video.budget import choose_video_keypoints
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +219,19 @@ class CompareTab:
         self.app = app
         self.cache = cache or MotionCache()
 
+    def keypoints(self, settings: Settings, reference: Path, options: AnalysisOptions) -> str:
+        """The keypoint model for both files, so that they are measured alike: the one chosen; with
+        ``auto``, for photos the large one, for videos the one the reference clip has time for."""
+        if is_photo(reference):
+            return photo_keypoints(settings.keypoint_model).keypoints
+
+        def load(keypoints: str) -> UniModel:
+            return self.app.models.get(settings.detector, keypoints)
+
+        info = check_video(reference, MAX_DURATION_S)  # a bad or long file is refused before any work
+        clip = VideoOptions(options, max_duration_s=MAX_DURATION_S)
+        return choose_video_keypoints(settings.keypoint_model, load, info, clip).keypoints
+
     def motion(
         self,
         path: Path,
@@ -289,6 +306,7 @@ class CompareTab:
         s = self.app.settings(lang=lang, **settings)
         options = replace(s.analysis, focus="largest", exercise=None)
         progress(0, desc=t("progress.models"))
+        models = (s.detector, self.keypoints(s, ref_path, options))
         reused: list[Message] = []
         motions = []
         for path, name in ((ref_path, "reference"), (ath_path, "athlete")):
@@ -297,7 +315,7 @@ class CompareTab:
             def report(done: int, total: int, desc: str = analysing) -> None:
                 progress((done, total), desc=desc, unit=t("progress.frames"))
 
-            key = MotionKey(file_digest(path), s.models, options)
+            key = MotionKey(file_digest(path), models, options)
             motions.append(self.motion(path, name, key, video, report, reused))
         progress(0, desc=t("progress.aligning"))
         comparison = compare_motions(motions[0], motions[1], bool(mirror), tolerance)

@@ -38,6 +38,7 @@ from pose_demo.app.settings import SessionClassifiers, Settings, load_rule_file
 from pose_demo.app.uploads import Upload, UploadFolders, optional_upload_path
 from pose_demo.exercises.exports import write_reps_csv, write_reps_json
 from pose_demo.i18n import Message, UserError, title_in, translate
+from pose_demo.models.budget import ModelChoice
 from pose_demo.report.session import ReportSettings, write_report
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.video import VideoRun
@@ -150,6 +151,7 @@ class VideoAnalysis:
     folder: Path  # where its files are
     name: str  # the upload's name, for the downloads
     report: ReportSettings  # the models and options that made it, for the session report
+    keypoints: ModelChoice | None = None  # which keypoint model ran and why (None: not said)
 
     def files(self, lang: str) -> list[Path]:
         """The run's files for its user, written beside it: every frame's persons and verdicts per track as

@@ -26,6 +26,7 @@ from pose_demo.enhance import enhance_dark
 from pose_demo.focus import person_at
 from pose_demo.i18n import plural, title_in, translate
 from pose_demo.image_input import load_image
+from pose_demo.models.budget import ModelChoice, photo_keypoints
 from pose_demo.results import FrameResult
 from pose_demo.rules import RuleSet
 from pose_demo.rules.schema import Rule
@@ -55,6 +56,7 @@ class ImageAnalysis:
     result: FrameResult
     name: str  # the upload's name, for the download
     models: tuple[str, str]  # the detector and keypoint model that found it
+    keypoints: ModelChoice  # which keypoint model ran and why
     options: AnalysisOptions  # the analysis options, with the rules in force
     asked: str = ""  # what was asked for: the upload and the settings (``request_key``)
     details: str | None = None  # its JSON file, once its summary, table and legend were made
@@ -170,10 +172,12 @@ class ImageTab:
             path = upload_path(image, what, self.app.uploads, lang)
             source = load_image(path)
             options = s.analysis_options(self.app.catalog)
-            result = analyse_image(self.app.models.get(*s.models), source, options)
+            keypoints = photo_keypoints(s.keypoint_model)
+            model = self.app.models.get(s.detector, keypoints.keypoints)
+            result = analyse_image(model, source, options)
             shown = enhance_dark(source) if options.enhance else source
             asked = request_key(image, {"rule_file": rule_file, **settings})
-            analysis = ImageAnalysis(path, result, upload_name(image), s.models, options, asked)
+            analysis = ImageAnalysis(path, result, upload_name(image), model.names, keypoints, options, asked)
             return self.save_analysis(analysis, s, lang, shown), result.to_dict(), analysis
 
     @staticmethod
@@ -245,7 +249,8 @@ class ImageTab:
             return "", empty_verdicts(lang), "", None
         path = self.app.outputs.new() / f"{analysis.name}_poses.json"
         path.write_text(json.dumps(analysis.result.to_dict(), indent=1), encoding="utf-8")
-        summary = image_summary(len(analysis.result), analysis.models, analysis.options, lang)
+        found = image_summary(len(analysis.result), analysis.models, analysis.options, lang)
+        summary = f"{found}\n\n{analysis.keypoints.message(lang)}"
         legend = rules_legend(analysis.options.rules, lang) if analysis.result.persons else ""
         return summary, verdict_table(analysis.result, lang, analysis.first), legend, str(path)
 

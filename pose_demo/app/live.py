@@ -45,6 +45,8 @@ from pose_demo.app.language import language
 from pose_demo.app.views import verdict_table
 from pose_demo.i18n import LANGUAGES, Message, UserError, plural, translate
 from pose_demo.image_input import decode_image
+from pose_demo.models.budget import AUTO_KEYPOINTS, LiveBudget
+from pose_demo.predictor import UniModel
 from pose_demo.results import FrameResult
 from pose_demo.stream import PoseStream
 from pose_demo.timing import RateMeter
@@ -82,7 +84,8 @@ SessionKey = tuple[tuple[str, str], AnalysisOptions]  # the models and analysis 
 class Recording:
     """A webcam session as it went, to be kept ("Download this session"): its camera frames as they came,
     one JPEG after the other in one file (nothing is encoded while live), and each frame's time (from the
-    first) and persons; ``key``: the models and options of its latest stream. Thread-safe."""
+    first) and persons; ``key``: the models and options of its latest stream (the keypoint model that runs,
+    not ``auto``). Thread-safe."""
 
     folder: Path
     key: SessionKey
@@ -122,11 +125,14 @@ class Recording:
 @dataclass
 class LiveSession:
     """A webcam session: its own stream (tracker, smoothers, rule debounce), the settings that made it, and
-    what it saw (``recording``)."""
+    what it saw (``recording``). With the keypoint model ``auto``, ``budget`` chooses it on the session's
+    first frames, and the stream runs the one chosen from then on."""
 
     key: SessionKey
     stream: PoseStream
     recording: Recording
+    load: Callable[[str], UniModel]  # a keypoint model by name, with the session's detector
+    budget: LiveBudget | None = None  # with the keypoint model ``auto``
     meter: RateMeter = field(default_factory=RateMeter)  # frames/s and work per frame, shown live
     words_at: float = -math.inf  # when the table and figures were last sent (on ``PoseApp.clock``)
 
@@ -137,7 +143,11 @@ class LiveSession:
         frame (``jpeg``, the camera's own, or encoded here) recorded with its result."""
         started = time.perf_counter()
         annotated, result = self.stream.process(image_bgr, arrival)
-        self.meter.add(arrival, (time.perf_counter() - started) * 1000)
+        work_ms = (time.perf_counter() - started) * 1000
+        self.meter.add(arrival, work_ms)
+        if self.budget is not None and self.budget.add(arrival, work_ms):
+            self.stream.model = self.load(self.budget.keypoints)
+            self.recording.key = (self.stream.model.names, self.key[1])
         if jpeg is None:
             jpeg = np.asarray(cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1])
         self.recording.add(bytes(jpeg), (image_bgr.shape[1], image_bgr.shape[0]), arrival, result)
@@ -159,25 +169,39 @@ def webcam_session(
     s = app.settings(rule_file=rule_file, lang=lang, **settings)
     key = (s.models, s.analysis_options(app.catalog))
     if session is None or session.key != key:  # what it recorded goes on in the new one
-        recording = Recording(app.outputs.new(), key) if session is None else session.recording
-        recording.key = key
-        stream = PoseStream(app.models.get(*s.models, WEBCAM_THREADS), key[1])
-        session = LiveSession(key, stream, recording)
+        budget = None
+        if s.keypoint_model == AUTO_KEYPOINTS:  # chosen once for the session, whatever else changes
+            budget = session.budget if session is not None and session.key[0] == key[0] else LiveBudget()
+
+        def load(keypoints: str) -> UniModel:
+            return app.models.get(s.detector, keypoints, WEBCAM_THREADS)
+
+        model = load(s.keypoint_model if budget is None else budget.keypoints)
+        ran = (model.names, key[1])  # for the session's report: the models that ran
+        recording = Recording(app.outputs.new(), ran) if session is None else session.recording
+        recording.key = ran
+        # Frames are stamped as they arrive here, so none is late by its stamp: the live channel keeps only
+        # the newest frame waiting (and Gradio's stream its queue); a latency rule on another clock than the
+        # stamps' would drop frames by the machine's load.
+        stream = PoseStream(model, key[1], max_latency_s=None)
+        session = LiveSession(key, stream, recording, load, budget)
     session.stream.draw_options = s.draw_options(lang)
     return session
 
 
 def live_figures(
-    meter: RateMeter,
+    session: LiveSession,
     language: str = "en",
     shown_fps: float = 0.0,
     latency_ms: float = math.nan,
     dropped: int = 0,
 ) -> str:
-    """The webcam's live figures, as its user sees them under the result: the server's (``meter``), with
-    what the page measured once it has (the live channel: frames/s shown, median latency, dropped)."""
+    """The webcam's live figures, as its user sees them under the result: the server's (the session's
+    ``meter``), with what the page measured once it has (the live channel: frames/s shown, median latency,
+    dropped); then, once its budget chose it, which keypoint model runs and why."""
+    meter = session.meter
     if shown_fps > 0 and math.isfinite(latency_ms):
-        return translate(
+        figures = translate(
             "ui.webcam.live_figures",
             language,
             fps=f"{shown_fps:.1f}",
@@ -185,9 +209,14 @@ def live_figures(
             dropped=plural("ui.count.camera_frame", dropped, language),
             work=f"{meter.work_ms:.0f}",
         )
-    if meter.fps == 0:
+    elif meter.fps == 0:
         return translate("ui.webcam.starting", language)
-    return translate("ui.webcam.figures", language, fps=f"{meter.fps:.1f}", work=f"{meter.work_ms:.0f}")
+    else:
+        figures = translate(
+            "ui.webcam.figures", language, fps=f"{meter.fps:.1f}", work=f"{meter.work_ms:.0f}"
+        )
+    chosen = session.budget.choice if session.budget is not None else None
+    return figures if chosen is None else f"{figures}\n\n{chosen.message(language)}"
 
 
 @dataclass
@@ -305,7 +334,7 @@ class LiveWebcam:
             return gr.skip(), gr.skip(), gr.skip()
         lang = language(request)
         c = live.client
-        figures = live_figures(live.session.meter, lang, c.shown_fps, c.latency_ms, c.skipped + live.dropped)
+        figures = live_figures(live.session, lang, c.shown_fps, c.latency_ms, c.skipped + live.dropped)
         return verdict_table(live.result, lang), figures, gr.skip()
 
     def reset(self, ticket: str, session: LiveSession | None, request: gr.Request | None = None) -> None:

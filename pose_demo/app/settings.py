@@ -12,8 +12,9 @@ from pose_demo.checks import check_choice, check_number
 from pose_demo.classifier.model import Classifier, named_classifiers
 from pose_demo.focus import FOCUS_MODES
 from pose_demo.i18n import Message, UserError, translate
+from pose_demo.models.budget import AUTO_KEYPOINTS
 from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
-from pose_demo.models.registry import DEFAULT_DETECTOR, DEFAULT_KEYPOINTS, INT8_SUFFIX
+from pose_demo.models.registry import DEFAULT_DETECTOR, INT8_SUFFIX
 from pose_demo.results import MIN_KEYPOINT_SCORE
 from pose_demo.rules import RuleError, RuleSet
 from pose_demo.rules.schema import Rule
@@ -28,6 +29,7 @@ DETECTORS = {
     ACCURATE_DETECTOR + INT8_SUFFIX: "ui.choice.detector.int8",
 }
 KEYPOINT_MODELS = {
+    AUTO_KEYPOINTS: "ui.choice.keypoints.auto",  # the default: chosen by the job and its time (models.budget)
     "tinypose_128x96": "ui.choice.keypoints.fast",
     "tinypose_256x192": "ui.choice.keypoints.accurate",
     "tinypose_128x96" + INT8_SUFFIX: "ui.choice.keypoints.int8",
@@ -97,11 +99,12 @@ class Settings:
     ``analysis`` holds the analysis options set by controls named like its fields (``ANALYSIS_CONTROLS``);
     its rules are chosen apart: ``rules`` are ids of the built-in catalog, and a ``rule_file`` (path of an
     uploaded YAML), when given, replaces them with all of its own rules (see ``analysis_options``).
-    A ``preset`` sent sets the detector and keypoint model that were not sent (``resolve_preset``).
+    A ``preset`` sent sets the detector and keypoint model that were not sent (``resolve_preset``); the
+    keypoint model ``auto`` is chosen by each job (``pose_demo.models.budget``).
     """
 
     detector: str = DEFAULT_DETECTOR
-    keypoint_model: str = DEFAULT_KEYPOINTS
+    keypoint_model: str = AUTO_KEYPOINTS
     preset: str = DEFAULT_PRESET
     analysis: AnalysisOptions = AnalysisOptions(det_threshold=0.5)
     rules: tuple[str, ...] = DEFAULT_RULES

@@ -42,6 +42,7 @@ from pose_demo.learn.examples import (
     read_labels,
     table_labels,
 )
+from pose_demo.models.budget import photo_keypoints
 from pose_demo.rules.schema import Rule, parse_rules
 from pose_demo.video import VideoOptions, check_video, process_video
 from pose_demo.video.io import frame_at
@@ -348,7 +349,7 @@ class Teacher:
             s = self.app.settings(lang=lang, **values)
             analysis = AnalysisOptions(det_threshold=s.analysis.det_threshold, enhance=s.analysis.enhance)
             progress(0, desc=translate("ui.teach.progress.models", lang))
-            model = self.app.models.get(*s.models)
+            model = self.app.models.get(s.detector, photo_keypoints(s.keypoint_model).keypoints)
             step = Message("ui.teach.the_frame_step")
             stride = int(check_number(step, stride, 1, 30, whole=True, error=LearnError))
             examples = self._examples(model, analysis, named, video, rows, stride, progress, lang)

@@ -34,9 +34,12 @@ from pose_demo.app.views import checks_cell, columns, unit_text
 from pose_demo.exercises import PersonReps
 from pose_demo.focus import person_at
 from pose_demo.i18n import Message, plural, title_in, translate
+from pose_demo.models.budget import AUTO_KEYPOINTS
+from pose_demo.predictor import UniModel
 from pose_demo.report.session import ReportSettings, format_range, not_in_catalog
 from pose_demo.results import FrameResult, Verdict
 from pose_demo.video import VideoOptions, VideoRun, VideoTooLongError, check_video, process_video
+from pose_demo.video.budget import choose_video_keypoints, run_options
 from pose_demo.video.exports import angle_columns, write_gif, write_json
 from pose_demo.video.io import frame_at
 from pose_demo.visualization.draw import draw_result
@@ -46,9 +49,10 @@ from pose_demo.visualization.plot_fonts import plot_fonts, plot_language
 VIDEO_CONCURRENCY = 1
 PREDICT_VIDEO_API = (
     "Finds, tracks and smooths everyone in a video, with rule verdicts per frame. Returns the annotated "
-    "H.264 video and a JSON file with the video's properties and one entry per processed frame (index, "
-    "time in seconds, persons as in /predict_image plus their track_id). max_duration (s) refuses longer "
-    "videos; frame_stride keeps every n-th frame. Every setting is optional."
+    "H.264 video and a JSON file with the video's properties, the keypoint model that ran and why "
+    "(keypoint_model: auto picks the accurate one where the clip keeps real time with it), and one entry "
+    "per processed frame (index, time in seconds, persons as in /predict_image plus their track_id). "
+    "max_duration (s) refuses longer videos; frame_stride keeps every n-th frame. Every setting is optional."
 )
 REPS_COLUMNS = ("track", "exercise", "rep", "turn", "duration", "range", "checks")
 TRACK_COLUMNS = ("track", "frames")  # then one column per rule (catalog keys ui.column.*)
@@ -293,10 +297,11 @@ class VideoTab:
 
         Returns the annotated H.264 video and the per-frame JSON file: ``{"video": {...}, "frames":
         [{"index", "time", "persons": [...]}]}``, one entry per processed frame, persons as in
-        ``/predict_image`` plus their ``track_id``. ``max_duration`` (s) refuses longer videos (and
-        decoding stops there, whatever the header says); frames over ``MAX_SIZE`` (4K) are refused;
-        ``frame_stride`` keeps every n-th frame. The run is kept in ``app.results``; the session holds
-        its key.
+        ``/predict_image`` plus their ``track_id``; the video's ``keypoint_model`` says which ran and why
+        (with ``auto``, the one the clip has time for: ``pose_demo.video.budget``). ``max_duration`` (s)
+        refuses longer videos (and decoding stops there, whatever the header says); frames over
+        ``MAX_SIZE`` (4K) are refused; ``frame_stride`` keeps every n-th frame. The run is kept in
+        ``app.results``; the session holds its key.
         """
         lang = language(request)
         with user_errors("video", lang):
@@ -315,7 +320,14 @@ class VideoTab:
             name = upload_name(video)
             folder = self.app.outputs.new()
             progress(0, desc=translate("ui.progress.models", lang))
-            model = self.app.models.get(*s.models)
+
+            def load(keypoints: str) -> UniModel:
+                return self.app.models.get(s.detector, keypoints)
+
+            if s.keypoint_model == AUTO_KEYPOINTS:
+                progress(0, desc=translate("ui.progress.budget", lang))
+            keypoints = choose_video_keypoints(s.keypoint_model, load, info, options)
+            model, options = load(keypoints.keypoints), run_options(options, keypoints.flip)
             desc, unit = translate("ui.progress.frames", lang), translate("ui.progress.unit_frames", lang)
 
             def report(done: int, total: int) -> None:
@@ -323,8 +335,8 @@ class VideoTab:
 
             run = process_video(model, info, folder / f"{name}_pose.mp4", options, report)
             json_path = folder / f"{name}_poses.json"
-            write_json(run, json_path)
-            analysis = VideoAnalysis(run, folder, name, ReportSettings(model.names, options))
+            write_json(run, json_path, keypoints)
+            analysis = VideoAnalysis(run, folder, name, ReportSettings(model.names, options), keypoints)
             return str(run.output), str(json_path), self.app.results.keep(analysis, run_bytes(run))
 
     def kept_run(self, kept: str | None, lang: str) -> VideoAnalysis | None:
@@ -366,6 +378,8 @@ class VideoTab:
                 tracks=plural("ui.count.track", len(tracks), lang),
             )
             # a limit stopped it, or the file ended early
+            if analysis.keypoints is not None:
+                summary += f"\n\n{analysis.keypoints.message(lang)}"
             notice = run.notice({"duration": translate("ui.video.max_duration_slider", lang)}, lang)
             if notice:
                 summary += f"\n\n⚠️ {notice}"

@@ -88,7 +88,7 @@ class WebcamTab:
             annotated, result = session.process(np.ascontiguousarray(frame[..., ::-1]), arrival)
             if not session.words_due(arrival):  # the picture only: see WEBCAM_WORDS_EVERY_S
                 return bgr_to_rgb(annotated), gr.skip(), session, gr.skip()
-            figures = live_figures(session.meter, lang)
+            figures = live_figures(session, lang)
             return bgr_to_rgb(annotated), verdict_table(result, lang), session, figures
 
     @staticmethod

@@ -12,7 +12,7 @@ from pose_demo.exercises.schema import load_catalog
 from pose_demo.focus import FOCUS_MODES
 from pose_demo.models.budget import AUTO_KEYPOINTS, LARGE_KEYPOINTS, SMALL_KEYPOINTS
 from pose_demo.models.presets import DEFAULT_PRESET, PRESETS, resolve_preset
-from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RuntimeOptions, usable_cache
+from pose_demo.models.runtime import DEFAULT_COMPILE_CACHE, RUNTIMES, RuntimeOptions, usable_cache
 from pose_demo.predictor import UniModel
 from pose_demo.rules import RuleSet
 from pose_demo.tracking import SMOOTHING_KINDS
@@ -38,8 +38,19 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         f"frames), else {SMALL_KEYPOINTS}; for pictures, {LARGE_KEYPOINTS}",
     )
     group.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
-    group.add_argument("--runtime", choices=["openvino", "paddle"], default="openvino")
-    group.add_argument("--device", default="cpu", help="cpu, or gpu with --runtime paddle")
+    group.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="openvino",
+        help="onnx: ONNX Runtime (pip install -r requirements-onnx.txt); paddle: Paddle Inference for Paddle "
+        "models (pip install -r requirements-paddle.txt)",
+    )
+    group.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu, or gpu: an NVIDIA GPU through ONNX Runtime's CUDA provider (pip install -r "
+        "requirements-gpu.txt), or Paddle's for Paddle models with --runtime paddle",
+    )
     group.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32")
     group.add_argument(
         "--threads", type=non_negative, default=0, help="inference threads (0: runtime default)"
@@ -104,6 +115,12 @@ def add_analysis_args(parser: argparse.ArgumentParser, frames_in_time: bool) -> 
         "video its track id",
     )
     group.add_argument("--enhance", action="store_true", help="brighten dark pictures before detection")
+    group.add_argument(
+        "--flip-main",
+        action="store_true",
+        help="flip test for the main person (its crop also read mirrored: steadier joints, twice its "
+        "keypoint cost); a video with --kp-model auto gets it where the clip has time for it",
+    )
     group.add_argument("--rules", help="rule set: a built-in name (default) or a YAML rule file")
     if frames_in_time:
         group.add_argument("--smoothing", choices=SMOOTHING_KINDS, default="oneeuro")

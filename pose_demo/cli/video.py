@@ -18,10 +18,10 @@ from pose_demo.cli.common import (
     video_options_from_args,
 )
 from pose_demo.i18n import plural, translate
-from pose_demo.models.budget import AUTO_KEYPOINTS
+from pose_demo.models.budget import ModelChoice
 from pose_demo.predictor import UniModel
 from pose_demo.video import VideoInfo, VideoOptions, check_video, process_video
-from pose_demo.video.budget import video_keypoints
+from pose_demo.video.budget import choose_video_keypoints, run_options
 from pose_demo.video.exports import write_csv, write_gif, write_json
 
 THREADS = "Inference runs on 1 thread unless --threads says otherwise: ffmpeg uses the other cores."
@@ -41,11 +41,12 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     p.set_defaults(func=cmd_video, threads=1)
 
 
-def video_model(args: argparse.Namespace, info: VideoInfo, options: VideoOptions) -> UniModel:
-    """The models the flags name, a stream per frame in flight; with ``--kp-model auto``, the keypoint model
-    the clip has time for (``pose_demo.video.budget``), said on the standard error."""
-    if model_names(args)[1] != AUTO_KEYPOINTS:
-        return model_from_args(args, streams=options.frames_in_flight)
+def video_model(
+    args: argparse.Namespace, info: VideoInfo, options: VideoOptions
+) -> tuple[UniModel, ModelChoice, VideoOptions]:
+    """The models the flags name, a stream per frame in flight, which keypoint model and why, and the options
+    to run them with; with ``--kp-model auto``, the keypoint model the clip has time for, with the flip test
+    for the main person where it fits (``pose_demo.video.budget``), said on the standard error."""
     loaded: dict[str, UniModel] = {}
 
     def load(keypoints: str) -> UniModel:
@@ -53,9 +54,10 @@ def video_model(args: argparse.Namespace, info: VideoInfo, options: VideoOptions
             loaded[keypoints] = model_from_args(args, options.frames_in_flight, keypoints)
         return loaded[keypoints]
 
-    choice = video_keypoints(load, info, options)
-    print(choice.message(args.lang), file=sys.stderr)
-    return load(choice.keypoints)
+    choice = choose_video_keypoints(model_names(args)[1], load, info, options)
+    if choice.reason != "chosen":
+        print(choice.message(args.lang), file=sys.stderr)
+    return load(choice.keypoints), choice, run_options(options, choice.flip)
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -69,12 +71,12 @@ def cmd_video(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         video = out or (Path(tmp) / "preview.mp4" if args.gif else None)
-        model = video_model(args, info, options)
+        model, choice, options = video_model(args, info, options)
         run = process_video(model, info, video, options, progress)
         if args.gif:
             write_gif(video, args.gif)
     if args.json:
-        write_json(run, args.json)
+        write_json(run, args.json, choice)
     if args.csv:
         write_csv(run, args.csv)
     written = [str(f) for f in (out, args.json, args.csv, args.gif) if f]

@@ -1,7 +1,9 @@
-"""Inference runtimes: OpenVINO (default) and Paddle Inference (optional).
+"""Inference runtimes: OpenVINO (default), ONNX Runtime (optional; the NVIDIA GPU path) and Paddle
+Inference (optional).
 
-Both expose the same small interface: ``infer({input_name: array}) -> {output_name: array}``.
-Each is safe to call from several threads at once: requests come from a pool, one per caller.
+All expose the same small interface: ``infer({input_name: array}) -> {output_name: array}``.
+Each is safe to call from several threads at once: requests come from a pool, one per caller (ONNX
+Runtime: one session, which runs calls at once).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from pose_demo.i18n import UserError
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelFolder
 
+RUNTIMES = ("openvino", "onnx", "paddle")
 PRECISIONS = ("f32", "bf16", "f16")
 DEFAULT_COMPILE_CACHE = DEFAULT_DOWNLOAD_DIR / ".openvino"
 
@@ -42,11 +45,14 @@ class ModelRunError(UserError, RuntimeError):
 class RuntimeOptions:
     """How to run models.
 
-    runtime: ``openvino`` or ``paddle``. device: ``cpu`` or ``gpu`` (Paddle only) / an OpenVINO
-    device name. precision: OpenVINO ``INFERENCE_PRECISION_HINT`` (f32 keeps keypoints exact;
-    see README). threads: inference threads per request (0 = the runtime's choice).
+    runtime: ``openvino``, ``onnx`` or ``paddle``. device: ``cpu``, or ``gpu`` for an NVIDIA GPU (ONNX
+    Runtime's CUDA provider, whatever the runtime, except Paddle models on Paddle), or another OpenVINO
+    device name. precision: OpenVINO ``INFERENCE_PRECISION_HINT`` (f32 keeps keypoints exact; see
+    README); ONNX Runtime computes in f32 only. threads: inference threads per request (0 = the
+    runtime's choice).
     compile_cache: a folder where OpenVINO keeps compiled models, so that later starts skip most of
-    the compiling (TinyPose 128x96: 1.8 s -> 0.5 s); None: no cache.
+    the compiling (TinyPose 128x96: 1.8 s -> 0.5 s), and ONNX Runtime the models converted for it;
+    None: no cache.
     streams: OpenVINO requests that run at once (its ``NUM_STREAMS``), each on ``threads`` threads
     (0: the cores shared between them); with 1, requests from several threads wait for each other.
     Several streams' threads are not pinned to cores (a video's pipeline: 69 vs 64 frames/s on 2 cores).
@@ -147,6 +153,59 @@ class OpenVINORuntime:
             return {o.any_name: np.array(v, copy=True) for o, v in result.items()}
 
 
+class OnnxRuntime:
+    """ONNX Runtime (``onnxruntime``, or ``onnxruntime-gpu`` for ``device="gpu"``), imported only when chosen.
+
+    An ONNX model file runs as it is; other models are converted from what OpenVINO reads of them
+    (``onnx_export``). ``batch=None`` accepts any batch size, so that all crops of a frame go in one call.
+    One session serves every thread: its ``run`` may be called from several at once.
+    """
+
+    def __init__(self, folder: ModelFolder, options: RuntimeOptions, batch: int | None = 1) -> None:
+        gpu = options.device.lower() == "gpu"
+        if not gpu and options.device.lower() != "cpu":
+            raise ModelRunError("error.model.onnx_device", device=options.device)
+        if options.precision != "f32":
+            raise ModelRunError("error.model.onnx_precision", precision=options.precision)
+        try:
+            import onnxruntime as ort
+
+            from pose_demo.models.onnx_export import onnx_model
+        except ImportError as e:
+            if gpu:
+                raise ModelRunError("error.model.no_cuda") from e
+            raise ModelRunError("error.model.no_onnxruntime") from e
+        settings = ort.SessionOptions()
+        settings.log_severity_level = 3  # errors only: not a warning per constant it folds
+        settings.intra_op_num_threads = options.threads
+        # threads that spin between runs take the cores from the other model's session, and from decoding
+        # (the skiers' 6 persons here: 34 ms in the models instead of 79)
+        settings.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        providers: list[Any] = ["CPUExecutionProvider"]
+        if gpu:
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise ModelRunError("error.model.no_cuda")
+            ort.preload_dlls()  # CUDA and cuDNN from the nvidia-* packages of requirements-gpu.txt, if there
+            # full f32, not TF32's 10-bit mantissa in convolutions: the CPU's keypoints
+            providers.insert(0, ("CUDAExecutionProvider", {"use_tf32": "0"}))
+        model = onnx_model(folder, batch, options.compile_cache)
+        try:
+            self._session = ort.InferenceSession(model, settings, providers=providers)
+        except Exception as e:  # onnxruntime's own exceptions derive from Exception only
+            if not gpu:
+                raise
+            raise ModelRunError("error.model.no_cuda") from e  # its CUDA provider could not start
+        if gpu and self._session.get_providers()[0] != "CUDAExecutionProvider":  # no GPU: it fell back
+            raise ModelRunError("error.model.no_cuda")
+        self.input_shapes = {
+            i.name: [d if isinstance(d, int) else -1 for d in i.shape] for i in self._session.get_inputs()
+        }
+        self.output_names = [o.name for o in self._session.get_outputs()]
+
+    def infer(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip(self.output_names, self._session.run(self.output_names, inputs), strict=True))
+
+
 class PaddleRuntime:
     """Paddle Inference (``paddlepaddle`` / ``paddlepaddle-gpu``), imported only when chosen."""
 
@@ -184,13 +243,16 @@ def load_runtime(folder: ModelFolder, options: RuntimeOptions, batch: int | None
     """Open a model folder with the chosen runtime.
 
     Paddle Inference reads only Paddle formats: with ``runtime="paddle"``, OpenVINO IR and ONNX
-    models still run on OpenVINO. Paddle 3 (.json) models need the Paddle runtime. ``batch``
-    fixes the first input dimension for OpenVINO (None = dynamic).
+    models still run on OpenVINO, or on ONNX Runtime for ``device="gpu"`` (OpenVINO's GPU is Intel's:
+    NVIDIA GPUs run on ONNX Runtime's CUDA provider). Paddle 3 (.json) models need the Paddle runtime.
+    ``batch`` fixes the first input dimension (None = dynamic).
     """
-    if options.runtime not in ("openvino", "paddle"):
-        raise ValueError(f"runtime must be 'openvino' or 'paddle', not {options.runtime!r}")
+    if options.runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, not {options.runtime!r}")
     if options.runtime == "paddle" and folder.format in ("paddle_legacy", "paddle3"):
         return PaddleRuntime(folder, options)
     if folder.format == "paddle3":
         raise ModelRunError("error.model.paddle3", name=folder.model_file.name)
+    if options.runtime == "onnx" or options.device.lower() == "gpu":
+        return OnnxRuntime(folder, options, batch)
     return OpenVINORuntime(folder, options, batch)

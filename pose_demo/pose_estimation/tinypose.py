@@ -36,10 +36,11 @@ class TopDownKeypoints:
         self,
         image_bgr: np.ndarray,
         boxes_xyxy: np.ndarray,
-        flip: bool = False,
+        flip: bool | np.ndarray = False,
         timer: StageTimer | None = None,
     ) -> np.ndarray:
-        """(N, 17, 3) keypoints for (N, 4) boxes; ``timer`` (if any) gets the preprocess, keypoints and
+        """(N, 17, 3) keypoints for (N, 4) boxes; ``flip``: the flip test (see ``heatmaps``) for every box, or
+        for the boxes where this (N,) mask is true; ``timer`` (if any) gets the preprocess, keypoints and
         postprocess stages."""
         timer = timer or StageTimer()
         index, angles = np.arange(len(boxes_xyxy)), None
@@ -48,7 +49,7 @@ class TopDownKeypoints:
         with timer.stage("preprocess"):
             blob, transforms = self.prepare(image_bgr, np.asarray(boxes_xyxy)[index], angles)
         with timer.stage("keypoints"):
-            maps = self.heatmaps(blob, flip)
+            maps = self.heatmaps(blob, np.broadcast_to(flip, len(boxes_xyxy))[index])
         with timer.stage("postprocess"):
             keypoints = self.decode(maps, transforms)
             return keypoints if angles is None else keypoints[most_confident(index, keypoints)]
@@ -64,14 +65,17 @@ class TopDownKeypoints:
         crops = np.stack([cv2.warpAffine(image_bgr, m, (w, h), flags=cv2.INTER_LINEAR) for m in transforms])
         return self.config.to_blob(crops), transforms
 
-    def heatmaps(self, blob: np.ndarray, flip: bool = False) -> np.ndarray:
-        """(N, 17, H, W) heatmaps; with ``flip``, averaged with those of the mirrored crops."""
+    def heatmaps(self, blob: np.ndarray, flip: bool | np.ndarray = False) -> np.ndarray:
+        """(N, 17, H, W) heatmaps; with ``flip`` (for every crop, or where this (N,) mask is true), averaged
+        with those of the mirrored crops: the flip test, each flipped crop run twice."""
         maps = self._run(blob)
-        if flip:
-            mirrored = self._run(np.ascontiguousarray(blob[..., ::-1]))[:, COCO17.flip_index, :, ::-1]
+        flipped = np.flatnonzero(np.broadcast_to(flip, len(blob)))
+        if len(flipped):
+            mirrored = self._run(np.ascontiguousarray(blob[flipped, ..., ::-1]))
+            mirrored = mirrored[:, COCO17.flip_index, :, ::-1]
             shifted = mirrored.copy()
             shifted[..., 1:] = mirrored[..., :-1]  # the usual one-pixel shift of flipped heatmaps
-            maps = (maps + shifted) / 2
+            maps[flipped] = (maps[flipped] + shifted) / 2
         return maps
 
     def _run(self, blob: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pose_demo.models.budget import ModelChoice
 from pose_demo.results import Person, Verdict
 from pose_demo.skeleton import COCO17
 from pose_demo.video.pipeline import VideoRun
@@ -23,10 +24,14 @@ def person_dict(person: Person) -> dict[str, Any]:
     return d
 
 
-def video_json(run: VideoRun) -> dict[str, Any]:
-    """``{"video": {...}, "frames": [{"index", "time", "persons": [...]}]}``, an entry per processed frame."""
+def video_json(run: VideoRun, keypoints: ModelChoice | None = None) -> dict[str, Any]:
+    """``{"video": {...}, "frames": [{"index", "time", "persons": [...]}]}``, an entry per processed frame;
+    with ``keypoints``, which keypoint model ran and why, as the ``video``'s ``keypoint_model``."""
+    video = run.to_dict()
+    if keypoints is not None:
+        video["keypoint_model"] = keypoints.to_dict()
     return {
-        "video": run.to_dict(),
+        "video": video,
         "frames": [
             {"index": f.index, "time": round(f.time, 4), "persons": [person_dict(p) for p in f.persons]}
             for f in run.frames
@@ -34,8 +39,8 @@ def video_json(run: VideoRun) -> dict[str, Any]:
     }
 
 
-def write_json(run: VideoRun, path: str | os.PathLike[str]) -> None:
-    Path(path).write_text(json.dumps(video_json(run)), encoding="utf-8")
+def write_json(run: VideoRun, path: str | os.PathLike[str], keypoints: ModelChoice | None = None) -> None:
+    Path(path).write_text(json.dumps(video_json(run, keypoints)), encoding="utf-8")
 
 
 def _verdicts(run: VideoRun) -> list[Verdict]:
