@@ -17,7 +17,7 @@ import itertools
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +186,7 @@ class LiveFigures:
     camera_frames: int  # camera frames presented in #webcam-input
     shown: int  # new annotated frames displayed in #webcam-output
     latencies_ms: tuple[float, ...]  # per shown frame: displayed minus presented by the camera
+    app_figures: str = ""  # the app's own figures line at the end (with the keypoint model ``auto`` chose)
 
     @property
     def fps(self) -> float:
@@ -211,6 +212,7 @@ class LiveFigures:
                 "p95": round(self.percentile(95), 1),
                 "max": round(max(self.latencies_ms, default=float("nan")), 1),
             },
+            "app_figures": self.app_figures,
         }
 
 
@@ -297,5 +299,6 @@ def measure(
         for page, start in zip(pages, starts, strict=True):
             live = page.evaluate(CHANNEL_JS)
             channel = "live" if live["live"] else "stream"
-            results.append(figures(live["inputs"], live["outputs"], start, live["now"], channel))
+            seen = figures(live["inputs"], live["outputs"], start, live["now"], channel)
+            results.append(replace(seen, app_figures=page.locator("#webcam-figures").inner_text().strip()))
         return results

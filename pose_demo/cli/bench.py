@@ -314,6 +314,8 @@ def cmd_bench_webcam(args: argparse.Namespace) -> int:
             f"session {i}: {s.fps:.1f} frames/s shown, {s.dropped} of {s.camera_frames} camera frames "
             f"dropped, latency median {latency['median']} ms, p95 {latency['p95']} ms"
         )
+        if s.app_figures:
+            print(f"  the app's figures: {' '.join(s.app_figures.split())}")
     return 0
 
 
