@@ -232,25 +232,19 @@ def test_the_live_figures_show_the_servers_rate_then_the_pages_own(
                 assert figures == translate("ui.webcam.starting", "en")
             elif number == 1:
                 assert figures == translate("ui.webcam.figures", "en", fps="8.0", work=work(live, ticket))
-        assert figures == translate(
-            "ui.webcam.live_figures",
-            "en",
-            fps="0.5",
-            latency="118",
-            dropped=plural("ui.count.camera_frame", 1, "en"),
-            work=work(live, ticket),
-        )
+
+        def pages_figures(lang: str) -> str:  # the page's 0.5 frames/s, 118 ms and 1 frame dropped
+            dropped = plural("ui.count.camera_frame", 1, lang)
+            work_ms = work(live, ticket)
+            return translate(
+                "ui.webcam.live_figures", lang, fps="0.5", latency="118", dropped=dropped, work=work_ms
+            )
+
+        assert figures == pages_figures("en")
         assert "**0.5** frames/s shown" in figures and "**118 ms**" in figures
         assert "· 1 camera frame dropped" in figures
         table, figures, _ = live.words(ticket, ZH)
-        assert figures == translate(
-            "ui.webcam.live_figures",
-            "zh-CN",
-            fps="0.5",
-            latency="118",
-            dropped=plural("ui.count.camera_frame", 1, "zh-CN"),
-            work=work(live, ticket),
-        )
+        assert figures == pages_figures("zh-CN")
         result = live.tickets[ticket].result
         assert result is not None
         pd.testing.assert_frame_equal(table, verdict_table(result, "zh-CN"))
