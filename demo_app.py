@@ -1,7 +1,8 @@
-"""The pose studio web app: ``python demo_app.py [--host 0.0.0.0] [--port 7860] [--share]``.
+"""The pose studio web app: ``python demo_app.py [--host 0.0.0.0] [--port 7860] [--share] [--device gpu]``.
 
 Models come from ``POSE_DEMO_MODEL_DIR`` or are downloaded once into ``output_inference/``;
-example media from ``POSE_DEMO_EXAMPLES_DIR`` or downloaded once (see ``docs/app.md``).
+example media from ``POSE_DEMO_EXAMPLES_DIR`` or downloaded once (see ``docs/app.md``). They run on
+OpenVINO on the CPU, or where ``--runtime`` / ``--device`` (``POSE_DEMO_RUNTIME`` / ``POSE_DEMO_DEVICE``) say.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import sys
 from collections.abc import Sequence
 
 from pose_demo.app import create_studio, serve
+from pose_demo.app.settings_panel import runs_on
+from pose_demo.cli.common import add_runtime_args
+from pose_demo.i18n import translate
+from pose_demo.models.runtime import ModelRunError, RuntimeOptions
 from pose_demo.models.store import ModelStoreError
 
 log = logging.getLogger("demo_app")
@@ -21,7 +26,10 @@ log = logging.getLogger("demo_app")
 DESCRIPTION = """\
 The pose studio web app. Models come from $POSE_DEMO_MODEL_DIR or are downloaded once into
 output_inference/; example media from $POSE_DEMO_EXAMPLES_DIR or downloaded once (see docs/app.md).
-The app has no authentication: anyone who can reach its address can use it."""
+The models run on OpenVINO on the CPU, or on an NVIDIA GPU with --device gpu ($POSE_DEMO_DEVICE, for a
+Space). The app has no authentication: anyone who can reach its address can use it."""
+APP_RUNTIMES = ("openvino", "onnx")  # the app's models are OpenVINO IR: Paddle Inference cannot read them
+APP_DEVICES = ("cpu", "gpu")
 
 HOST_HELP = (
     "address to listen on (default 127.0.0.1, or $GRADIO_SERVER_NAME): only this computer can connect. "
@@ -45,7 +53,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", help=HOST_HELP)
     parser.add_argument("--port", type=int, help="port (default 7860, or $GRADIO_SERVER_PORT)")
     parser.add_argument("--share", action="store_true", help=SHARE_HELP)
+    add_runtime_args(
+        parser,
+        APP_RUNTIMES,
+        os.environ.get("POSE_DEMO_RUNTIME", "openvino"),
+        os.environ.get("POSE_DEMO_DEVICE", "cpu"),
+        APP_DEVICES,
+    )
     args = parser.parse_args(argv)
+    # argparse does not check defaults against the choices: one from the environment may be wrong
+    for name, allowed in (("runtime", APP_RUNTIMES), ("device", APP_DEVICES)):
+        if (value := getattr(args, name)) not in allowed:
+            parser.error(f"$POSE_DEMO_{name.upper()} must be one of {', '.join(allowed)}, not {value!r}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     host = args.host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     if not is_loopback(host) or args.share:
@@ -53,12 +72,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         log.warning(
             "The app is served on %s with no authentication: anyone who reaches it can use it.", where
         )
+    runs_on_options = RuntimeOptions(args.runtime, args.device)
     try:
-        studio = create_studio()
+        studio = create_studio(runs_on=runs_on_options)
     except ModelStoreError as e:
         sys.exit(
             f"The app cannot start: its models are missing.\n\n{e}\n\nOffline, see README.md (Quick start)."
         )
+    except ModelRunError as e:
+        sys.exit(f"The app cannot start: {e}")
+    log.info("The app: %s.", translate(f"ui.settings.runs_on.{runs_on(runs_on_options)}"))
     serve(studio, args.host, args.port, args.share)
 
 

@@ -2,20 +2,21 @@
 # The NVIDIA GPU check of issue 29, prepared for a session that is lent a GPU machine.
 #
 #   scripts/gpu_check.sh check [BUNDLE]  on the GPU machine: install, keypoints on the GPU against OpenVINO's
-#                                        on the CPU (within 1 px, 6 crops in one call too), bench with 1 and
+#                                        on the CPU (within 1 px, 6 crops in one call too), the app served
+#                                        with --device gpu asked a photo and a video, bench with 1 and
 #                                        6 persons, bench-video on the squat clip, each also on OpenVINO/CPU
-#                                        there, and a summary; about 4 minutes, 8 at most
+#                                        there, and a summary; about 5 minutes, 8 at most
 #   scripts/gpu_check.sh bundle DIR      where PyPI answers: what the lent machine lacks, in parts DIR/1, DIR/2...
 #
 # With PyPI in reach, `check` alone installs requirements.txt and requirements-gpu.txt. The lent machine
 # (device tool) reaches nothing, carries at most 64 MiB a call, and has Python 3.12, an NVIDIA driver for
 # CUDA 13 and CUDA 13's libraries as pip packages but neither this project's packages nor ONNX Runtime's GPU
-# build (a 256 MB wheel), nor ../shared. So, here: `echo /.gpu_bundle/ >> .git/info/exclude;
-# scripts/gpu_check.sh bundle .gpu_bundle` (about 355 MB in 7 parts of 58 MiB); then, on one warm machine, one
+# build (a 256 MB wheel), nor ../shared. So, here: `mkdir -p .git/info; echo /.gpu_bundle/ >> .git/info/exclude;
+# scripts/gpu_check.sh bundle .gpu_bundle` (440 MB in 8 parts of 58 MiB, 2026-12-07); then, on one warm machine, one
 # call per part, each less than 30 s after the last (the machine goes back when idle longer):
 #   carry [".gpu_bundle/1"], command "mkdir -p /tmp/gpu_bundle && cp .gpu_bundle/1/* /tmp/gpu_bundle/"
-#   ... the same for 2 to 6, and for the last part the check itself:
-#   carry [".gpu_bundle/7"], command "cp .gpu_bundle/7/* /tmp/gpu_bundle/ && scripts/gpu_check.sh check /tmp/gpu_bundle"
+#   ... the same for 2 to 7, and for the last part the check itself:
+#   carry [".gpu_bundle/8"], command "cp .gpu_bundle/8/* /tmp/gpu_bundle/ && scripts/gpu_check.sh check /tmp/gpu_bundle"
 # It uses onnxruntime-gpu's CUDA 13 build there (the CUDA 12 build of requirements-gpu.txt would need CUDA
 # 12's libraries too, about 1.5 GB more).
 #
@@ -30,17 +31,28 @@ RUNTIME=${RUNTIME:-openvino}
 REPEAT=${REPEAT:-100}       # bench's timed runs per figure
 VIDEO_FRAMES=${VIDEO_FRAMES:-}  # bench-video's frames (empty: the whole clip, 322 frames)
 ORT_GPU=${ORT_GPU:-onnxruntime-gpu==1.31.1}  # the lent machine's build: CUDA 13, cuDNN 9
+# large packages the lent machine's image holds (wheel names, KINDS.md, 2026-11-17): not bundled
+IMAGE_HAS="numpy scipy pandas pillow matplotlib contourpy fonttools kiwisolver cycler pyparsing pyarrow
+  scikit_learn joblib threadpoolctl opencv_python_headless pyyaml jinja2 markupsafe onnx protobuf ml_dtypes
+  python_dateutil pytz six tzdata"
+IMAGE_HAS=$(echo $IMAGE_HAS)  # one line, names apart by one space
 
 bundle() {
   local dir=$1 stage
   stage=$(mktemp -d)
   local models=${POSE_DEMO_MODEL_DIR:-../shared/models} data=${POSE_DEMO_DATA_DIR:-../shared/data}
   mkdir -p "$stage/wheels" "$stage/models" "$stage/data/images" "$stage/data/videos" "$dir"
-  # the packages the check imports that the lent machine's image lacks (its list: the device tool's KINDS.md)
-  "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  # requirements.txt with its dependencies, for the lent machine's Python 3.12, less the large packages its
+  # image has (the device tool's KINDS.md): the CLI's benches, and the app served with gradio_client asking it
+  grep -v '^filterpy' requirements.txt >"$stage/requirements.txt"
+  "$PY" -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-    -d "$stage/wheels" "$ORT_GPU" "openvino==$("$PY" -c 'from importlib.metadata import version; print(version("openvino"))')" \
-    openvino-telemetry "imageio-ffmpeg==0.6.0" dtaidistance pycocotools
+    -d "$stage/wheels" -r "$stage/requirements.txt" "$ORT_GPU"
+  local wheel name
+  for wheel in "$stage"/wheels/*.whl; do
+    name=$(basename "$wheel" | cut -d- -f1 | tr 'A-Z.' 'a-z_')
+    if [[ " $IMAGE_HAS " == *" $name "* ]]; then rm "$wheel"; fi
+  done
   "$PY" -m pip wheel -q --no-deps -w "$stage/wheels" "filterpy==1.4.5"  # a source package: built here
   for name in picodet_s_192_lcnet_pedestrian picodet_s_320_lcnet_pedestrian tinypose_128x96 tinypose_256x192; do
     cp -r "$models/$name" "$stage/models/"
@@ -144,6 +156,44 @@ for path in sorted(out.glob("video_*.json")):
 EOF
 }
 
+served() {
+  "$PY" - "$1" <<'EOF'
+"""The app served with --device DEVICE (as a Space sets it: $POSE_DEMO_DEVICE), asked a photo and a video."""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from gradio_client import Client, handle_file
+
+from pose_demo.bench.served import served_app
+
+data = Path(os.environ["POSE_DEMO_DATA_DIR"])
+env = {"POSE_DEMO_DEVICE": os.environ["DEVICE"], "POSE_DEMO_RUNTIME": os.environ["RUNTIME"],
+       "POSE_DEMO_EXAMPLES_DIR": str(data)}
+work = Path(sys.argv[1]) / "app"
+work.mkdir(parents=True, exist_ok=True)
+with served_app(work, env) as url:
+    client = Client(url, verbose=False)
+    start = time.perf_counter()
+    _, photo = client.predict(handle_file(str(data / "images/front_ochuman_000817_three_people_walking.jpg")),
+                              api_name="/predict_image")
+    photo_s = time.perf_counter() - start
+    start = time.perf_counter()
+    video, frames_json = client.predict(handle_file(str(data / "videos/squat_side_view.mp4")), exercise="squat",
+                                        api_name="/predict_video")
+    video_s = time.perf_counter() - start
+frames = json.loads(Path(frames_json).read_text())
+counts = [p["reps"]["count"] for p in frames["frames"][-1]["persons"] if "reps" in p]
+print(f"app on {env['POSE_DEMO_DEVICE']}: the photo's {len(photo['persons'])} persons in {photo_s:.2f} s; "
+      f"the squat clip ({len(frames['frames'])} frames, keypoint model {frames['video']['keypoint_model']['name']}) "
+      f"in {video_s:.1f} s, squats counted {counts}")
+print("\n".join(line for line in (work / "app.log").read_text().splitlines() if "The app:" in line))
+assert len(photo["persons"]) == 3 and counts == [3], "not the CPU's answers (3 persons, 3 squats)"
+EOF
+}
+
 check() {
   local out=${OUT:-$(mktemp -d)}
   mkdir -p "$out"
@@ -156,6 +206,7 @@ check() {
   lscpu | grep -E "Model name" || true
   local equal=0
   time equality || equal=$?  # the figures are still worth the machine's time
+  time served "$out" || equal=$?
   time benches "$out"
   summary "$out" | tee "$out/summary.md"
   return "$equal"

@@ -151,7 +151,7 @@ def test_one_warning_when_the_app_is_exposed(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, argv: list[str], warned: bool
 ) -> None:
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    monkeypatch.setattr(demo_app, "create_studio", lambda: None)
+    monkeypatch.setattr(demo_app, "create_studio", lambda **options: None)
     monkeypatch.setattr(demo_app, "serve", lambda *args: None)
     demo_app.main(argv)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

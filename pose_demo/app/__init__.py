@@ -22,6 +22,7 @@ from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.webcam_tab import WEBCAM_TIME_LIMIT_S
 from pose_demo.models.budget import candidates
+from pose_demo.models.runtime import RuntimeOptions
 from pose_demo.models.store import resolve_models
 from pose_demo.rules import RuleSet
 
@@ -68,11 +69,14 @@ class Studio:
     live: LiveWebcam
 
 
-def create_studio(model_dir: str | os.PathLike[str] | None = None) -> Studio:
-    """The app with its queue set up. The default models are loaded here, once, for every session:
-    ModelNotFoundError (naming every missing one) if they can be neither found nor downloaded."""
+def create_studio(
+    model_dir: str | os.PathLike[str] | None = None, runs_on: RuntimeOptions | None = None
+) -> Studio:
+    """The app with its queue set up. The default models are loaded here, once, for every session, on
+    ``runs_on``'s runtime and device (default: OpenVINO on the CPU): ModelNotFoundError (naming every
+    missing one) if they can be neither found nor downloaded, ModelRunError if they cannot run there."""
     limit_malloc_arenas()  # before the models' and the server's threads start
-    models = LoadedModels(model_dir)
+    models = LoadedModels(model_dir, runs_on)
     app = PoseApp(models, OutputFolders(), RuleSet.load("default"))
     detector, keypoints = app.settings().models
     runs = candidates(keypoints)  # the keypoint models the defaults may run

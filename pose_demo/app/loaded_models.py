@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
+from pose_demo.models.runtime import RuntimeOptions
 from pose_demo.predictor import UniModel
 
 
@@ -14,10 +15,14 @@ class LoadedModels:
     A pair is loaded by one thread only; others asking for it meanwhile wait for that load. Pairs
     already loaded are returned without waiting for a load of another pair. ``threads``: inference threads
     per request (0: OpenVINO's choice, all cores), a pair loaded apart for each value asked.
+    ``runs_on``: the runtime, device and precision of every pair (default: OpenVINO on the CPU, f32).
     """
 
-    def __init__(self, model_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, model_dir: str | os.PathLike[str] | None = None, runs_on: RuntimeOptions | None = None
+    ) -> None:
         self.model_dir = model_dir
+        self.runs_on = runs_on or RuntimeOptions()
         self._models: dict[tuple[str, str, int], UniModel] = {}
         self._lock = threading.Lock()
 
@@ -28,7 +33,16 @@ class LoadedModels:
             with self._lock:
                 model = self._models.get(key)
                 if model is None:
-                    model = UniModel(detector, keypoint_model, model_dir=self.model_dir, threads=threads)
+                    o = self.runs_on
+                    model = UniModel(
+                        detector,
+                        keypoint_model,
+                        o.runtime,
+                        o.device,
+                        o.precision,
+                        threads,
+                        model_dir=self.model_dir,
+                    )
                     self._models[key] = model
         return model
 

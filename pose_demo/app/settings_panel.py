@@ -25,6 +25,7 @@ from pose_demo.app.settings import (
 )
 from pose_demo.exercises.schema import ExerciseCatalog
 from pose_demo.i18n import title_in
+from pose_demo.models.runtime import RuntimeOptions
 
 RULE_FILE_API = (
     "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
@@ -62,6 +63,12 @@ def exercise_menu(
     return menu
 
 
+def runs_on(options: RuntimeOptions) -> str:
+    """Where the app's models run, as its catalog key's last part: ``gpu`` (NVIDIA's, through ONNX Runtime,
+    whatever the runtime named), else ``openvino_cpu`` or ``onnx_cpu``."""
+    return "gpu" if options.device.lower() == "gpu" else f"{options.runtime}_cpu"
+
+
 def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.components.Component]:
     """The shared settings accordion; its components keyed by ``Settings`` field names. The exercise is
     chosen on the tabs that count repetitions (``exercise_menu``): here it is the session's state."""
@@ -81,7 +88,13 @@ def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.component
                     elem_id="preset",
                 )
                 preset_status = gr.Markdown(elem_id="preset-status")
-            detector = gr.Dropdown(_choices(DETECTORS), value=d.detector, label=ui("ui.settings.detector"))
+            detector = gr.Dropdown(
+                _choices(DETECTORS),
+                value=d.detector,
+                label=ui("ui.settings.detector"),
+                info=ui(f"ui.settings.runs_on.{runs_on(app.models.runs_on)}"),
+                elem_id="detector",
+            )
             keypoint_model = gr.Dropdown(
                 _choices(KEYPOINT_MODELS), value=d.keypoint_model, label=ui("ui.settings.keypoints")
             )

@@ -38,22 +38,41 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         f"frames), else {SMALL_KEYPOINTS}; for pictures, {LARGE_KEYPOINTS}",
     )
     group.add_argument("--model-dir", help="folder of model folders (default: $POSE_DEMO_MODEL_DIR)")
-    group.add_argument(
-        "--runtime",
-        choices=RUNTIMES,
-        default="openvino",
-        help="onnx: ONNX Runtime (pip install -r requirements-onnx.txt); paddle: Paddle Inference for Paddle "
-        "models (pip install -r requirements-paddle.txt)",
-    )
-    group.add_argument(
-        "--device",
-        default="cpu",
-        help="cpu, or gpu: an NVIDIA GPU through ONNX Runtime's CUDA provider (pip install -r "
-        "requirements-gpu.txt), or Paddle's for Paddle models with --runtime paddle",
-    )
+    add_runtime_args(group, RUNTIMES)
     group.add_argument("--precision", choices=["f32", "bf16", "f16"], default="f32")
     group.add_argument(
         "--threads", type=non_negative, default=0, help="inference threads (0: runtime default)"
+    )
+
+
+def add_runtime_args(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser,
+    runtimes: tuple[str, ...],
+    runtime: str = "openvino",
+    device: str = "cpu",
+    devices: tuple[str, ...] | None = None,
+) -> None:
+    """``--runtime`` (one of ``runtimes``) and ``--device`` (one of ``devices``, or any if None), with these
+    defaults."""
+    paddle = "paddle" in runtimes
+    group.add_argument(
+        "--runtime",
+        choices=runtimes,
+        default=runtime,
+        help=f"default {runtime}; onnx: ONNX Runtime (pip install -r requirements-onnx.txt)"
+        + (
+            "; paddle: Paddle Inference for Paddle models (pip install -r requirements-paddle.txt)"
+            if paddle
+            else ""
+        ),
+    )
+    group.add_argument(
+        "--device",
+        choices=devices,
+        default=device,
+        help=f"default {device}; cpu, or gpu: an NVIDIA GPU through ONNX Runtime's CUDA provider "
+        "(pip install -r requirements-gpu.txt)"
+        + (", or Paddle's for Paddle models with --runtime paddle" if paddle else ""),
     )
 
 
