@@ -18,7 +18,7 @@ from pose_demo.app import create_studio, serve
 from pose_demo.app.settings_panel import runs_on
 from pose_demo.cli.common import add_runtime_args
 from pose_demo.i18n import translate
-from pose_demo.models.runtime import ModelRunError, RuntimeOptions
+from pose_demo.models.runtime import APP_DEVICES, APP_RUNTIMES, ModelRunError, RuntimeOptions
 from pose_demo.models.store import ModelStoreError
 
 log = logging.getLogger("demo_app")
@@ -28,8 +28,6 @@ The pose studio web app. Models come from $POSE_DEMO_MODEL_DIR or are downloaded
 output_inference/; example media from $POSE_DEMO_EXAMPLES_DIR or downloaded once (see docs/app.md).
 The models run on OpenVINO on the CPU, or on an NVIDIA GPU with --device gpu ($POSE_DEMO_DEVICE, for a
 Space). The app has no authentication: anyone who can reach its address can use it."""
-APP_RUNTIMES = ("openvino", "onnx")  # the app's models are OpenVINO IR: Paddle Inference cannot read them
-APP_DEVICES = ("cpu", "gpu")
 
 HOST_HELP = (
     "address to listen on (default 127.0.0.1, or $GRADIO_SERVER_NAME): only this computer can connect. "

@@ -4,8 +4,9 @@
 #   scripts/gpu_check.sh check [BUNDLE]  on the GPU machine: install, keypoints on the GPU against OpenVINO's
 #                                        on the CPU (within 1 px, 6 crops in one call too), the app served
 #                                        with --device gpu asked a photo and a video, bench with 1 and
-#                                        6 persons, bench-video on the squat clip, each also on OpenVINO/CPU
-#                                        there, and a summary; about 5 minutes, 8 at most
+#                                        6 persons, bench-video on the squat clip, bench-webcam's socket client
+#                                        (no browser there), each also on OpenVINO/CPU there, and a summary;
+#                                        about 6 minutes, 8 at most
 #   scripts/gpu_check.sh bundle DIR      where PyPI answers: what the lent machine lacks, in parts DIR/1, DIR/2...
 #
 # With PyPI in reach, `check` alone installs requirements.txt and requirements-gpu.txt. The lent machine
@@ -21,7 +22,7 @@
 # 12's libraries too, about 1.5 GB more).
 #
 # Without a GPU the same steps run on ONNX Runtime's CPU provider, to check the commands:
-#   DEVICE=cpu RUNTIME=onnx REPEAT=5 VIDEO_FRAMES=60 scripts/gpu_check.sh check
+#   DEVICE=cpu RUNTIME=onnx REPEAT=5 VIDEO_FRAMES=60 WEBCAM_S=5 scripts/gpu_check.sh check
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,7 @@ DEVICE=${DEVICE:-gpu}       # gpu: ONNX Runtime's CUDA provider, whatever RUNTIM
 RUNTIME=${RUNTIME:-openvino}
 REPEAT=${REPEAT:-100}       # bench's timed runs per figure
 VIDEO_FRAMES=${VIDEO_FRAMES:-}  # bench-video's frames (empty: the whole clip, 322 frames)
+WEBCAM_S=${WEBCAM_S:-20}       # bench-webcam's measured seconds (after 5 s of warm-up)
 ORT_GPU=${ORT_GPU:-onnxruntime-gpu==1.31.1}  # the lent machine's build: CUDA 13, cuDNN 9
 # large packages the lent machine's image holds (wheel names, KINDS.md, 2026-11-17): not bundled
 IMAGE_HAS="numpy scipy pandas pillow matplotlib contourpy fonttools kiwisolver cycler pyparsing pyarrow
@@ -131,6 +133,9 @@ benches() {
       --det-threshold 0.3 --repeat "$REPEAT" "${flags[@]}" --json "$out/bench6_$name.json" >/dev/null
     "$PY" -m pose_demo.cli bench-video "$video" "${frames[@]}" "${flags[@]}" --json "$out/video_$name.json" \
       >/dev/null
+    # the webcam without a browser (none there): a 30 frames/s camera, the live socket's server side
+    "$PY" -m pose_demo.cli bench-webcam "$video" --client socket --fps 30 --seconds "$WEBCAM_S" --exercise squat \
+      "${flags[@]}" --json "$out/webcam_$name.json" >/dev/null
   done
 }
 
@@ -153,6 +158,12 @@ print("\n| setting | frames | frames/s (decode -> encode) |\n|---|---|---|")
 for path in sorted(out.glob("video_*.json")):
     r = json.loads(path.read_text())
     print(f"| {path.stem.split('_', 1)[1]} | {r['frames']} | {r['fps']:.1f} |")
+print("\n| setting | webcam frames/s answered (camera 30) | round trip median / p95 ms | the app's figures |")
+print("|---|---|---|---|")
+for path in sorted(out.glob("webcam_*.json")):
+    (s,) = json.loads(path.read_text())["sessions"]
+    print(f"| {path.stem.split('_', 1)[1]} | {s['fps']} | {s['latency_ms']['median']} / {s['latency_ms']['p95']} | "
+          f"{' '.join(s['app_figures'].split())} |")
 EOF
 }
 

@@ -7,24 +7,20 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from pose_demo.app.core import PoseApp
 from pose_demo.app.live import HEADER, MAX_FRAME_BYTES, TICKET_TTL_S, LiveWebcam
+from pose_demo.bench.live_socket import serving
 from pose_demo.image_input import load_image
 from tests.conftest import IMAGES
 from tests.test_app import pose_app  # noqa: F401 (the fixture)
@@ -32,29 +28,6 @@ from tests.test_app import pose_app  # noqa: F401 (the fixture)
 ONE_PERSON = IMAGES / "front_frame_lateral_raise_f0000_arms_down.jpg"
 THREE_PERSONS = IMAGES / "front_ochuman_000817_three_people_walking.jpg"
 TIMEOUT_S = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(live: LiveWebcam) -> Iterator[str]:
-    """``live``'s socket served on a free loopback port; yields the URL its tickets are added to."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=live.routes()), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + TIMEOUT_S
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"ws://127.0.0.1:{port}/live-webcam/"
-    finally:
-        server.should_exit = True
-        thread.join(TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """The webcam as a user sees it: annotated frames shown per second and glass-to-glass latency, measured in
-Chromium with a coded fake camera (``pose_demo.bench.webcam``), plus the harness's own pieces."""
+Chromium with a coded fake camera (``pose_demo.bench.webcam``), plus the harness's own pieces; and its
+socket client (``pose_demo.bench.live_socket``: no browser, the server side, as on a GPU machine)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pose_demo.bench.live_socket import bench_socket
 from pose_demo.bench.webcam import (
     BLOCK,
     CODE_BITS,
@@ -22,6 +24,7 @@ from pose_demo.bench.webcam import (
     read_code,
     start_webcam,
 )
+from pose_demo.models.runtime import RuntimeOptions
 from tests.conftest import VIDEOS
 from tests.test_app import running_app
 from tests.test_browser import CHROMIUM
@@ -112,3 +115,35 @@ def test_without_the_live_channel_the_start_button_streams_through_gradio(app_ur
         stopped = output.locator("img").get_attribute("src")
         page.wait_for_timeout(2000)
         assert output.locator("img").get_attribute("src") == stopped
+
+
+def test_the_socket_client_measures_the_server_side_as_the_page_would() -> None:
+    """``bench-webcam --client socket`` (no browser, as on a GPU machine): a 6 frames/s camera, which this
+    machine keeps up with, is answered frame after frame, each result timed from its frame's sending; the
+    app's own figures line says what it saw and which keypoint model its budget chose."""
+    fps, seconds = 6, 6.0
+    (run,) = bench_socket(
+        VIDEOS / "squat_side_view.mp4",
+        runs_on=RuntimeOptions(),
+        fps=fps,
+        warmup_s=3.0,
+        seconds=seconds,
+        settings={"exercise": "squat"},
+    )
+    report = run.to_dict()
+    assert run.channel == "socket" and run.camera_frames == fps * seconds, report
+    assert run.shown >= 0.9 * run.camera_frames and run.fps == pytest.approx(fps, rel=0.15), report
+    assert min(run.latencies_ms) > 0 and run.percentile(50) <= MAX_MEDIAN_LATENCY_MS, report
+    assert "frames/s shown" in run.app_figures and "Keypoint model tinypose_" in run.app_figures, report
+
+
+def test_the_socket_client_sends_only_while_fewer_than_two_frames_await_their_results() -> None:
+    """A camera at 200 frames/s, far beyond the server: the client skips frames instead of queueing them, so
+    the round trip stays that of one frame or two (the page's rule, live.js), not growing with the run."""
+    (run,) = bench_socket(
+        VIDEOS / "squat_side_view.mp4", runs_on=RuntimeOptions(), fps=200, warmup_s=2.0, seconds=4.0
+    )
+    report = run.to_dict()
+    assert run.dropped > 0.5 * run.camera_frames, report  # most are skipped
+    third = len(run.latencies_ms) // 3
+    assert np.median(run.latencies_ms[-third:]) <= 1.5 * np.median(run.latencies_ms[:third]) + 50, report

@@ -87,7 +87,7 @@ def coded_camera(
     )
     assert encoder.stdin is not None
     try:
-        for index, raw in zip(range(frames), _frames(source, width, height, fps), strict=False):
+        for index, raw in zip(range(frames), camera_frames(source, width, height, fps), strict=False):
             frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
             paint_code(frame, index)
             encoder.stdin.write(frame.tobytes())
@@ -99,7 +99,7 @@ def coded_camera(
     return out
 
 
-def _frames(source: Path, width: int, height: int, fps: int) -> Iterator[bytes]:
+def camera_frames(source: Path, width: int, height: int, fps: int) -> Iterator[bytes]:
     """The source's RGB frames scaled and padded to width x height at fps, looped for as long as wanted;
     a photo (by its suffix) is held still."""
     if is_photo(source):

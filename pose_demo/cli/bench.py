@@ -26,6 +26,7 @@ from pose_demo.cli.argtypes import non_negative, positive
 from pose_demo.cli.common import (
     add_det_threshold,
     add_model_args,
+    add_runtime_args,
     add_video_args,
     model_from_args,
     runtime_options,
@@ -33,6 +34,7 @@ from pose_demo.cli.common import (
 )
 from pose_demo.cli.video import THREADS
 from pose_demo.models.registry import base_model
+from pose_demo.models.runtime import APP_DEVICES, APP_RUNTIMES, RuntimeOptions
 from pose_demo.pose_estimation.orientation import TurnOptions
 from pose_demo.predictor import UniModel
 from pose_demo.video import VideoOptions, check_video
@@ -82,10 +84,18 @@ def register(subparsers: Any) -> None:  # argparse's private _SubParsersAction
     p.add_argument(
         "video", help="the clip the fake camera plays (looped; scaled and padded to --size), or a photo, held"
     )
-    p.add_argument("--url", help="an app already running (default: start python demo_app.py here)")
+    p.add_argument(
+        "--client",
+        choices=("browser", "socket"),
+        default="browser",
+        help="browser: the app in Chromium, from camera to screen (default); socket: the app's live webcam "
+        "in this process, fed by a client doing what the page does, with no browser (its server side only)",
+    )
+    p.add_argument("--url", help="browser: an app already running (default: start python demo_app.py here)")
+    add_runtime_args(p, APP_RUNTIMES, devices=APP_DEVICES)
     p.add_argument("--size", default="640x480", help="camera frame size WxH (default 640x480)")
     p.add_argument("--fps", type=positive(int), default=15, help="camera frames per second (default 15)")
-    p.add_argument("--sessions", type=positive(int), default=1, help="browser tabs streaming at once")
+    p.add_argument("--sessions", type=positive(int), default=1, help="pages streaming at once")
     p.add_argument("--seconds", type=positive(float), default=30.0, help="measured time (default 30)")
     p.add_argument("--warmup", type=non_negative, default=5.0, help="seconds before measuring (default 5)")
     p.add_argument("--exercise", help="count this exercise's repetitions (an id of the Exercise setting)")
@@ -288,21 +298,37 @@ def cmd_bench_webcam(args: argparse.Namespace) -> int:
     width, _, height = args.size.partition("x")
     if not (width.isdigit() and height.isdigit()):
         raise SystemExit(f"--size: expected WxH such as 640x480, got {args.size!r}")
-    with tempfile.TemporaryDirectory() as tmp:
-        camera = coded_camera(
-            Path(args.video), Path(tmp) / "camera.y4m", size=(int(width), int(height)), fps=args.fps
+    size = (int(width), int(height))
+    if args.client == "socket":
+        from pose_demo.bench.live_socket import bench_socket  # the app's live webcam (imports Gradio)
+
+        sessions = bench_socket(
+            Path(args.video),
+            runs_on=RuntimeOptions(args.runtime, args.device),
+            size=size,
+            fps=args.fps,
+            sessions=args.sessions,
+            warmup_s=args.warmup,
+            seconds=args.seconds,
+            settings={} if args.exercise is None else {"exercise": args.exercise},
         )
-        with contextlib.ExitStack() as stack:
-            url = args.url or stack.enter_context(served_app(Path(tmp)))
-            sessions = measure(
-                url,
-                camera,
-                sessions=args.sessions,
-                warmup_s=args.warmup,
-                seconds=args.seconds,
-                exercise=args.exercise,
-            )
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            camera = coded_camera(Path(args.video), Path(tmp) / "camera.y4m", size=size, fps=args.fps)
+            runs_on = {"POSE_DEMO_RUNTIME": args.runtime, "POSE_DEMO_DEVICE": args.device}
+            with contextlib.ExitStack() as stack:
+                url = args.url or stack.enter_context(served_app(Path(tmp), runs_on))
+                sessions = measure(
+                    url,
+                    camera,
+                    sessions=args.sessions,
+                    warmup_s=args.warmup,
+                    seconds=args.seconds,
+                    exercise=args.exercise,
+                )
     report = {
+        "client": args.client,
+        "runs_on": {"runtime": args.runtime, "device": args.device},
         "camera": {"video": str(args.video), "size": args.size, "fps": args.fps},
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "sessions": [s.to_dict() for s in sessions],

@@ -22,6 +22,10 @@ from pose_demo.i18n import UserError
 from pose_demo.models.store import DEFAULT_DOWNLOAD_DIR, ModelFolder
 
 RUNTIMES = ("openvino", "onnx", "paddle")
+# What the app (and its benchmarks) offer: its models are OpenVINO IR, which Paddle Inference cannot read;
+# gpu is an NVIDIA GPU, through ONNX Runtime's CUDA provider.
+APP_RUNTIMES = ("openvino", "onnx")
+APP_DEVICES = ("cpu", "gpu")
 PRECISIONS = ("f32", "bf16", "f16")
 DEFAULT_COMPILE_CACHE = DEFAULT_DOWNLOAD_DIR / ".openvino"
 
