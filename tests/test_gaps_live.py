@@ -4,18 +4,28 @@ mutation testing of ``pose_demo/app/live.py``), each with exact values: the figu
 the table every half second on Gradio's stream, the page's figures message read field by field with its
 bounds, the frame's number and its JPEG, the recording of the camera's own bytes at their arrival times,
 and the tickets (unused ones live exactly ``TICKET_TTL_S``, connected ones as long as their socket, one
-live session per page, the page's language, a full server said in the log).
+live session per page, the page's language, a full server said in the log). Then the socket's own
+promises: its log lines, its reason for ending (the time limit, a bug) in the page's language and a normal
+close, the size limits of a frame and of a figures message met exactly, the live workers' threads; and the
+Gradio events beside it (a setting changed, the reset button, the page's script) and the session kept (its
+recording as a video at the session's rate, its models on one thread, no frame judged late by another
+clock than its stamp).
 
 Everything runs for real: the models, the socket served by uvicorn on loopback, a WebSocket client. The
-arrival times come from a clock the test sets, so that frames/s and ticket ages are exact.
+arrival times come from a clock the test sets, so that frames/s and ticket ages are exact. One test puts a
+fault in the analysis (``FailingWebcam``): no input reaches the socket's branch for a bug.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -23,29 +33,37 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from pose_demo.app.core import PoseApp
 from pose_demo.app.live import (
     HEADER,
     JPEG_QUALITY,
+    MAX_FRAME_BYTES,
     MAX_FRAME_PIXELS,
+    MAX_IN_FLIGHT,
+    MAX_TEXT_BYTES,
+    SCRIPT,
     TICKET_TTL_S,
+    WEBCAM_THREADS,
     ClientFigures,
     LiveWebcam,
     Recording,
+    Ticket,
+    webcam_session,
 )
 from pose_demo.app.loaded_models import LoadedModels
 from pose_demo.app.outputs import OutputFolders
 from pose_demo.app.uploads import UploadFolders
 from pose_demo.app.views import verdict_table
 from pose_demo.app.webcam_tab import WebcamTab
-from pose_demo.i18n import UserError, plural, translate
+from pose_demo.i18n import LANGUAGES, Message, UserError, plural, translate
 from pose_demo.image_input import load_image
 from pose_demo.rules import RuleSet
+from pose_demo.video.io import probe
 from tests.conftest import DATA_DIR, MODEL_DIR
-from tests.test_live import ONE_PERSON, TIMEOUT_S, ended, serving
+from tests.test_live import ONE_PERSON, TIMEOUT_S, ended, serving, wait_gone
 
 ZH = gr.Request(headers={"accept-language": "zh-CN,zh;q=0.9"})
 # The keypoint model named, so that the figures are the frames' alone (no model chosen on the way).
@@ -389,3 +407,252 @@ def test_a_full_server_sends_the_page_to_gradios_stream_and_logs_why(
         refused, timer = live.start(**SETTINGS)
     assert all(TICKET.fullmatch(t) for t in tickets) and refused == "" and timer.active is False
     assert caplog.messages == ["Live webcam: 2 sessions already, this one uses Gradio's stream"]
+
+
+# ---------------------------------------------------------------- the socket's log, end and workers
+
+
+def test_a_session_is_logged_served_by_the_live_workers_and_ended_with_a_normal_close(
+    served: tuple[LiveWebcam, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    live, url = served
+    ticket, _ = live.start(ZH, **SETTINGS)
+    before = set(threading.enumerate())
+    with caplog.at_level(logging.INFO, logger="pose_demo.app.live"), connect(url + ticket) as ws:
+        exchange(ws, 1)
+        # The analysis runs on this live webcam's own threads, started for it and named for it.
+        assert "live-webcam_0" in {t.name for t in set(threading.enumerate()) - before}
+        ws.send(HEADER.pack(2))  # a number and no picture: the session ends
+        raw = ws.recv(timeout=TIMEOUT_S)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=TIMEOUT_S)
+    # The reason in the page's language, as its characters (not escaped), then a normal close.
+    assert raw == json.dumps({"end": translate("error.live.frame", "zh-CN")}, ensure_ascii=False)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+    assert "Live webcam session started" in caplog.messages
+    assert f"Live webcam: {translate('error.live.frame', 'en')}" in caplog.messages  # why, in the log
+
+
+def test_a_page_that_closes_its_socket_ends_its_session_quietly(
+    served: tuple[LiveWebcam, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    live, url = served
+    ticket, _ = live.start(**SETTINGS)
+    with caplog.at_level(logging.INFO, logger="pose_demo.app.live"):
+        with connect(url + ticket) as ws:
+            exchange(ws, 1)
+        wait_gone(live, ticket)  # the page went: its ticket is dropped, and nothing went wrong
+        ended_ = "Webcam session ended: its tracks and rule history are dropped"
+        deadline = time.monotonic() + TIMEOUT_S  # logged just after the ticket is dropped
+        while ended_ not in caplog.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [r.getMessage() for r in caplog.records if r.name == "pose_demo.app.live"] == [
+        "Live webcam session started",
+        ended_,
+    ]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_figures_message_of_exactly_the_largest_size_is_read_and_one_more_character_is_not(
+    served: tuple[LiveWebcam, str],
+) -> None:
+    live, url = served
+    text = json.dumps({"fps": 7.5, "latency_ms": 90, "skipped": 2})
+    text += " " * (MAX_TEXT_BYTES - len(text))  # JSON allows the spaces after the object
+    ticket, _ = live.start(**SETTINGS)
+    with connect(url + ticket) as ws:
+        ws.send(text)
+        exchange(ws, 1)  # the message is read before the frame that follows it
+        assert live.tickets[ticket].client == ClientFigures(7.5, 90.0, 2)
+        ws.send(text + " ")
+        assert ended(ws) == translate("error.live.message", "en")
+
+
+def test_a_frame_of_exactly_the_largest_message_is_read_and_one_byte_more_is_not(
+    served: tuple[LiveWebcam, str],
+) -> None:
+    """A message of ``MAX_FRAME_BYTES``: its number and a JPEG padded after its end (decoders stop there)."""
+    live, url = served
+    padded = HEADER.pack(1) + PHOTO
+    padded += bytes(MAX_FRAME_BYTES - len(padded))
+    assert len(padded) == MAX_FRAME_BYTES
+    ticket, _ = live.start(**SETTINGS)
+    with connect(url + ticket, max_size=None) as ws:
+        ws.send(padded)
+        assert HEADER.unpack_from(ws.recv(timeout=TIMEOUT_S)) == (1,)
+        ws.send(padded + b"\0")
+        assert ended(ws) == translate("error.live.frame", "en")
+
+
+class FailingWebcam(LiveWebcam):
+    """A live webcam whose analysis fails with ``fault``: put in by the test, as no input reaches the
+    socket's branch for an unexpected error (a bug, or the server's disk full while recording)."""
+
+    fault: Exception = ZeroDivisionError("a bug")
+
+    def _analyse(self, live: Ticket, data: bytes) -> bytes:
+        raise self.fault
+
+
+@pytest.mark.parametrize(
+    "fault", [ZeroDivisionError("a bug"), OSError(errno.ENOSPC, "No space left on device")]
+)
+def test_a_bug_ends_the_session_with_a_plain_message_and_is_logged_with_its_traceback(
+    app: PoseApp, clock: Clock, caplog: pytest.LogCaptureFixture, fault: Exception
+) -> None:
+    """A disk error is not the page going away (uvicorn's ClientDisconnected, an OSError too): both said,
+    both logged."""
+    live = FailingWebcam(app, time_limit_s=120, clock=clock)
+    live.fault = fault
+    with serving(live) as url:
+        ticket, _ = live.start(ZH, **SETTINGS)
+        with caplog.at_level(logging.INFO, logger="pose_demo.app.live"), connect(url + ticket) as ws:
+            ws.send(HEADER.pack(1) + PHOTO)
+            text = ended(ws)
+        wait_gone(live, ticket)
+    assert text == translate("ui.error.unexpected", "zh-CN", task=Message("ui.task.webcam"))
+    assert translate("ui.task.webcam", "zh-CN") in text and str(fault) not in text
+    (failed,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert failed.getMessage() == "Live webcam failed" and failed.exc_info is not None
+    assert failed.exc_info[1] is fault
+
+
+def test_the_time_limit_is_said_in_whole_minutes_in_the_pages_language(app: PoseApp, clock: Clock) -> None:
+    live = LiveWebcam(app, time_limit_s=0.5, clock=clock)  # half a second: "0 minutes", rounded
+    with serving(live) as url:
+        ticket, _ = live.start(ZH, **SETTINGS)
+        with connect(url + ticket) as ws:
+            assert ended(ws) == translate("ui.webcam.time_up", "zh-CN", minutes=0)
+
+
+# ---------------------------------------------------------------- Gradio events beside the socket
+
+
+def test_a_setting_changed_follows_the_page_and_its_language(
+    app: PoseApp, served: tuple[LiveWebcam, str]
+) -> None:
+    live, url = served
+    ticket, _ = live.start(**SETTINGS)
+    assert live.tickets[ticket].language == "en"
+    session = live.tickets[ticket].session
+    live.update(ticket, ZH, exercise="squat", **SETTINGS)
+    assert live.tickets[ticket].language == "zh-CN" and live.tickets[ticket].session is not session
+    assert live.tickets[ticket].session.stream.reps is not None
+    outside = str(Path(__file__).resolve())  # a rule file that is not an upload: refused in the page's words
+    for request, lang in ((ZH, "zh-CN"), (None, "en")):
+        with pytest.raises(gr.Error) as refused:
+            live.update(ticket, request, rule_file=outside, **SETTINGS)
+        assert refused.value.message == translate("ui.error.not_uploaded", lang)
+    with pytest.raises(UserError) as unknown:  # a setting's own refusal, from the library
+        app.settings(exercise="no-such-exercise")
+    with pytest.raises(gr.Error) as refused:
+        live.update(ticket, ZH, exercise="no-such-exercise", **SETTINGS)
+    assert refused.value.message == unknown.value.text("zh-CN")
+    assert live.update("no-such-ticket", ZH, exercise="no-such-exercise") is None  # ended: nothing to follow
+    assert live.recording("no-such-ticket") == gr.skip()
+    with connect(url + ticket) as ws:  # the language of the last update that was applied
+        ws.send(HEADER.pack(1))
+        assert ended(ws) == translate("error.live.frame", "zh-CN")  # a refused update changed nothing
+
+
+def test_the_reset_button_resets_the_live_session_or_else_the_streams(
+    app: PoseApp, served: tuple[LiveWebcam, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    live, _ = served
+    ticket, _ = live.start(exercise="squat", **SETTINGS)
+    stream_session = webcam_session(app, None, "en", exercise="squat", **SETTINGS)
+    counts = live.tickets[ticket].session.stream.reps
+    other = stream_session.stream.reps
+    assert counts is not None and other is not None and not counts._reset and not other._reset
+    live.reset(ticket, stream_session)  # the live session's counts, not the stream's
+    assert counts._reset and not other._reset  # from zero at its next frame
+    live.reset("", stream_session)  # no live session: Gradio's stream's
+    assert other._reset
+    capsys.readouterr()
+    plain = webcam_session(app, None, "en", **SETTINGS)  # no exercise: no counts
+    for ticket_, session, request, lang in (
+        ("", None, None, "en"),
+        ("", plain, ZH, "zh-CN"),
+        (live.start(ZH, **SETTINGS)[0], stream_session, ZH, "zh-CN"),
+    ):
+        live.reset(ticket_, session, request)
+        assert capsys.readouterr().out == translate("ui.info.nothing_to_reset", lang) + "\n"
+
+
+def test_the_pages_script_gets_its_settings_and_the_webcam_prompt_in_each_language(
+    served: tuple[LiveWebcam, str],
+) -> None:
+    live, _ = served
+    source = SCRIPT.read_text(encoding="utf-8").splitlines()
+    script = live.script().splitlines()
+    prompts = {lang: translate("ui.webcam.access", lang) for lang in LANGUAGES}
+    changed = [
+        k for k, line in enumerate(source) if "__MAX_IN_FLIGHT__" in line or "__WEBCAM_PROMPTS__" in line
+    ]
+    assert len(changed) == 2 and len(script) == len(source)
+    assert [line for k, line in enumerate(script) if k not in changed] == [
+        line for k, line in enumerate(source) if k not in changed
+    ]
+    assert script[changed[0]] == f"const MAX_IN_FLIGHT = {MAX_IN_FLIGHT};" and MAX_IN_FLIGHT == 2
+    assert script[changed[1]].startswith("const PROMPTS = {") and script[changed[1]].endswith("};")
+    assert json.loads(script[changed[1]].removeprefix("const PROMPTS = ").removesuffix(";")) == prompts
+    assert prompts["zh-CN"] in script[changed[1]]  # written as its characters
+
+
+# ---------------------------------------------------------------- the session kept
+
+
+def test_a_recording_is_a_video_at_the_sessions_mean_rate(app: PoseApp, tmp_path: Path) -> None:
+    """Frames 0.125 s apart: 8 frames/s, every frame counted as expected and none skipped; two frames are a
+    video, fewer are nothing to keep."""
+    session = webcam_session(app, None, "en", **SETTINGS)
+    image = load_image(ONE_PERSON)
+    with pytest.raises(UserError) as nothing:
+        session.recording.to_run(tmp_path)
+    assert nothing.value.text("en") == translate("ui.webcam.error.nothing_recorded", "en")
+    started = time.perf_counter()
+    session.process(image, 100.0, PHOTO)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    assert 0 < session.meter.work_ms < elapsed_ms  # the stream's work, within the whole call's time
+    with pytest.raises(UserError) as nothing:
+        session.recording.to_run(tmp_path)
+    assert nothing.value.text("zh-CN") == translate("ui.webcam.error.nothing_recorded", "zh-CN")
+    session.process(image, 100.0 + STEP_S, PHOTO)
+    two = tmp_path / "two"
+    two.mkdir()
+    assert session.recording.to_run(two).rate == Fraction(8)  # two frames are a video
+    session.process(image, 100.0 + 2 * STEP_S, PHOTO)
+    run = session.recording.to_run(tmp_path)
+    assert run.rate == Fraction(8) and run.frame_stride == 1 and run.frames_expected == 3
+    assert [(f.index, f.time) for f in run.frames] == [(0, 0.0), (1, STEP_S), (2, 2 * STEP_S)]
+    assert run.output == tmp_path / "webcam.mp4"
+    video = probe(run.output)
+    assert (video.width, video.height) == (image.shape[1], image.shape[0]) and video.frames == 3
+    # A frame without the camera's JPEG (Gradio's stream) is recorded as encoded here, at JPEG_QUALITY.
+    stream = webcam_session(app, None, "en", **SETTINGS)
+    stream.process(image, 100.0)
+    recorded = stream.recording.path.read_bytes()
+    assert quantization_tables(recorded) == SERVER_QUALITY
+    assert cv2.imdecode(np.frombuffer(recorded, np.uint8), cv2.IMREAD_COLOR).shape == image.shape
+
+
+def test_a_webcam_session_runs_on_one_thread_draws_as_asked_and_keeps_its_recording(app: PoseApp) -> None:
+    settings = {"show": ["boxes"], "thickness": 2.0, **SETTINGS}
+    session = webcam_session(app, None, "zh-CN", **settings)
+    s = app.settings(lang="zh-CN", **settings)
+    assert WEBCAM_THREADS == 1
+    assert session.stream.model is app.models.get(s.detector, s.keypoint_model, WEBCAM_THREADS)
+    assert session.stream.draw_options == s.draw_options("zh-CN")  # labels in the page's language
+    assert session.stream.model.names == s.models
+    assert session.recording.key == session.key == (s.models, s.analysis_options(app.catalog))  # the report's
+    image = load_image(ONE_PERSON)
+    session.process(image, 100.0, PHOTO)
+    time.sleep(0.7)  # the machine busy: the next frame, stamped 10 ms later, arrives 0.7 s later
+    session.process(image, 100.01, PHOTO)
+    assert session.stream.dropped == 0 and len(session.recording.frames) == 2
+    again = webcam_session(app, session, "zh-CN", exercise="squat", **settings)  # the analysis changed
+    assert again is not session and again.stream is not session.stream
+    assert again.recording is session.recording and len(again.recording.frames) == 2  # it goes on
+    assert (
+        again.recording.key == (again.stream.model.names, again.key[1]) and again.key[1].exercise == "squat"
+    )

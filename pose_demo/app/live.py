@@ -38,6 +38,7 @@ import gradio as gr
 import numpy as np
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.protocols.utils import ClientDisconnected
 
 from pose_demo.analysis import AnalysisOptions
 from pose_demo.app.core import PoseApp, user_errors
@@ -376,7 +377,7 @@ class LiveWebcam:
         except UserError as e:
             log.info("Live webcam: %s", e)
             await self._end(websocket, live, e.text(live.language))
-        except (WebSocketDisconnect, OSError):  # the page went (OSError: uvicorn's ClientDisconnected)
+        except (WebSocketDisconnect, ClientDisconnected):  # the page went
             pass
         except Exception:
             log.exception("Live webcam failed")

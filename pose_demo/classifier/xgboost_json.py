@@ -33,7 +33,7 @@ def whole(value: Any, what: str, low: int, high: int) -> int:
     """``value`` (an int, or XGBoost's decimal string of one) within [low, high]; BadModel otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise BadModel(f"{what} is not a whole number")
-    if isinstance(value, str) and not value.lstrip("-").isdecimal():
+    if isinstance(value, str) and not value.removeprefix("-").isdecimal():  # one sign at most
         raise BadModel(f"{what} is not a whole number")
     number = int(value)
     if not low <= number <= high:
