@@ -20,6 +20,10 @@
 #   carry [".gpu_bundle/8"], command "cp .gpu_bundle/8/* /tmp/gpu_bundle/ && scripts/gpu_check.sh check /tmp/gpu_bundle"
 # It uses onnxruntime-gpu's CUDA 13 build there (the CUDA 12 build of requirements-gpu.txt would need CUDA
 # 12's libraries too, about 1.5 GB more).
+# Rehearsed here (2026-12-07, no GPU): a Python 3.12 venv holding only IMAGE_HAS's packages and the image's
+# CPU onnxruntime, then `PYTHON=venv/bin/python DEVICE=cpu RUNTIME=onnx ... check PARTS_DIR` from the 8 parts:
+# the bundled onnxruntime-gpu 1.31.1 takes the image's place (CUDA and TensorRT providers listed), and
+# equality, the app served and asked, the benches and the socket webcam all ran (about 2.5 minutes).
 #
 # Without a GPU the same steps run on ONNX Runtime's CPU provider, to check the commands:
 #   DEVICE=cpu RUNTIME=onnx REPEAT=5 VIDEO_FRAMES=60 WEBCAM_S=5 scripts/gpu_check.sh check
@@ -36,7 +40,7 @@ ORT_GPU=${ORT_GPU:-onnxruntime-gpu==1.31.1}  # the lent machine's build: CUDA 13
 # large packages the lent machine's image holds (wheel names, KINDS.md, 2026-11-17): not bundled
 IMAGE_HAS="numpy scipy pandas pillow matplotlib contourpy fonttools kiwisolver cycler pyparsing pyarrow
   scikit_learn joblib threadpoolctl opencv_python_headless pyyaml jinja2 markupsafe onnx protobuf ml_dtypes
-  python_dateutil pytz six tzdata"
+  python_dateutil six"
 IMAGE_HAS=$(echo $IMAGE_HAS)  # one line, names apart by one space
 
 bundle() {
