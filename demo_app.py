@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from pose_demo.app import create_studio, serve
-from pose_demo.app.settings_panel import runs_on
+from pose_demo.app.loaded_models import place
 from pose_demo.cli.common import add_runtime_args
 from pose_demo.i18n import translate
 from pose_demo.models.runtime import APP_DEVICES, APP_RUNTIMES, ModelRunError, RuntimeOptions
@@ -70,16 +70,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         log.warning(
             "The app is served on %s with no authentication: anyone who reaches it can use it.", where
         )
-    runs_on_options = RuntimeOptions(args.runtime, args.device)
+    runs_on = RuntimeOptions(args.runtime, args.device)
     try:
-        studio = create_studio(runs_on=runs_on_options)
+        studio = create_studio(runs_on=runs_on)
     except ModelStoreError as e:
         sys.exit(
             f"The app cannot start: its models are missing.\n\n{e}\n\nOffline, see README.md (Quick start)."
         )
     except ModelRunError as e:
         sys.exit(f"The app cannot start: {e}")
-    log.info("The app: %s.", translate(f"ui.settings.runs_on.{runs_on(runs_on_options)}"))
+    log.info("The app: %s.", translate(f"ui.settings.runs_on.{place(runs_on)}"))
     serve(studio, args.host, args.port, args.share)
 
 

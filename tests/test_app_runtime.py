@@ -19,9 +19,8 @@ from gradio_client import Client, handle_file
 
 from pose_demo.app.core import PoseApp
 from pose_demo.app.image_tab import ImageTab
-from pose_demo.app.loaded_models import LoadedModels
+from pose_demo.app.loaded_models import LoadedModels, place
 from pose_demo.app.outputs import OutputFolders
-from pose_demo.app.settings_panel import runs_on
 from pose_demo.app.uploads import UploadFolders
 from pose_demo.app.video_tab import VideoTab
 from pose_demo.bench.served import served_app
@@ -115,7 +114,7 @@ def test_the_settings_say_where_the_models_run(onnx_url: str) -> None:
     info = json.dumps(detector["props"]["info"], ensure_ascii=False)
     assert "ui.settings.runs_on.onnx_cpu" in info  # translated in the page's language by the browser
     settings = [("openvino", "cpu"), ("onnx", "cpu"), ("onnx", "gpu"), ("openvino", "GPU")]
-    assert [runs_on(RuntimeOptions(r, d)) for r, d in settings] == ["openvino_cpu", "onnx_cpu", "gpu", "gpu"]
+    assert [place(RuntimeOptions(r, d)) for r, d in settings] == ["openvino_cpu", "onnx_cpu", "gpu", "gpu"]
     assert "NVIDIA GPU" in translate("ui.settings.runs_on.gpu")
     assert "NVIDIA GPU" in translate("ui.settings.runs_on.gpu", "zh-CN")
 

@@ -52,7 +52,6 @@ from pose_demo.compare.report import TOLERANCE_DEG, pace_words
 from pose_demo.exercises.schema import load_catalog
 from pose_demo.i18n import Message, title_in, translate
 from pose_demo.models.budget import photo_keypoints
-from pose_demo.predictor import UniModel
 from pose_demo.video import VideoOptions, check_video
 from pose_demo.video.budget import choose_video_keypoints
 
@@ -224,12 +223,9 @@ class CompareTab:
         ``auto``, for photos the large one, for videos the one the reference clip has time for."""
         if is_photo(reference):
             return photo_keypoints(settings.keypoint_model).keypoints
-
-        def load(keypoints: str) -> UniModel:
-            return self.app.models.get(settings.detector, keypoints)
-
         info = check_video(reference, MAX_DURATION_S)  # a bad or long file is refused before any work
         clip = VideoOptions(options, max_duration_s=MAX_DURATION_S)
+        load = self.app.models.loader(settings.detector)
         return choose_video_keypoints(settings.keypoint_model, load, info, clip).keypoints
 
     def motion(

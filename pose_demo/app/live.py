@@ -173,10 +173,7 @@ def webcam_session(
         budget = None
         if s.keypoint_model == AUTO_KEYPOINTS:  # chosen once for the session, whatever else changes
             budget = session.budget if session is not None and session.key[0] == key[0] else LiveBudget()
-
-        def load(keypoints: str) -> UniModel:
-            return app.models.get(s.detector, keypoints, WEBCAM_THREADS)
-
+        load = app.models.loader(s.detector, WEBCAM_THREADS)
         model = load(s.keypoint_model if budget is None else budget.keypoints)
         ran = (model.names, key[1])  # for the session's report: the models that ran
         recording = Recording(app.outputs.new(), ran) if session is None else session.recording

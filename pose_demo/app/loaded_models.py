@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from functools import partial
 
 from pose_demo.models.runtime import RuntimeOptions
 from pose_demo.predictor import UniModel
+
+
+def place(options: RuntimeOptions) -> str:
+    """Where models run, as the last part of its catalog key (``ui.settings.runs_on.*``): ``gpu`` (NVIDIA's,
+    through ONNX Runtime, whatever the runtime named), else ``openvino_cpu`` or ``onnx_cpu``."""
+    return "gpu" if options.device.lower() == "gpu" else f"{options.runtime}_cpu"
 
 
 class LoadedModels:
@@ -45,6 +53,10 @@ class LoadedModels:
                     )
                     self._models[key] = model
         return model
+
+    def loader(self, detector: str, threads: int = 0) -> Callable[[str], UniModel]:
+        """``get`` for this detector and threads, by keypoint model name (what a keypoint budget loads)."""
+        return partial(self.get, detector, threads=threads)
 
     @property
     def loaded(self) -> list[tuple[str, str, int]]:

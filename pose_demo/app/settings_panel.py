@@ -10,6 +10,7 @@ import gradio as gr
 
 from pose_demo.app.core import PoseApp, described_for_api
 from pose_demo.app.language import Localised, language, ui
+from pose_demo.app.loaded_models import place
 from pose_demo.app.settings import (
     DEFAULT_RULES,
     DEFAULT_SHOW,
@@ -25,7 +26,6 @@ from pose_demo.app.settings import (
 )
 from pose_demo.exercises.schema import ExerciseCatalog
 from pose_demo.i18n import title_in
-from pose_demo.models.runtime import RuntimeOptions
 
 RULE_FILE_API = (
     "Optional: a YAML rule file (handle_file(path)); its rules replace `rules`. See docs/rules.md."
@@ -63,12 +63,6 @@ def exercise_menu(
     return menu
 
 
-def runs_on(options: RuntimeOptions) -> str:
-    """Where the app's models run, as its catalog key's last part: ``gpu`` (NVIDIA's, through ONNX Runtime,
-    whatever the runtime named), else ``openvino_cpu`` or ``onnx_cpu``."""
-    return "gpu" if options.device.lower() == "gpu" else f"{options.runtime}_cpu"
-
-
 def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.components.Component]:
     """The shared settings accordion; its components keyed by ``Settings`` field names. The exercise is
     chosen on the tabs that count repetitions (``exercise_menu``): here it is the session's state."""
@@ -92,7 +86,7 @@ def settings_panel(app: PoseApp, localised: Localised) -> dict[str, gr.component
                 _choices(DETECTORS),
                 value=d.detector,
                 label=ui("ui.settings.detector"),
-                info=ui(f"ui.settings.runs_on.{runs_on(app.models.runs_on)}"),
+                info=ui(f"ui.settings.runs_on.{place(app.models.runs_on)}"),
                 elem_id="detector",
             )
             keypoint_model = gr.Dropdown(

@@ -35,7 +35,6 @@ from pose_demo.exercises import PersonReps
 from pose_demo.focus import person_at
 from pose_demo.i18n import Message, plural, title_in, translate
 from pose_demo.models.budget import AUTO_KEYPOINTS
-from pose_demo.predictor import UniModel
 from pose_demo.report.session import ReportSettings, format_range, not_in_catalog
 from pose_demo.results import FrameResult, Verdict
 from pose_demo.video import VideoOptions, VideoRun, VideoTooLongError, check_video, process_video
@@ -320,10 +319,7 @@ class VideoTab:
             name = upload_name(video)
             folder = self.app.outputs.new()
             progress(0, desc=translate("ui.progress.models", lang))
-
-            def load(keypoints: str) -> UniModel:
-                return self.app.models.get(s.detector, keypoints)
-
+            load = self.app.models.loader(s.detector)
             if s.keypoint_model == AUTO_KEYPOINTS:
                 progress(0, desc=translate("ui.progress.budget", lang))
             keypoints = choose_video_keypoints(s.keypoint_model, load, info, options)
